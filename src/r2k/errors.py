@@ -1,0 +1,45 @@
+"""One error hierarchy for r2k.
+
+Every error raised on purpose by r2k derives from :class:`R2KError`. Errors that a
+caller might catch as a builtin also derive from that builtin (``ValueError``,
+``LookupError``, ``FileNotFoundError``), the way ``exchange_calendars`` does. Each
+message names the file, row or field at fault and says how to fix the call.
+"""
+
+from __future__ import annotations
+
+
+class R2KError(Exception):
+    """Base class for every error raised by r2k."""
+
+
+class DataDirectoryError(R2KError, FileNotFoundError):
+    """The data directory is missing, or lacks a file r2k needs."""
+
+
+class SourceFormatError(R2KError, ValueError):
+    """A source file cannot be parsed: wrong preamble, missing columns, bad values."""
+
+
+class SchemaError(R2KError, ValueError):
+    """A frame is missing columns or has columns of the wrong type."""
+
+
+class NotSessionError(R2KError, ValueError):
+    """A date that must be an XNYS session is not one."""
+
+
+class MissingDataError(R2KError, LookupError):
+    """No data is available as of the requested date."""
+
+
+class MethodologyError(R2KError, ValueError):
+    """A rule set is inconsistent or cannot be read."""
+
+
+class StoreError(R2KError):
+    """The DuckDB store cannot be opened or written."""
+
+
+class DataQualityWarning(UserWarning):
+    """A documented repair was applied to input data (logged, never silent)."""

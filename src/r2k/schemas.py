@@ -1,0 +1,169 @@
+"""Canonical frames of r2k as Polars schemas, checked once at the boundary.
+
+Every canonical frame is long: one row per entity (and per session where it has a
+date). Dates are ``pl.Date``; prices, caps, weights and levels ``Float64``; share
+counts ``Float64`` (sources publish fractional and scaled counts); volumes ``Int64``.
+See ``docs/data-model.md`` for the meaning of every column.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from r2k.errors import SchemaError
+
+SECURITIES = pl.Schema(
+    {
+        "security_id": pl.String,  # canonical ticker, e.g. "MOG.A"
+        "ticker": pl.String,  # ticker as the source wrote it
+        "name": pl.String,
+        "company_id": pl.String,  # groups share classes of one company
+        "share_class": pl.String,  # "A", "B", ... or null for a single class
+        "security_type": pl.String,  # r2k._typing.SecurityType
+        "exchange": pl.String,  # NYSE, NASDAQ, CBOE, NYSE AMERICAN, NYSE ARCA, OTC
+        "country": pl.String,  # ISO-like country name when known, else null
+        "sector": pl.String,
+    }
+)
+
+MARKET = pl.Schema(
+    {
+        "session": pl.Date,  # the XNYS session whose close the row carries
+        "security_id": pl.String,
+        "name": pl.String,
+        "close": pl.Float64,
+        "volume": pl.Int64,
+        "shares_outstanding": pl.Float64,  # total_market_cap / close
+        "total_market_cap": pl.Float64,
+        "sector": pl.String,
+    }
+)
+
+HOLDINGS = pl.Schema(
+    {
+        "as_of": pl.Date,
+        "fund": pl.String,  # "IWM", "IWV"
+        "ticker": pl.String,
+        "security_id": pl.String,
+        "name": pl.String,
+        "sector": pl.String,
+        "asset_class": pl.String,
+        "market_value": pl.Float64,
+        "weight_pct": pl.Float64,
+        "quantity": pl.Float64,
+        "price": pl.Float64,
+        "location": pl.String,
+        "exchange": pl.String,
+        "currency": pl.String,
+    }
+)
+
+MEMBERSHIP_HISTORY = pl.Schema(
+    {
+        "taken_at": pl.Datetime("us", "UTC"),
+        "commit": pl.String,
+        "ticker": pl.String,
+        "security_id": pl.String,
+        "name": pl.String,
+        "weight_pct": pl.Float64,
+        "market_value": pl.Float64,
+    }
+)
+
+LEVELS = pl.Schema(
+    {
+        "index": pl.String,  # "RUT", "RUA", "SPX"
+        "session": pl.Date,
+        "open": pl.Float64,
+        "high": pl.Float64,
+        "low": pl.Float64,
+        "close": pl.Float64,
+    }
+)
+
+SPLITS = pl.Schema(
+    {
+        "security_id": pl.String,
+        "ex_date": pl.Date,
+        "ratio_new": pl.Float64,
+        "ratio_old": pl.Float64,
+        "exchange": pl.String,
+        "source": pl.String,
+        "notes": pl.String,
+    }
+)
+
+SEC_TICKERS = pl.Schema(
+    {
+        "cik": pl.String,
+        "ticker": pl.String,
+        "security_id": pl.String,
+        "exchange": pl.String,  # Nasdaq, NYSE, CBOE, OTC or null
+        "name": pl.String,
+    }
+)
+
+FLOAT_FACTORS = pl.Schema(
+    {
+        "security_id": pl.String,
+        "as_of": pl.Date,  # first date the factor is known
+        "float_factor": pl.Float64,  # fraction in (0, 1]
+        "source": pl.String,  # "data" or "estimate:<method>"
+    }
+)
+
+MEMBERSHIP = pl.Schema(
+    {
+        "rank_day": pl.Date,
+        "effective_date": pl.Date,
+        "company_id": pl.String,
+        "security_id": pl.String,  # the pricing vehicle
+        "name": pl.String,
+        "sector": pl.String,
+        "rank": pl.Int64,
+        "total_market_cap": pl.Float64,
+        "cum_cap_pct": pl.Float64,
+        "float_factor": pl.Float64,
+        "float_market_cap": pl.Float64,
+        "r3000e": pl.Boolean,
+        "r3000": pl.Boolean,
+        "r1000": pl.Boolean,
+        "r2000": pl.Boolean,
+        "microcap": pl.Boolean,
+        "midcap": pl.Boolean,
+        "top200": pl.Boolean,
+        "r2500": pl.Boolean,
+    }
+)
+
+
+def check_schema(frame: pl.DataFrame, schema: pl.Schema, *, source: str) -> pl.DataFrame:
+    """Return ``frame`` with exactly the columns of ``schema``, in order.
+
+    Raises
+    ------
+    SchemaError
+        If a column is missing or cannot be cast losslessly to its schema type.
+        The message names ``source`` and the column.
+    """
+    missing = [name for name in schema.names() if name not in frame.columns]
+    if missing:
+        msg = (
+            f"{source}: missing column(s) {', '.join(missing)}; "
+            f"expected columns {', '.join(schema.names())}"
+        )
+        raise SchemaError(msg)
+    out = []
+    for name, dtype in schema.items():
+        column = frame.get_column(name)
+        if column.dtype != dtype:
+            try:
+                column = column.cast(dtype, strict=True)
+            except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
+                msg = (
+                    f"{source}: column {name!r} has type {frame.schema[name]} "
+                    f"and cannot be read as {dtype}: {exc}"
+                )
+                raise SchemaError(msg) from None
+        out.append(column)
+    return pl.DataFrame(out)
