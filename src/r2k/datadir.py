@@ -46,7 +46,9 @@ class DataDir:
             raise DataDirectoryError(msg)
         root = Path(chosen).expanduser()
         if not root.is_dir():
-            msg = f"data directory {root} does not exist or is not a directory: {_HOW_TO}"
+            msg = (
+                f"data directory {root} does not exist or is not a directory: {_HOW_TO}"
+            )
             raise DataDirectoryError(msg)
         return cls(root=root)
 
@@ -74,7 +76,9 @@ class DataDir:
         """The daily market panel (the single Parquet file in ``market/``)."""
         files = sorted(self._need("market").glob("*.parquet"))
         if not files:
-            msg = f"data directory {self.root} has no market/*.parquet panel ({_HOW_TO})"
+            msg = (
+                f"data directory {self.root} has no market/*.parquet panel ({_HOW_TO})"
+            )
             raise DataDirectoryError(msg)
         return files[-1]
 

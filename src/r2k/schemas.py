@@ -59,7 +59,7 @@ HOLDINGS = pl.Schema(
 )
 
 MEMBERSHIP_HISTORY = pl.Schema(
-    {
+    {  # type: ignore[arg-type]  # polars' stub misses Datetime instances here
         "taken_at": pl.Datetime("us", "UTC"),
         "commit": pl.String,
         "ticker": pl.String,
@@ -112,19 +112,52 @@ FLOAT_FACTORS = pl.Schema(
     }
 )
 
+UNIVERSE = pl.Schema(
+    {
+        "security_id": pl.String,
+        "company_id": pl.String,
+        "name": pl.String,
+        "sector": pl.String,
+        "security_type": pl.String,  # r2k._typing.SecurityType
+        "exchange": pl.String,  # null: listed, venue unknown (treated as eligible)
+        "country": pl.String,  # null: unknown (not screened)
+        "close": pl.Float64,  # rank-day close
+        "avg_close_30d": pl.Float64,  # mean close over the 30 days before rank day
+        "avg_volume": pl.Float64,  # mean daily share volume up to rank day
+        "addtv": pl.Float64,  # mean daily dollar volume up to rank day
+        "shares_outstanding": pl.Float64,  # the line's own shares; null: unknown
+        "float_factor": pl.Float64,  # fraction in (0, 1]; null: no float data
+        "voting_rights_pct": pl.Float64,  # unrestricted votes, %; null: unknown
+    }
+)
+
+INCUMBENTS = pl.Schema(
+    {
+        "security_id": pl.String,  # a line of a current Russell 3000 member
+        "r1000": pl.Boolean,  # True: Russell 1000, False: Russell 2000
+        "top200": pl.Boolean,  # null: side unknown (assigned by rank)
+        "top500": pl.Boolean,
+        "microcap": pl.Boolean,  # below the #2,000 breakpoint
+    }
+)
+
 MEMBERSHIP = pl.Schema(
     {
         "rank_day": pl.Date,
         "effective_date": pl.Date,
         "company_id": pl.String,
-        "security_id": pl.String,  # the pricing vehicle
+        "security_id": pl.String,  # one row per index line
+        "is_pricing_vehicle": pl.Boolean,
         "name": pl.String,
         "sector": pl.String,
-        "rank": pl.Int64,
-        "total_market_cap": pl.Float64,
-        "cum_cap_pct": pl.Float64,
+        "rank": pl.Int64,  # company rank by total market cap
+        "total_market_cap": pl.Float64,  # company total market cap
+        "cum_cap_pct": pl.Float64,  # cumulative percentile of the R3000E, in percent
+        "close": pl.Float64,
+        "shares_outstanding": pl.Float64,  # the line's shares; null: unknown
         "float_factor": pl.Float64,
-        "float_market_cap": pl.Float64,
+        "float_source": pl.String,  # "data", "holdings", "fallback"
+        "float_market_cap": pl.Float64,  # line shares x close x float factor
         "r3000e": pl.Boolean,
         "r3000": pl.Boolean,
         "r1000": pl.Boolean,
@@ -137,7 +170,9 @@ MEMBERSHIP = pl.Schema(
 )
 
 
-def check_schema(frame: pl.DataFrame, schema: pl.Schema, *, source: str) -> pl.DataFrame:
+def check_schema(
+    frame: pl.DataFrame, schema: pl.Schema, *, source: str
+) -> pl.DataFrame:
     """Return ``frame`` with exactly the columns of ``schema``, in order.
 
     Raises
@@ -159,7 +194,10 @@ def check_schema(frame: pl.DataFrame, schema: pl.Schema, *, source: str) -> pl.D
         if column.dtype != dtype:
             try:
                 column = column.cast(dtype, strict=True)
-            except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
+            except (
+                pl.exceptions.InvalidOperationError,
+                pl.exceptions.ComputeError,
+            ) as exc:
                 msg = (
                     f"{source}: column {name!r} has type {frame.schema[name]} "
                     f"and cannot be read as {dtype}: {exc}"

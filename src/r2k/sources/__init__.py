@@ -1,0 +1,1 @@
+"""Readers of real source formats into canonical frames."""

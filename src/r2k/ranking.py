@@ -1,0 +1,36 @@
+"""Ranking of companies by total market cap (R7 §6.1, §6.10-6.11 steps 1-3).
+
+Companies are sorted by total market cap, descending; ties are broken by
+``company_id`` so that shuffling rows never changes a rank. The cumulative
+percentile ``cum_cap_pct`` of company *k* is the sum of the caps of companies
+1..k (including *k*) over the total cap of the R3000E, in percent.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def rank_companies(companies: pl.DataFrame, *, r3000e_size: int) -> pl.DataFrame:
+    """Rank eligible companies and compute cumulative percentiles.
+
+    Returns every company with ``rank`` (1 = largest) and, for the top
+    ``r3000e_size`` (the R3000E), ``cum_cap_pct``; ranks beyond have a null
+    percentile.
+    """
+    ranked = companies.sort(
+        ["total_market_cap", "company_id"], descending=[True, False]
+    ).with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+    in_e = pl.col("rank") <= r3000e_size
+    cap_e = pl.when(in_e).then(pl.col("total_market_cap")).otherwise(0.0)
+    return ranked.with_columns(
+        cum_cap_pct=pl.when(in_e).then(100.0 * cap_e.cum_sum() / cap_e.sum())
+    )
+
+
+def breakpoint_cap(ranked: pl.DataFrame, rank: int) -> float | None:
+    """Total market cap of the company at ``rank`` (the breakpoint), if it exists."""
+    row = ranked.filter(pl.col("rank") == rank)
+    if row.height == 0:
+        return None
+    return float(row.item(0, "total_market_cap"))
