@@ -358,11 +358,15 @@ def _changes(
             .then(pl.lit("R1000"))
             .otherwise(pl.col("from_index"))
         )
-    company_reason = exclusions.group_by("company_id").agg(
-        pl.col("exclusion_reason").first()
+    company_reason = (
+        exclusions.sort("security_id")
+        .group_by("company_id")
+        .agg(pl.col("exclusion_reason").first())
     )
-    names = universe.select("company_id", universe_name="name").unique(
-        "company_id", keep="first"
+    names = (
+        universe.sort("security_id")
+        .group_by("company_id")
+        .agg(universe_name=pl.col("name").first())
     )
     merged = (
         merged.join(company_reason, on="company_id", how="left")
