@@ -140,7 +140,8 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|\bholdings " + _ROMAN + r" inc\b"
         r"|\b(?:corp|corporation|inc|co|company|partners)\.? " + _ROMAN + r"\b"
         r".*\bordinary shares?\b"
-        r"|\bcapital (?:partners |investment )?corp(?:oration)?\b.*\bordinary shares?\b",
+        r"|\bcapital (?:partners |investment )?corp(?:oration)?\b"
+        r".*\bordinary shares?\b",
         note="blank-check companies: 'Acquisition Corp', serial sponsor vehicles",
     ),
     Rule(
@@ -390,7 +391,7 @@ _KEY_STEPS: Final[tuple[tuple[str, str], ...]] = (
             r"|\bdep shs?\b|\bads\b|\badrs?\b|\bwarrants?\b|\bunits?\b|\brights?\b"
             r"|\bpreferred\b|\bpreference\b|\bpfd\b|\bnotes?\b|\bdebentures?\b"
             r"|\bcumulative\b|\bnon-cumulative\b|\bredeemable\b|\bperpetual\b"
-            r"|\bfixed\b|\bfloating\b|\bshares?\b|\bstock\b|\bex[\s-]*distribution\b"
+            r"|\bfixed\b|\bfloating\b|\bvariable\b|\bshares?\b|\bstock\b|\bex[\s-]*distribution\b"
             r"|\bwhen[\s-]*issued\b|\bcvr\b|\brepresenting\b|\beach\b).*$"
         ),
         "",
@@ -422,7 +423,7 @@ def company_key(name: str) -> str:
     'alphabet'
     >>> company_key("Alphabet Inc. Class C Capital Stock")
     'alphabet'
-    >>> company_key("Liberty Media Corporation Series A Liberty Formula One Common Stock")
+    >>> company_key("Liberty Media Corp. Series A Liberty Formula One Common Stock")
     'liberty media liberty formula one'
     """
     text = name.lower()
@@ -436,6 +437,4 @@ def company_key_expr(name_col: str = "name") -> pl.Expr:
     expr = pl.col(name_col).str.to_lowercase()
     for pattern, replacement in _KEY_STEPS:
         expr = expr.str.replace_all(pattern, replacement)
-    return (
-        expr.str.replace_all(r"\s+", " ").str.strip_chars(" ").alias("company_key")
-    )
+    return expr.str.replace_all(r"\s+", " ").str.strip_chars(" ").alias("company_key")

@@ -1,5 +1,398 @@
-"""Command-line interface (placeholder replaced below)."""
+"""The ``r2k`` command line (Typer + Rich): parse, call one library function, render.
+
+Errors are one line on stderr and a non-zero exit, never a traceback: ``2`` for bad
+input or data (any :class:`r2k.errors.R2KError`), ``3`` when the data holds no real
+membership to validate against.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from r2k import __version__
+from r2k.datadir import DataDir
+from r2k.errors import R2KError
+from r2k.methodology import RuleSet
+from r2k.schedule import calendar_year, reconstitutions
+from r2k.store import Store, resolve_store_path
+from r2k.validation import NoSnapshotError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from r2k.pipeline import ReconRun
+
+app = typer.Typer(
+    name="r2k",
+    help="r2k: the Russell 2000 index system — build, validate, explain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+validate_app = typer.Typer(
+    help="Check r2k against the real index.", no_args_is_help=True
+)
+app.add_typer(validate_app, name="validate")
+
+out = Console()
+err = Console(stderr=True)
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data", help="Data directory (default: $R2K_DATA).", show_default=False
+    ),
+]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="DuckDB store (default: $R2K_STORE or ./r2k.duckdb)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+RulesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules", help="Rule-set TOML (default: the packaged rules in force)."
+    ),
+]
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        msg = f"{option} {value!r} is not a date; write it as YYYY-MM-DD"
+        raise typer.BadParameter(msg) from None
+
+
+def _rules(path: Path | None) -> RuleSet | None:
+    return RuleSet.from_toml(path) if path is not None else None
+
+
+@app.command()
+def calendar(
+    year: Annotated[int, typer.Argument(help="Calendar year, 1979-2039.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank days, preliminary lists, lock-down, effective dates and quarterly dates."""
+    cal = calendar_year(year)
+    recons = [
+        {
+            "kind": r.kind,
+            "rank_day": r.rank_day.isoformat(),
+            "preliminary_list": r.preliminary_list.isoformat(),
+            "updates": [u.isoformat() for u in r.updates],
+            "lockdown_start": r.lockdown_start.isoformat()
+            if r.lockdown_start
+            else None,
+            "effective_date": r.effective_date.isoformat(),
+            "first_session": r.first_session.isoformat(),
+            "banded": r.banded,
+            "regime": r.regime,
+        }
+        for r in cal.reconstitutions
+    ]
+    quarters = [
+        {
+            "month": q.month,
+            "ipo_rank_day": q.ipo_rank_day.isoformat(),
+            "announcement": q.announcement.isoformat(),
+            "ipo_effective_date": q.effective_date.isoformat(),
+            "share_update_cutoff": q.share_update_cutoff.isoformat(),
+            "share_update_effective": q.share_update_effective.isoformat(),
+            "with_reconstitution": q.with_reconstitution,
+        }
+        for q in cal.quarters
+    ]
+    if as_json:
+        out.print_json(
+            json.dumps({"year": year, "reconstitutions": recons, "quarters": quarters})
+        )
+        return
+    table = Table(
+        title=f"Russell US reconstitution calendar {year} ({cal.regime.name})"
+    )
+    for col in (
+        "event",
+        "rank day",
+        "preliminary",
+        "updates",
+        "lock-down",
+        "effective",
+    ):
+        table.add_column(col)
+    for r in recons:
+        table.add_row(
+            str(r["kind"]),
+            str(r["rank_day"]),
+            str(r["preliminary_list"]),
+            ", ".join(r["updates"]),  # type: ignore[arg-type]
+            str(r["lockdown_start"] or "-"),
+            f"{r['effective_date']} (after the close)",
+        )
+    out.print(table)
+    qt = Table(title="Quarterly IPO additions and share/float updates")
+    for col in (
+        "quarter",
+        "IPO rank day",
+        "announced",
+        "IPO effective",
+        "share cut-off",
+        "share update",
+    ):
+        qt.add_column(col)
+    for q in quarters:
+        qt.add_row(
+            f"{year}-{q['month']:02d}",
+            str(q["ipo_rank_day"]),
+            str(q["announcement"]),
+            str(q["ipo_effective_date"])
+            + (" (recon)" if q["with_reconstitution"] else ""),
+            str(q["share_update_cutoff"]),
+            str(q["share_update_effective"]),
+        )
+    out.print(qt)
+
+
+def _run(data: DataDir, rank_day: date, rules: RuleSet | None) -> ReconRun:
+    from r2k.pipeline import run_reconstitution
+
+    with err.status(f"reconstituting rank day {rank_day} from {data.root} ..."):
+        return run_reconstitution(data, rank_day, rules=rules)
+
+
+def _summary(run: ReconRun, run_id: str, written: bool) -> dict[str, Any]:
+    r = run.result
+    return {
+        "rank_day": r.rank_day.isoformat(),
+        "effective_date": r.effective_date.isoformat(),
+        "rules": r.rules,
+        "run_id": run_id,
+        "stored": written,
+        "universe": run.universe_source,
+        "incumbents": run.incumbent_source,
+        "counts": r.counts(),
+        "line_counts": r.line_counts(),
+        "breakpoints": r.breakpoints.to_dicts(),
+        "changes": r.change_counts(),
+        "exclusions": r.exclusion_counts(),
+        "repairs": dict(run.repairs.group_by("repair").len().iter_rows()),
+        "float_ownership_ratio": r.float_ownership_ratio,
+        "notes": list(run.notes),
+        "inputs": run.inputs,
+    }
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1e9:
+        return f"${value / 1e9:,.2f}B"
+    return f"${value / 1e6:,.1f}M"
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    out.print(
+        f"[bold]Russell US reconstitution[/bold] rank day {s['rank_day']}, effective "
+        f"after the close of {s['effective_date']} — rules {s['rules']}"
+    )
+    out.print(f"universe: {s['universe']}\nincumbent R2000: {s['incumbents']}")
+    counts = Table(title="Membership (companies / index lines)")
+    counts.add_column("index")
+    counts.add_column("companies", justify="right")
+    counts.add_column("lines", justify="right")
+    for name, n in s["counts"].items():
+        counts.add_row(name.upper(), str(n), str(s["line_counts"][name]))
+    out.print(counts)
+    bp = Table(title="Breakpoints and bands (total market cap)")
+    for col in ("breakpoint", "rank", "cap", "cum %", "band", "band edges (cap)"):
+        bp.add_column(col, justify="right")
+    for row in s["breakpoints"]:
+        pct = "-" if row["cum_cap_pct"] is None else f"{row['cum_cap_pct']:.2f}"
+        edges = (
+            "-"
+            if not row["band_pct"]
+            else f"{_money(row['upper_edge_cap'])} .. {_money(row['lower_edge_cap'])}"
+        )
+        bp.add_row(
+            row["name"],
+            str(row["rank"]),
+            _money(row["total_market_cap"]),
+            pct,
+            f"±{row['band_pct']}%" if row["band_pct"] else "none",
+            edges,
+        )
+    out.print(bp)
+    for title, mapping in (
+        ("Adds, deletes, migrations (R1000/R2000)", s["changes"]),
+        ("Exclusions by reason", s["exclusions"]),
+        ("Data repairs", s["repairs"]),
+    ):
+        table = Table(title=title)
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for key, n in mapping.items():
+            table.add_row(str(key), str(n))
+        out.print(table)
+    for note in s["notes"]:
+        out.print(f"[yellow]note:[/yellow] {note}")
+
+
+def _write_membership(frame: pl.DataFrame, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        msg = f"--out {path}: write .parquet or .csv"
+        raise typer.BadParameter(msg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if suffix == ".parquet":
+        frame.write_parquet(tmp)
+    else:
+        frame.write_csv(tmp)
+    tmp.replace(path)  # atomic: a failed write leaves any earlier file intact
+
+
+@app.command()
+def reconstitute(
+    rank_day: Annotated[str, typer.Option("--rank-day", help="Rank day, YYYY-MM-DD.")],
+    data: DataOpt = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the membership (.parquet or .csv)."),
+    ] = None,
+    store: StoreOpt = None,
+    rules: RulesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reconstitute the Russell US indexes for a rank day from raw market data."""
+    day = _parse_date(rank_day, "--rank-day")
+    run = _run(DataDir.resolve(data), day, _rules(rules))
+    with Store(resolve_store_path(store)) as db:
+        run_id, written = db.save_reconstitution(
+            run.result, kind="recon", inputs=run.inputs
+        )
+    if out_file is not None:
+        _write_membership(run.result.membership, out_file)
+    summary = _summary(run, run_id, written)
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+    else:
+        _print_summary(summary)
+        if out_file is not None:
+            out.print(f"membership written to {out_file}")
+
+
+@validate_app.command("recon")
+def validate_recon(
+    effective: Annotated[str, typer.Option("--effective", help="Effective date.")],
+    data: DataOpt = None,
+    rules: RulesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare r2k's Russell 2000 with the real one after a reconstitution."""
+    from r2k.sources.membership import read_membership_history
+    from r2k.validation import compare
+
+    day = _parse_date(effective, "--effective")
+    schedule = next(
+        (s for s in reconstitutions(day.year) if s.effective_date == day), None
+    )
+    if schedule is None:
+        dates = ", ".join(
+            s.effective_date.isoformat() for s in reconstitutions(day.year)
+        )
+        msg = f"--effective {day} is not a reconstitution effective date ({dates})"
+        raise typer.BadParameter(msg)
+    source = DataDir.resolve(data)
+    run = _run(source, schedule.rank_day, _rules(rules))
+    history = read_membership_history(source.membership_history)
+    predicted = set(run.result.index("r2000")["security_id"].to_list())
+    result = compare(
+        predicted,
+        history,
+        rank_day=schedule.rank_day,
+        effective_date=day,
+        universe_ids=set(run.universe_ids),
+    )
+    payload = result.as_dict() | {
+        "universe": run.universe_source,
+        "notes": list(run.notes),
+    }
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    table = Table(title=f"Predicted vs actual Russell 2000, effective {day}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in payload.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown)
+    out.print(table)
+
+
+@app.command()
+def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
+    """The main job: the 2026 reconstitution from real data, summarised and stored."""
+    rank_day = date(2026, 4, 30)
+    source = DataDir.resolve(data)
+    run = _run(source, rank_day, None)
+    with Store(resolve_store_path(store)) as db:
+        run_id, written = db.save_reconstitution(
+            run.result, kind="recon", inputs=run.inputs
+        )
+    path = Path("out") / f"membership_{rank_day}.parquet"
+    _write_membership(run.result.membership, path)
+    _print_summary(_summary(run, run_id, written))
+    out.print(f"membership written to {path} and to the store (run {run_id})")
+
+
+@app.command()
+def version() -> None:
+    """Print the r2k version."""
+    out.print(__version__)
+
+
+class _WarningsToStderr:
+    """Show warnings as one line each on stderr (never a traceback)."""
+
+    def __enter__(self) -> None:
+        self._old = warnings.showwarning
+
+        def show(
+            message: Warning | str, category: type[Warning], *_: object, **__: object
+        ) -> None:
+            err.print(f"[yellow]r2k: warning:[/yellow] {message}")
+
+        warnings.showwarning = show
+
+    def __exit__(self, *exc: object) -> None:
+        warnings.showwarning = self._old
 
 
 def main() -> None:
-    """Run the CLI."""
+    """Entry point of the ``r2k`` script."""
+    logging.basicConfig(level=logging.WARNING, format="r2k: %(message)s")
+    try:
+        with _WarningsToStderr():
+            app()
+    except NoSnapshotError as exc:
+        err.print(f"r2k: {exc}")
+        sys.exit(3)
+    except R2KError as exc:
+        err.print(f"[red]r2k: error:[/red] {exc}")
+        sys.exit(2)
+    except OSError as exc:
+        err.print(f"[red]r2k: error:[/red] {exc}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("r2k: interrupted")
+        sys.exit(130)

@@ -73,10 +73,13 @@ def aggregate_companies(
     pl.DataFrame
         ``company_id, security_id (pricing vehicle), name, sector, close,
         avg_close_30d, total_shares, total_market_cap, float_factor,
-        voting_rights_pct``. Shares of a class that are unknown count as zero.
+        voting_rights_pct``. Shares of a class that are unknown count as zero; a
+        company with no known shares has a null total.
     """
     shares = all_classes.group_by("company_id").agg(
-        total_shares=pl.col("shares_outstanding").fill_null(0.0).sum()
+        total_shares=pl.when(pl.col("shares_outstanding").is_not_null().any()).then(
+            pl.col("shares_outstanding").sum()
+        )
     )
     pv = lines.filter(pl.col("is_pricing_vehicle")).select(
         "company_id",
@@ -98,14 +101,14 @@ def aggregate_companies(
 def is_extra_class_line(rules: ShareClassRules) -> pl.Expr:
     """Whether a non-pricing-vehicle line qualifies as an extra index line (R7 §6.6).
 
-    A class whose own shares are unknown is not screened on size (the data cannot
-    tell); volume and float are screened where known.
+    Each test applies where the data exists: a class whose own shares, volume or
+    float are unknown is not screened on that test.
     """
     class_cap = pl.col("shares_outstanding") * pl.col("close")
     return (
         ~pl.col("is_pricing_vehicle")
         & (class_cap > rules.extra_class_min_total_market_cap).fill_null(value=True)
-        & (pl.col("addtv") > rules.extra_class_min_addtv_usd).fill_null(value=False)
+        & (pl.col("addtv") > rules.extra_class_min_addtv_usd).fill_null(value=True)
         & (pl.col("float_factor") * 100 >= rules.extra_class_min_float_pct).fill_null(
             value=True
         )

@@ -3,7 +3,8 @@
 Screens come in two stages. *Line* screens look at one security: exchange (R7 §5.6-5.7),
 security type and company structure (R7 §5.11, §5.13), a usable rank-day price, and
 country (R7 §5.2-5.5, where country data exists). *Company* screens look at the
-aggregated company (see :mod:`r2k.companies`): minimum total market cap (R7 §5.9),
+aggregated company (see :mod:`r2k.companies`): known shares (a data gap,
+reason ``no_shares``), minimum total market cap (R7 §5.9),
 minimum price with the 30-day average rescue for existing members (R7 §5.8), minimum
 float (R7 §5.10) and voting rights (R7 §5.15), each applied only where the data exists.
 
@@ -64,7 +65,9 @@ def company_exclusion_reason(rules: EligibilityRules) -> pl.Expr:
         pl.col("is_incumbent") & (pl.col("avg_close_30d") >= rules.min_price)
     )
     return (
-        pl.when(pl.col("total_market_cap") < rules.min_total_market_cap)
+        pl.when(pl.col("total_market_cap").is_null())
+        .then(pl.lit("no_shares"))
+        .when(pl.col("total_market_cap") < rules.min_total_market_cap)
         .then(pl.lit("min_total_market_cap"))
         .when(~price_ok.fill_null(value=False))
         .then(pl.lit("min_price"))

@@ -37,3 +37,25 @@ def normalize_ticker_expr(column: str | pl.Expr) -> pl.Expr:
         .str.replace_all(r"[\s/\-_]+", ".")
         .str.strip_chars(".")
     )
+
+
+def resolve_ticker(raw: str, known: frozenset[str] | set[str]) -> str:
+    """Canonical ticker of ``raw``, matched against ``known`` canonical tickers.
+
+    Some sources drop the class separator altogether (IWM membership history
+    writes ``MOGA`` for ``MOG.A``). When the plain normalised ticker is not known
+    but the same letters with a dot before the last one are, that form is
+    returned.
+
+    Examples
+    --------
+    >>> resolve_ticker("MOGA", {"MOG.A", "MOG.B"})
+    'MOG.A'
+    >>> resolve_ticker("AAPL", {"MOG.A"})
+    'AAPL'
+    """
+    ticker = normalize_ticker(raw)
+    if ticker in known or "." in ticker or len(ticker) < 2:
+        return ticker
+    dotted = f"{ticker[:-1]}.{ticker[-1]}"
+    return dotted if dotted in known else ticker

@@ -1,0 +1,247 @@
+"""The embedded store: one DuckDB file holding inputs, outputs and the run log.
+
+Default location: ``r2k.duckdb`` in the working directory, or ``$R2K_STORE``, or
+``--store PATH``. Tables (see docs/data-model.md):
+
+* ``sources(name, digest, kind, rows, loaded_at)``: every input file loaded;
+* ``market``: the daily market panel (:data:`r2k.schemas.MARKET`), keyed by
+  ``(session, security_id)``;
+* ``runs(run_id, kind, rank_day, effective_date, rules, rules_digest, inputs,
+  r2k_version, created_at)``: one row per reconstitution run; ``inputs`` is JSON of
+  file name -> SHA-256;
+* ``memberships``, ``exclusions``, ``changes``, ``breakpoints``: the frames of a
+  :class:`r2k.reconstitution.Reconstitution`, each with its ``run_id``.
+
+Every write is one transaction: a failure leaves the store as it was. Writing the
+same thing twice changes nothing: a source is keyed by its digest, a run by a
+digest of its rank day, rule set and inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import polars as pl
+
+from r2k import __version__, schemas
+from r2k.errors import StoreError
+
+if TYPE_CHECKING:
+    from r2k.reconstitution import Reconstitution
+
+ENV_VAR = "R2K_STORE"
+DEFAULT_PATH = Path("r2k.duckdb")
+_RESULT_TABLES = ("memberships", "exclusions", "changes", "breakpoints")
+
+
+def resolve_store_path(path: str | Path | None = None) -> Path:
+    """The store path from ``path``, else ``$R2K_STORE``, else ``./r2k.duckdb``."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(ENV_VAR)
+    return Path(env) if env else DEFAULT_PATH
+
+
+def run_id_for(
+    kind: str, rank_day: object, rules_digest: str, inputs: dict[str, str]
+) -> str:
+    """Deterministic id of a run: the same work always gets the same id."""
+    payload = json.dumps(
+        {
+            "kind": kind,
+            "rank_day": str(rank_day),
+            "rules": rules_digest,
+            "inputs": inputs,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class Store:
+    """A DuckDB store file. Use as a context manager."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            msg = (
+                f"store {self.path}: folder {self.path.parent} does not exist; "
+                "create it or pass another --store"
+            )
+            raise StoreError(msg)
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            msg = f"store {self.path}: cannot be opened ({exc}); pass another --store"
+            raise StoreError(msg) from None
+        self._create()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._con.close()
+
+    def _create(self) -> None:
+        self._con.execute(
+            """
+            CREATE TABLE IF NOT EXISTS sources (
+                name VARCHAR, digest VARCHAR, kind VARCHAR, rows BIGINT,
+                loaded_at TIMESTAMP, PRIMARY KEY (kind, digest));
+            CREATE TABLE IF NOT EXISTS market (
+                session DATE, security_id VARCHAR, name VARCHAR, close DOUBLE,
+                volume BIGINT, shares_outstanding DOUBLE, total_market_cap DOUBLE,
+                sector VARCHAR, PRIMARY KEY (session, security_id));
+            CREATE TABLE IF NOT EXISTS runs (
+                run_id VARCHAR PRIMARY KEY, kind VARCHAR, rank_day DATE,
+                effective_date DATE, rules VARCHAR, rules_digest VARCHAR,
+                inputs VARCHAR, r2k_version VARCHAR, created_at TIMESTAMP);
+            """
+        )
+
+    def _transaction(self, work: list[tuple[str, pl.DataFrame | None]]) -> None:
+        """Run statements atomically, each with an optional frame named ``frame``."""
+        con = self._con
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for sql, frame in work:
+                if frame is not None:
+                    con.register("frame", frame.to_arrow())
+                    try:
+                        con.execute(sql)
+                    finally:
+                        con.unregister("frame")
+                else:
+                    con.execute(sql)
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            msg = f"store {self.path}: write failed and was rolled back ({exc})"
+            raise StoreError(msg) from None
+
+    def has_source(self, kind: str, digest: str) -> bool:
+        """Whether a source with this digest was loaded."""
+        row = self._con.execute(
+            "SELECT count(*) FROM sources WHERE kind = ? AND digest = ?", [kind, digest]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def load_market(self, panel: pl.DataFrame, *, name: str, digest: str) -> bool:
+        """Load a market panel; returns False when this exact file was loaded before.
+
+        Rows replace stored rows of the same ``(session, security_id)``.
+        """
+        if self.has_source("market", digest):
+            return False
+        frame = schemas.check_schema(panel, schemas.MARKET, source=name)
+        source = pl.DataFrame(
+            {
+                "name": [name],
+                "digest": [digest],
+                "kind": ["market"],
+                "rows": [frame.height],
+                "loaded_at": [datetime.now(UTC).replace(tzinfo=None)],
+            }
+        )
+        self._transaction(
+            [
+                (
+                    "DELETE FROM market USING frame "
+                    "WHERE market.session = frame.session "
+                    "AND market.security_id = frame.security_id",
+                    frame,
+                ),
+                ("INSERT INTO market SELECT * FROM frame", frame),
+                ("INSERT INTO sources SELECT * FROM frame", source),
+            ]
+        )
+        return True
+
+    def market_as_of(self, as_of: object) -> pl.DataFrame:
+        """Stored market rows dated on or before ``as_of`` (point-in-time)."""
+        return self._query(
+            "SELECT * FROM market WHERE session <= ? ORDER BY session, security_id",
+            [as_of],
+        )
+
+    def save_reconstitution(
+        self, result: Reconstitution, *, kind: str, inputs: dict[str, str]
+    ) -> tuple[str, bool]:
+        """Store a reconstitution; returns ``(run_id, written)``.
+
+        A run with the same id (same rank day, rule set and input digests) is not
+        written again.
+        """
+        run_id = run_id_for(kind, result.rank_day, result.rules_digest, inputs)
+        row = self._con.execute(
+            "SELECT count(*) FROM runs WHERE run_id = ?", [run_id]
+        ).fetchone()
+        if row and row[0]:
+            return run_id, False
+        run = pl.DataFrame(
+            {
+                "run_id": [run_id],
+                "kind": [kind],
+                "rank_day": [result.rank_day],
+                "effective_date": [result.effective_date],
+                "rules": [result.rules],
+                "rules_digest": [result.rules_digest],
+                "inputs": [json.dumps(inputs, sort_keys=True)],
+                "r2k_version": [__version__],
+                "created_at": [datetime.now(UTC).replace(tzinfo=None)],
+            }
+        )
+        frames = {
+            "memberships": result.membership,
+            "exclusions": result.exclusions,
+            "changes": result.changes,
+            "breakpoints": result.breakpoints,
+        }
+        work: list[tuple[str, pl.DataFrame | None]] = [
+            ("INSERT INTO runs SELECT * FROM frame", run)
+        ]
+        for table, frame in frames.items():
+            tagged = frame.select(pl.lit(run_id).alias("run_id"), pl.all())
+            work.append(
+                (f"CREATE TABLE IF NOT EXISTS {table} AS FROM frame LIMIT 0", tagged)
+            )
+            work.append((f"INSERT INTO {table} SELECT * FROM frame", tagged))
+        self._transaction(work)
+        return run_id, True
+
+    def runs(self) -> pl.DataFrame:
+        """The run log, newest first."""
+        return self._query("SELECT * FROM runs ORDER BY created_at DESC", [])
+
+    def membership(self, run_id: str) -> pl.DataFrame:
+        """The stored membership of one run."""
+        return self._query(
+            "SELECT * EXCLUDE (run_id) FROM memberships WHERE run_id = ? "
+            "ORDER BY rank, security_id",
+            [run_id],
+        )
+
+    def _query(self, sql: str, params: list[object]) -> pl.DataFrame:
+        table = self._con.sql(sql, params=params).to_arrow_table()
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def table_counts(self) -> dict[str, int]:
+        """Row count of every table (for tests and the demo summary)."""
+        names = [r[0] for r in self._con.execute("SHOW TABLES").fetchall()]
+        out: dict[str, int] = {}
+        for name in names:
+            row = self._con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+            out[str(name)] = int(row[0]) if row else 0
+        return out
