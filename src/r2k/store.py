@@ -131,10 +131,13 @@ class Store:
 
     def has_source(self, kind: str, digest: str) -> bool:
         """Whether a source with this digest was loaded."""
-        row = self._con.execute(
-            "SELECT count(*) FROM sources WHERE kind = ? AND digest = ?", [kind, digest]
-        ).fetchone()
-        return bool(row and row[0])
+        return (
+            self._count(
+                "SELECT count(*) FROM sources WHERE kind = ? AND digest = ?",
+                [kind, digest],
+            )
+            > 0
+        )
 
     def load_market(self, panel: pl.DataFrame, *, name: str, digest: str) -> bool:
         """Load a market panel; returns False when this exact file was loaded before.
@@ -183,10 +186,7 @@ class Store:
         written again.
         """
         run_id = run_id_for(kind, result.rank_day, result.rules_digest, inputs)
-        row = self._con.execute(
-            "SELECT count(*) FROM runs WHERE run_id = ?", [run_id]
-        ).fetchone()
-        if row and row[0]:
+        if self._count("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]):
             return run_id, False
         run = pl.DataFrame(
             {
@@ -227,7 +227,7 @@ class Store:
         """The stored membership of one run."""
         return self._query(
             "SELECT * EXCLUDE (run_id) FROM memberships WHERE run_id = ? "
-            "ORDER BY rank, security_id",
+            "ORDER BY rank, is_pricing_vehicle DESC, security_id",
             [run_id],
         )
 
@@ -239,9 +239,11 @@ class Store:
 
     def table_counts(self) -> dict[str, int]:
         """Row count of every table (for tests and the demo summary)."""
-        names = [r[0] for r in self._con.execute("SHOW TABLES").fetchall()]
-        out: dict[str, int] = {}
-        for name in names:
-            row = self._con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-            out[str(name)] = int(row[0]) if row else 0
-        return out
+        names = [str(r[0]) for r in self._con.sql("SHOW TABLES").fetchall()]
+        return {
+            name: self._count(f'SELECT count(*) FROM "{name}"', []) for name in names
+        }
+
+    def _count(self, sql: str, params: list[object]) -> int:
+        rows = self._con.sql(sql, params=params).fetchall()
+        return int(rows[0][0]) if rows else 0

@@ -68,11 +68,12 @@ def build_universe(
     cross = history.filter(pl.col("session") == rank_day)
     if cross.height == 0:
         sessions = panel["session"].unique().sort()
-        before = sessions.filter(sessions < rank_day).tail(1).to_list()
-        after = sessions.filter(sessions > rank_day).head(1).to_list()
+        before = sessions.filter(sessions < rank_day).tail(1)
+        after = sessions.filter(sessions > rank_day).head(1)
         msg = (
-            f"the market panel has no rows for rank day {rank_day} "
-            f"(nearest sessions: before {before or 'none'}, after {after or 'none'}); "
+            f"the market panel has no rows for rank day {rank_day} (nearest "
+            f"sessions: before {before.item() if before.len() else 'none'}, "
+            f"after {after.item() if after.len() else 'none'}); "
             "pick a rank day the panel covers"
         )
         raise MissingDataError(msg)
