@@ -1,0 +1,124 @@
+"""``make bench``: reconstitution speed, as ratios to a naive baseline in-process.
+
+Cases:
+* the full 2026 rank day from the real data (universe build + engine), when the
+  data directory is present;
+* a synthetic universe 10x the size of the 2026 rank day.
+
+For each case the vectorised engine is timed against :func:`naive_reconstitute`
+(a per-company Python loop) on the same input, best of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench.naive_recon import naive_reconstitute
+from r2k.datadir import DataDir
+from r2k.errors import DataDirectoryError
+from r2k.methodology import RuleSet
+from r2k.reconstitution import reconstitute
+from r2k.synthetic import synthetic_universe
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+RANK_DAY = date(2026, 4, 30)
+EFFECTIVE = date(2026, 6, 26)
+
+
+def best_of(repeat: int, work: Callable[[], object]) -> float:
+    """Best wall time of ``repeat`` runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    rules = RuleSet.default()
+    rows: list[tuple[str, int, float, float]] = []
+
+    try:
+        data = DataDir.resolve(args.data)
+    except DataDirectoryError as exc:
+        print(f"(real-data case skipped: {exc})")
+        data = None
+    if data is not None:
+        from r2k.pipeline import incumbents_from_holdings
+        from r2k.sources.ishares import read_holdings
+        from r2k.sources.panel import read_market_panel
+        from r2k.universe import build_universe
+
+        panel = read_market_panel(data.market_panel)
+        holdings = read_holdings(data.ishares_dir / "IWM_2026-04-10.csv")
+        incumbents = incumbents_from_holdings(holdings)
+        build = build_universe(panel, RANK_DAY)
+
+        build_s = best_of(args.repeat, lambda: build_universe(panel, RANK_DAY))
+        print(
+            f"universe build from the panel ({panel.height:,} rows): "
+            f"{build_s * 1000:,.0f} ms (no baseline)"
+        )
+        engine = best_of(
+            args.repeat,
+            lambda: reconstitute(
+                build.universe,
+                incumbents,
+                rules,
+                rank_day=RANK_DAY,
+                effective_date=EFFECTIVE,
+            ),
+        )
+        naive = best_of(
+            args.repeat, lambda: naive_reconstitute(build.universe, incumbents, rules)
+        )
+        rows.append(
+            (
+                "2026 rank day, real (engine)",
+                build.universe.height,
+                engine,
+                naive,
+            )
+        )
+
+    big = synthetic_universe(45_000, seed=1)
+    engine = best_of(
+        args.repeat,
+        lambda: reconstitute(
+            big.universe,
+            big.incumbents,
+            rules,
+            rank_day=RANK_DAY,
+            effective_date=EFFECTIVE,
+        ),
+    )
+    naive = best_of(
+        args.repeat, lambda: naive_reconstitute(big.universe, big.incumbents, rules)
+    )
+    rows.append(
+        ("synthetic 10x (45,000 companies)", big.universe.height, engine, naive)
+    )
+
+    print("| case | lines | r2k engine | naive loop (baseline) | speed-up |")
+    print("|---|---:|---:|---:|---:|")
+    for name, lines, engine_s, naive_s in rows:
+        print(
+            f"| {name} | {lines:,} | {engine_s * 1000:,.0f} ms | "
+            f"{naive_s * 1000:,.0f} ms | {naive_s / engine_s:,.1f}x |"
+        )
+    print(f"\nbest of {args.repeat} runs each; `make bench` on this machine")
+
+
+if __name__ == "__main__":
+    main()
