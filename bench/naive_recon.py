@@ -101,7 +101,7 @@ def naive_reconstitute(
         out[company] = {"rank": rank, "cum_pct": 100.0 * running / total_cap}
 
     def side(company: str, breakpoint: int, band: float, key: str, flip: bool) -> bool:
-        by_rank = out[company]["rank"] <= breakpoint
+        by_rank = bool(out[company]["rank"] <= breakpoint)
         if not b.enabled or len(members) < breakpoint:
             return by_rank
         c_b = out[members[breakpoint - 1][1]]["cum_pct"]

@@ -186,7 +186,7 @@ def test_duplicate_security_is_an_error() -> None:
 
 def test_missing_column_is_an_error() -> None:
     s = _synthetic(1)
-    with pytest.raises(ValueError, match="universe: missing column.*close"):
+    with pytest.raises(ValueError, match=r"universe: missing column.*close"):
         reconstitute(
             s.universe.drop("close"),
             s.incumbents,
