@@ -152,10 +152,14 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "closed_end_fund",
         r"\bfunds?\b|\bterm trust\b|\bmunicipals?\b|\bclosed[\s-]*end\b"
-        r"|\bcredit company\b"
-        r"|\b" + _FUND_SPONSORS + r"\b.*\b(?:trust|investors|beneficial)\b",
+        r"|\bcredit company\b",
+        note="'Fund', term and municipal trusts, credit companies",
+    ),
+    Rule(
+        "closed_end_fund",
+        r"\b" + _FUND_SPONSORS + r"\b.*\b(?:trust|investors|beneficial)\b",
         exclude=r"\brealty\b|\breit\b|\breal estate investment trust\b",
-        note="'Fund', term and municipal trusts, trusts of fund sponsors",
+        note="trusts of closed-end fund sponsors (not their REITs)",
     ),
     Rule(
         "trust",

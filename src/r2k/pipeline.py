@@ -28,15 +28,17 @@ import polars as pl
 
 from r2k import schemas
 from r2k.classify import company_key_expr, security_type_expr
-from r2k.errors import MissingDataError
+from r2k.errors import MissingDataError, R2KError
 from r2k.floats import FloatEstimate, estimate_from_holdings
 from r2k.methodology import RuleSet, rule_set_for
 from r2k.reconstitution import Reconstitution, reconstitute
 from r2k.schedule import ReconSchedule, reconstitution_for_rank_day
 from r2k.sessions import next_session, session_offset
 from r2k.sources.ishares import Holdings, read_holdings
+from r2k.sources.levels import read_index_levels
 from r2k.sources.panel import read_market_panel
 from r2k.sources.sec import read_sec_tickers
+from r2k.tickers import resolve_ticker
 from r2k.universe import build_universe, company_ids
 
 if TYPE_CHECKING:
@@ -114,7 +116,36 @@ def run_reconstitution(
         )
         shares_then = universe.select("security_id", "shares_outstanding")
     estimate = _float_estimate(incumbent, shares_then, rules, notes)
-    incumbents = incumbents_from_holdings(incumbent)
+    known = frozenset(universe["security_id"].to_list())
+    if rank_day in sessions:
+        extra = incumbents_outside_panel(
+            incumbent,
+            known,
+            estimate,
+            market_factor=_rut_factor(data, incumbent.as_of, rank_day),
+        )
+        if extra.height:
+            notes.append(
+                f"{extra.height} incumbent Russell 2000 lines are not in the market "
+                "panel (mostly companies domiciled abroad); they enter the universe from "
+                f"{incumbent_file.name}, priced there and moved with the Russell 2000 "
+                "to the rank day, total shares = quantity / (ownership ratio x median "
+                "float factor)"
+            )
+            repairs = pl.concat(
+                [
+                    repairs,
+                    extra.select(
+                        "security_id",
+                        repair=pl.lit("added_from_holdings"),
+                        detail=pl.lit(f"not in the panel; from {incumbent_file.name}"),
+                    ),
+                ],
+                how="diagonal_relaxed",
+            )
+            universe = pl.concat([universe, extra]).sort("security_id")
+            known = frozenset(universe["security_id"].to_list())
+    incumbents = incumbents_from_holdings(incumbent, known)
     result = reconstitute(
         universe,
         incumbents,
@@ -136,9 +167,22 @@ def run_reconstitution(
     )
 
 
-def incumbents_from_holdings(holdings: Holdings) -> pl.DataFrame:
-    """Incumbent Russell 2000 lines (:data:`r2k.schemas.INCUMBENTS`) from IWM."""
-    ids = holdings.equities.select("security_id").unique().sort("security_id")
+def incumbents_from_holdings(
+    holdings: Holdings, known: frozenset[str] = frozenset()
+) -> pl.DataFrame:
+    """Incumbent Russell 2000 lines (:data:`r2k.schemas.INCUMBENTS`) from IWM.
+
+    Tickers are resolved against ``known`` security ids (``MOGA`` -> ``MOG.A``).
+    """
+    ids = (
+        holdings.equities.select(
+            security_id=pl.col("security_id").map_elements(
+                lambda t: resolve_ticker(t, known), return_dtype=pl.String
+            )
+        )
+        .unique()
+        .sort("security_id")
+    )
     frame = ids.with_columns(
         r1000=pl.lit(value=False),
         top200=pl.lit(None, dtype=pl.Boolean),
@@ -146,6 +190,86 @@ def incumbents_from_holdings(holdings: Holdings) -> pl.DataFrame:
         microcap=pl.lit(None, dtype=pl.Boolean),
     )
     return schemas.check_schema(frame, schemas.INCUMBENTS, source=str(holdings.as_of))
+
+
+def incumbents_outside_panel(
+    holdings: Holdings,
+    known: frozenset[str],
+    estimate: FloatEstimate | None,
+    *,
+    market_factor: float,
+) -> pl.DataFrame:
+    """Universe lines for incumbent holdings that the market panel lacks.
+
+    The panel leaves out US-listed companies domiciled abroad, which Russell may
+    still assign to the US (Fabrinet, Transocean ...). Without them every rank
+    below them would be too high and the #3,000 cut too low. Each such holding
+    enters with its holdings price times ``market_factor`` (the Russell 2000's
+    move from the holdings date to the rank day) and total shares estimated as
+    ``quantity / (ownership ratio x median float factor)``.
+    """
+    if estimate is None:
+        return pl.DataFrame(schema=schemas.UNIVERSE)
+    eq = holdings.equities.filter(pl.col("price") > 0).with_columns(
+        security_id=pl.col("security_id").map_elements(
+            lambda t: resolve_ticker(t, known), return_dtype=pl.String
+        )
+    )
+    missing = eq.filter(~pl.col("security_id").is_in(list(known))).unique(
+        "security_id", keep="first"
+    )
+    denominator = estimate.ownership_ratio * estimate.median_factor
+    frame = missing.select(
+        "security_id",
+        company_key=company_key_expr("name"),
+        name="name",
+        sector="sector",
+        security_type=security_type_expr("name", exchange_col="exchange"),
+        exchange=_venue(pl.col("exchange")),
+        country=pl.lit(None, dtype=pl.String),
+        close=pl.col("price") * market_factor,
+        avg_close_30d=pl.col("price") * market_factor,
+        avg_volume=pl.lit(None, dtype=pl.Float64),
+        addtv=pl.lit(None, dtype=pl.Float64),
+        shares_outstanding=pl.col("quantity") / denominator,
+        float_factor=pl.lit(None, dtype=pl.Float64),
+        voting_rights_pct=pl.lit(None, dtype=pl.Float64),
+    )
+    frame = frame.with_columns(company_id=company_ids(frame))
+    return schemas.check_schema(
+        frame.sort("security_id"), schemas.UNIVERSE, source=f"{holdings.fund} extra"
+    )
+
+
+def _venue(exchange: pl.Expr) -> pl.Expr:
+    """Map iShares venue names ("NASDAQ", "Nyse Mkt Llc", ...) to exchange codes."""
+    upper = exchange.str.to_uppercase()
+    return (
+        pl.when(upper.str.contains("NASDAQ"))
+        .then(pl.lit("NASDAQ"))
+        .when(upper.str.contains("MKT|AMERICAN"))
+        .then(pl.lit("NYSE AMERICAN"))
+        .when(upper.str.contains("ARCA"))
+        .then(pl.lit("NYSE ARCA"))
+        .when(upper.str.contains("NYSE|NEW YORK"))
+        .then(pl.lit("NYSE"))
+        .when(upper.str.contains("CBOE|BATS"))
+        .then(pl.lit("CBOE"))
+        .otherwise(upper)
+    )
+
+
+def _rut_factor(data: DataDir, start: date, end: date) -> float:
+    """Russell 2000 price change from ``start`` to ``end`` (1.0 if not covered)."""
+    try:
+        levels = read_index_levels(data.index_levels("RUT"), "RUT")
+    except R2KError:
+        return 1.0
+    a = levels.filter(pl.col("session") <= start).tail(1)
+    b = levels.filter(pl.col("session") <= end).tail(1)
+    if a.height == 0 or b.height == 0:
+        return 1.0
+    return float(b.item(0, "close")) / float(a.item(0, "close"))
 
 
 def holdings_universe(holdings: Holdings, rank_day: date) -> pl.DataFrame:
@@ -173,7 +297,7 @@ def holdings_universe(holdings: Holdings, rank_day: date) -> pl.DataFrame:
         name="name",
         sector="sector",
         security_type=security_type_expr("name", exchange_col="exchange"),
-        exchange=pl.col("exchange").str.to_uppercase(),
+        exchange=_venue(pl.col("exchange")),
         country=pl.lit(None, dtype=pl.String),
         close="price",
         avg_close_30d=pl.lit(None, dtype=pl.Float64),
@@ -182,15 +306,6 @@ def holdings_universe(holdings: Holdings, rank_day: date) -> pl.DataFrame:
         shares_outstanding=pl.col("quantity") * scale,
         float_factor=pl.lit(None, dtype=pl.Float64),
         voting_rights_pct=pl.lit(None, dtype=pl.Float64),
-    ).with_columns(
-        # "NASDAQ", "New York Stock Exchange Inc." ...: iShares venue names.
-        exchange=pl.when(pl.col("exchange").str.contains("NASDAQ"))
-        .then(pl.lit("NASDAQ"))
-        .when(pl.col("exchange").str.contains("NYSE|NEW YORK"))
-        .then(pl.lit("NYSE"))
-        .when(pl.col("exchange").str.contains("CBOE"))
-        .then(pl.lit("CBOE"))
-        .otherwise(pl.col("exchange"))
     )
     frame = frame.with_columns(company_id=company_ids(frame))
     return schemas.check_schema(
