@@ -126,7 +126,7 @@ def run_reconstitution(
         )
         if extra.height:
             notes.append(
-                f"{extra.height} incumbent Russell 2000 lines are not in the market "
+                f"{extra.height} incumbent R2000 lines are not in the market "
                 "panel (mostly companies domiciled abroad); they enter the universe "
                 f"from {incumbent_file.name}, priced there and moved with the Russell 2000 "
                 "to the rank day, total shares = quantity / (ownership ratio x median "
