@@ -128,7 +128,7 @@ def run_reconstitution(
             notes.append(
                 f"{extra.height} incumbent R2000 lines are not in the market "
                 "panel (mostly companies domiciled abroad); they enter the universe "
-                f"from {incumbent_file.name}, priced there and moved with the Russell 2000 "
+                f"from {incumbent_file.name}, priced there, moved with the R2000 "
                 "to the rank day, total shares = quantity / (ownership ratio x median "
                 "float factor)"
             )
