@@ -41,7 +41,7 @@ def test_calendar_2026_json(
     # methodology.md TC9: June 2026 effective 26 Jun, December 2026 effective 11 Dec.
     assert effective == ["2026-06-26", "2026-12-11"]
     assert payload["reconstitutions"][1]["rank_day"] == "2026-10-30"
-    assert [q["ipo_effective_date"] for q in payload["quarters"]][0] == "2026-03-20"
+    assert payload["quarters"][0]["ipo_effective_date"] == "2026-03-20"
 
 
 def test_calendar_table(

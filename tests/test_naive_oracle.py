@@ -6,8 +6,8 @@ from datetime import date
 
 import polars as pl
 import pytest
-
 from bench.naive_recon import naive_reconstitute
+
 from r2k.methodology import RuleSet
 from r2k.reconstitution import reconstitute
 from r2k.synthetic import synthetic_universe

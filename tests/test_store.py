@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 from r2k.errors import StoreError
 from r2k.methodology import RuleSet
-from r2k.reconstitution import reconstitute
+from r2k.reconstitution import Reconstitution, reconstitute
 from r2k.store import Store, resolve_store_path
 from r2k.synthetic import synthetic_universe
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def _result() -> object:
+def _result() -> Reconstitution:
     s = synthetic_universe(4200, seed=11)
     return reconstitute(
         s.universe,
@@ -54,17 +54,17 @@ def test_saving_the_same_run_twice_changes_nothing(tmp_path: Path) -> None:
     result = _result()
     inputs = {"panel.parquet": "abc"}
     with Store(tmp_path / "s.duckdb") as db:
-        run_id, written = db.save_reconstitution(result, kind="recon", inputs=inputs)  # type: ignore[arg-type]
+        run_id, written = db.save_reconstitution(result, kind="recon", inputs=inputs)
         assert written
         before = db.table_counts()
         again, written_again = db.save_reconstitution(
             result, kind="recon", inputs=inputs
-        )  # type: ignore[arg-type]
+        )
         assert again == run_id
         assert not written_again
         assert db.table_counts() == before
         stored = db.membership(run_id)
-    assert_frame_equal(stored, result.membership)  # type: ignore[attr-defined]
+    assert_frame_equal(stored, result.membership)
 
 
 def test_run_log_records_inputs_and_rules(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_run_log_records_inputs_and_rules(tmp_path: Path) -> None:
     with Store(tmp_path / "s.duckdb") as db:
         db.save_reconstitution(
             result, kind="recon", inputs={"a.csv": "1", "b.csv": "2"}
-        )  # type: ignore[arg-type]
+        )
         runs = db.runs()
     row = runs.row(0, named=True)
     assert row["rules"] == "russell-us@2026.1"

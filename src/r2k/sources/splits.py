@@ -9,10 +9,19 @@ The folder ``corporate_actions/splits`` holds one JSON file per year::
                  "ratioNew": 1, "ratioOld": 15}, ...]}
 
 ``ratioNew`` shares replace ``ratioOld`` shares: a 1-for-15 reverse split is
-``ratioNew=1, ratioOld=15``. ``date`` is the date the catalogue gives for the split,
-normally the first split-adjusted session; r2k reads it as ``ex_date``. The
-catalogue is sparse (136 events in the real folder, 2015-01-30 .. 2026-02-26): it is
-not a complete corporate-actions feed.
+``ratioNew=1, ratioOld=15``. The catalogue is sparse (136 events in the real folder,
+2015-01-30 .. 2026-02-26): it is not a complete corporate-actions feed.
+
+The catalogue's ``date`` is not always the ex-date. For most forward splits it is
+the distribution (payable) date and the notes add "Split-adjusted trading began
+Aug 31, 2020" (AAPL's ``date`` is 2020-08-28): 84 of the 136 real events state a
+first split-adjusted session that differs from ``date``, always 1-4 days later.
+r2k's ``ex_date`` is therefore the first split-adjusted session the notes state
+("split-adjusted ... began|begins <date>", "ex-date <date>", "ex-distribution date
+<date>", "shares began trading <date>"), when that date is 0-10 days after
+``date``; otherwise ``date`` itself (reverse splits "effective at 12:01 AM" on
+``date``, and five forward splits whose notes give only a distribution date: GPN
+2015, SMBC 2015, FFIN 2019, CBSH 2025, SF 2026). The notes keep the original text.
 """
 
 from __future__ import annotations
@@ -35,6 +44,36 @@ if TYPE_CHECKING:
 __all__ = ["read_splits"]
 
 _YEAR_FILE = re.compile(r"^\d{4}\.json$")
+_MONTHS: Final[dict[str, int]] = {
+    name: number
+    for number, name in enumerate(
+        (
+            "jan",
+            "feb",
+            "mar",
+            "apr",
+            "may",
+            "jun",
+            "jul",
+            "aug",
+            "sep",
+            "oct",
+            "nov",
+            "dec",
+        ),
+        start=1,
+    )
+}
+_DATE = r"([A-Za-z]{3,9})\.? (\d{1,2}), (\d{4})"
+_FIRST_ADJUSTED_SESSION: Final[tuple[re.Pattern[str], ...]] = (
+    re.compile(
+        r"(?i)split-adjusted\b[^.;]{0,40}?\b(?:began|begins|will begin)(?: on)? "
+        + _DATE
+    ),
+    re.compile(r"(?i)\bex-(?:date|distribution date)\)?:? " + _DATE),
+    re.compile(r"(?i)\bshares began trading (?:on )?" + _DATE),
+)
+_MAX_DAYS_AFTER = 10
 _REQUIRED: Final[tuple[str, ...]] = ("symbol", "date", "ratioNew", "ratioOld")
 
 
@@ -110,7 +149,7 @@ def _event(path: Path, index: int, event: object) -> tuple[Any, ...]:
     symbol = str(event["symbol"])
     where = f"{where} ({symbol})"
     try:
-        ex_date = date.fromisoformat(str(event["date"]))
+        ex_date = date.fromisoformat(str(event["date"]))  # the catalogue's date
     except ValueError:
         msg = f"{where}: date {event['date']!r} is not an ISO date (YYYY-MM-DD)"
         raise SourceFormatError(msg) from None
@@ -126,15 +165,34 @@ def _event(path: Path, index: int, event: object) -> tuple[Any, ...]:
             msg = f"{where}: {key} {value!r} is not a positive number"
             raise SourceFormatError(msg)
         ratios.append(number)
+    notes = _text(event.get("notes"))
     return (
         normalize_ticker(symbol),
-        ex_date,
+        _first_adjusted_session(ex_date, notes or ""),
         ratios[0],
         ratios[1],
         _text(event.get("exchange")),
         _text(event.get("source")),
-        _text(event.get("notes")),
+        notes,
     )
+
+
+def _first_adjusted_session(catalogue_date: date, notes: str) -> date:
+    """The first split-adjusted session the notes state, else ``catalogue_date``."""
+    for pattern in _FIRST_ADJUSTED_SESSION:
+        found = pattern.search(notes)
+        if not found:
+            continue
+        month = _MONTHS.get(found.group(1)[:3].lower())
+        if month is None:
+            continue
+        try:
+            stated = date(int(found.group(3)), month, int(found.group(2)))
+        except ValueError:
+            continue
+        if 0 <= (stated - catalogue_date).days <= _MAX_DAYS_AFTER:
+            return stated
+    return catalogue_date
 
 
 def _text(value: object) -> str | None:
