@@ -442,3 +442,71 @@ def company_key_expr(name_col: str = "name") -> pl.Expr:
     for pattern, replacement in _KEY_STEPS:
         expr = expr.str.replace_all(pattern, replacement)
     return expr.str.replace_all(r"\s+", " ").str.strip_chars(" ").alias("company_key")
+
+
+# ---------------------------------------------------------------------------
+# Funds that look like companies: BDCs and closed-end funds (R7 §5.11.1)
+# ---------------------------------------------------------------------------
+
+# Business development companies and closed-end funds trade as plain "Common
+# Stock" ("Ares Capital Corporation Common Stock"), so the name table above cannot
+# tell them. These patterns use the issuer-name conventions of BDCs and funds, and
+# the panel's sector: mortgage REITs ("Two Harbors Investment Corp", "Ready Capital
+# Corporation") carry the same words but sit in Real Estate; utilities ("Pinnacle
+# West Capital Corporation") in Utilities. Measured on the 2026-04-30 cross-section
+# (tests/test_classify_funds.py): 47 lines flagged, 3 of them IWM holdings.
+_BDC_NAME = _rx(
+    r"\b(?:capital|investment|finance) (?:corp|corporation|ltd)\b"
+    r"|\bfinance inc\b|\bspecialty (?:finance|lending)\b|\bfloating rate\b"
+    r"|\b(?:direct|secured) lending\b|\bbdc\b|\bbusiness development\b"
+)
+_CEF_NAME = _rx(
+    r"\bfund\b|\bincome portfolio\b|\btax[- ](?:free|advantaged?)\b|\bmunicipal\b"
+    r"|\bcmn shs of bi\b|\btri[- ]continental\b|\bdividend (?:opp|income)"
+    r"|\bgold and precious metals\b|\b(?:corporate|participation) investors\b"
+    r"|\bgeneral american investors\b"
+)
+_FUND_NOT = _rx(
+    r"\blease finance\b|\bclass [a-z]\b|\binfrastructure\b|\bbancorp\b|\bbank\b"
+    r"|\bmortgage\b|\brealty\b|\breal estate\b"
+)
+_FUND_SECTORS_EXCLUDED = ("Real Estate", "Utilities")
+
+
+def fund_structure(name: str, sector: str | None) -> SecurityType | None:
+    """``"bdc"`` or ``"closed_end_fund"`` for a fund named like a company, else None.
+
+    Applies to lines the name table classifies as plain equity.
+
+    Examples
+    --------
+    >>> fund_structure("Ares Capital Corporation Common Stock", "Finance")
+    'bdc'
+    >>> fund_structure("Two Harbors Investment Corp", "Real Estate") is None
+    True
+    >>> fund_structure("Tri Continental Corporation Common Stock", "Finance")
+    'closed_end_fund'
+    """
+    if sector in _FUND_SECTORS_EXCLUDED:
+        return None
+    if re.search(_CEF_NAME, name):
+        return "closed_end_fund"
+    if re.search(_BDC_NAME, name) and not re.search(_FUND_NOT, name):
+        return "bdc"
+    return None
+
+
+def fund_structure_expr(name_col: str = "name", sector_col: str = "sector") -> pl.Expr:
+    """Vectorised :func:`fund_structure` (null where it returns None)."""
+    name = pl.col(name_col)
+    allowed = ~pl.col(sector_col).is_in(list(_FUND_SECTORS_EXCLUDED)).fill_null(
+        value=False
+    )
+    return (
+        pl.when(allowed & name.str.contains(_CEF_NAME))
+        .then(pl.lit("closed_end_fund"))
+        .when(allowed & name.str.contains(_BDC_NAME) & ~name.str.contains(_FUND_NOT))
+        .then(pl.lit("bdc"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias("fund_structure")
+    )

@@ -4,7 +4,9 @@
 into the engine's input (:data:`r2k.schemas.UNIVERSE`) for one rank day, using only
 rows dated on or before that day:
 
-* security type from the name (:mod:`r2k.classify`), exchange from the SEC ticker
+* security type from the name (:mod:`r2k.classify`), with BDCs and closed-end
+  funds named like companies recognised by name and sector
+  (:func:`r2k.classify.fund_structure`); exchange from the SEC ticker
   map when given (``OTC`` there makes a line ineligible);
 * company grouping: lines whose names give the same company key *and* whose tickers
   share a root (``GOOG``/``GOOGL``, ``MOG.A``/``MOG.B``) form one company; two
@@ -32,7 +34,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from r2k import schemas
-from r2k.classify import company_key_expr, security_type_expr
+from r2k.classify import company_key_expr, fund_structure_expr, security_type_expr
 from r2k.errors import MissingDataError
 
 log = logging.getLogger(__name__)
@@ -78,9 +80,20 @@ def build_universe(
         )
         raise MissingDataError(msg)
     stats = _history_stats(history, rank_day)
-    lines = cross.join(stats, on="security_id", how="left").with_columns(
-        security_type=security_type_expr("name", symbol_col="security_id"),
-        company_key=company_key_expr("name"),
+    plain = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
+    lines = (
+        cross.join(stats, on="security_id", how="left")
+        .with_columns(
+            security_type=security_type_expr("name", symbol_col="security_id"),
+            company_key=company_key_expr("name"),
+            _fund=fund_structure_expr("name", "sector"),
+        )
+        .with_columns(
+            security_type=pl.when(plain & pl.col("_fund").is_not_null())
+            .then(pl.col("_fund"))
+            .otherwise(pl.col("security_type"))
+        )
+        .drop("_fund")
     )
     lines = _attach_exchange(lines, sec_tickers)
     lines = lines.with_columns(company_id=company_ids(lines))
