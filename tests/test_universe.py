@@ -102,3 +102,15 @@ def test_rank_day_statistics(
     expected = sum(rows["close"].to_list()) / rows.height
     got = universe.filter(pl.col("security_id") == "AAPL")["avg_close_30d"].item()
     assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_securities_frame(market_panel: pl.DataFrame) -> None:
+    build = build_universe(market_panel, RANK_DAY)
+    sec = build.securities
+    assert sec.height == build.universe.height
+    row = sec.filter(pl.col("security_id") == "BRK.B").row(0, named=True)
+    assert row["share_class"] == "B"
+    assert row["company_id"] == "BRK.A"
+    goog = sec.filter(pl.col("security_id") == "GOOG").row(0, named=True)
+    assert goog["share_class"] == "C"
+    assert goog["security_type"] == "class_share"

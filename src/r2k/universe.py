@@ -34,7 +34,12 @@ from datetime import date, timedelta
 import polars as pl
 
 from r2k import schemas
-from r2k.classify import company_key_expr, fund_structure_expr, security_type_expr
+from r2k.classify import (
+    company_key_expr,
+    fund_structure_expr,
+    security_type_expr,
+    share_class_expr,
+)
 from r2k.errors import MissingDataError
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,7 @@ class UniverseBuild:
 
     rank_day: date
     universe: pl.DataFrame  # schemas.UNIVERSE
+    securities: pl.DataFrame  # schemas.SECURITIES, as of the rank day
     repairs: pl.DataFrame  # REPAIRS
 
 
@@ -116,9 +122,23 @@ def build_universe(
     ).sort("security_id")
     for row in repairs.group_by("repair").len().iter_rows():
         log.info("universe %s: repair %s applied to %d line(s)", rank_day, *row)
+    securities = lines.select(
+        "security_id",
+        ticker=pl.col("security_id"),
+        name=pl.col("name"),
+        company_id=pl.col("company_id"),
+        share_class=share_class_expr("name", "security_id"),
+        security_type=pl.col("security_type"),
+        exchange=pl.col("exchange"),
+        country=pl.lit(None, dtype=pl.String),
+        sector=pl.col("sector"),
+    ).sort("security_id")
     return UniverseBuild(
         rank_day=rank_day,
         universe=schemas.check_schema(universe, schemas.UNIVERSE, source="universe"),
+        securities=schemas.check_schema(
+            securities, schemas.SECURITIES, source="securities"
+        ),
         repairs=repairs,
     )
 
