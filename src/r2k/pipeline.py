@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -146,6 +146,10 @@ def run_reconstitution(
             universe = pl.concat([universe, extra]).sort("security_id")
             known = frozenset(universe["security_id"].to_list())
     incumbents = incumbents_from_holdings(incumbent, known)
+    r1000 = _r1000_from_r3000_holdings(data, rank_day, incumbents, known, notes)
+    if r1000 is not None:
+        inputs[r1000[0].name] = r1000[0]
+        incumbents = pl.concat([incumbents, r1000[1]]).sort("security_id")
     result = reconstitute(
         universe,
         incumbents,
@@ -190,6 +194,49 @@ def incumbents_from_holdings(
         microcap=pl.lit(None, dtype=pl.Boolean),
     )
     return schemas.check_schema(frame, schemas.INCUMBENTS, source=str(holdings.as_of))
+
+
+def _r1000_from_r3000_holdings(
+    data: DataDir,
+    rank_day: date,
+    r2000: pl.DataFrame,
+    known: frozenset[str],
+    notes: list[str],
+) -> tuple[Path, pl.DataFrame] | None:
+    """Russell 1000 incumbents from the latest IWV file of the past 13 months.
+
+    Lines of the iShares Russell 3000 holdings that the incumbent Russell 2000 does
+    not hold. Only the change report and the #1,000 band use them; a company that moved from
+    the R2000 to the R1000 at the last reconstitution is in IWV and not in IWM, so
+    it counts as R1000, as it should.
+    """
+    window = [
+        (read_as_of(p), p)
+        for p in data.holdings_files("IWV")
+        if rank_day - timedelta(days=400) <= read_as_of(p) <= rank_day
+    ]
+    if not window:
+        return None
+    as_of, path = max(window)
+    ids = {
+        resolve_ticker(t, known)
+        for t in read_holdings(path).equities["security_id"].to_list()
+    }
+    ids = (ids & known) - set(r2000["security_id"].to_list())
+    frame = pl.DataFrame(
+        {"security_id": sorted(ids)}, schema={"security_id": pl.String}
+    )
+    frame = frame.with_columns(
+        r1000=pl.lit(value=True),
+        top200=pl.lit(None, dtype=pl.Boolean),
+        top500=pl.lit(None, dtype=pl.Boolean),
+        microcap=pl.lit(None, dtype=pl.Boolean),
+    )
+    notes.append(
+        f"Russell 1000 incumbents: {frame.height} lines of {path.name} (as of {as_of}) "
+        "that the incumbent Russell 2000 does not hold"
+    )
+    return path, schemas.check_schema(frame, schemas.INCUMBENTS, source=path.name)
 
 
 def incumbents_outside_panel(
