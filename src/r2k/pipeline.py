@@ -205,10 +205,10 @@ def _r1000_from_r3000_holdings(
 ) -> tuple[Path, pl.DataFrame] | None:
     """Russell 1000 incumbents from the latest IWV file of the past 13 months.
 
-    Lines of the iShares Russell 3000 holdings that the incumbent Russell 2000 does
-    not hold. Only the change report and the #1,000 band use them; a company that moved from
-    the R2000 to the R1000 at the last reconstitution is in IWV and not in IWM, so
-    it counts as R1000, as it should.
+    Lines of the iShares Russell 3000 holdings that the incumbent Russell 2000
+    does not hold. Only the change report and the #1,000 band use them; a company
+    that moved from the R2000 to the R1000 at the last reconstitution is in IWV
+    and not in IWM, so it counts as R1000, as it should.
     """
     window = [
         (read_as_of(p), p)
