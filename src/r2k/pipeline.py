@@ -62,7 +62,7 @@ class ReconRun:
     schedule: ReconSchedule
     universe_source: str
     incumbent_source: str
-    universe_ids: frozenset[str]
+    universe_ids: frozenset[str]  # lines of the rank-day market data (not added ones)
     inputs: dict[str, str]  # file name -> sha256
     repairs: pl.DataFrame
     notes: tuple[str, ...]
@@ -117,6 +117,7 @@ def run_reconstitution(
         shares_then = universe.select("security_id", "shares_outstanding")
     estimate = _float_estimate(incumbent, shares_then, rules, notes)
     known = frozenset(universe["security_id"].to_list())
+    market_ids = known  # "universe" of validation: lines in the rank-day market data
     if rank_day in sessions:
         extra = incumbents_outside_panel(
             incumbent,
@@ -164,7 +165,7 @@ def run_reconstitution(
         schedule=schedule,
         universe_source=universe_source,
         incumbent_source=f"{incumbent_file.name} (as of {incumbent.as_of})",
-        universe_ids=frozenset(universe["security_id"].to_list()),
+        universe_ids=market_ids,
         inputs={name: file_digest(path) for name, path in sorted(inputs.items())},
         repairs=repairs,
         notes=tuple(notes),
