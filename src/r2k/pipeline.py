@@ -267,7 +267,25 @@ def incumbents_outside_panel(
         "security_id", keep="first"
     )
     denominator = estimate.ownership_ratio * estimate.median_factor
-    frame = missing.select(
+    return _holdings_lines(
+        missing,
+        close=pl.col("price") * market_factor,
+        avg_close_30d=pl.col("price") * market_factor,
+        shares=pl.col("quantity") / denominator,
+        source=f"{holdings.fund} extra",
+    )
+
+
+def _holdings_lines(
+    equities: pl.DataFrame,
+    *,
+    close: pl.Expr,
+    avg_close_30d: pl.Expr,
+    shares: pl.Expr,
+    source: str,
+) -> pl.DataFrame:
+    """Universe lines (:data:`r2k.schemas.UNIVERSE`) from holdings equity lines."""
+    frame = equities.select(
         "security_id",
         company_key=company_key_expr("name"),
         name="name",
@@ -275,17 +293,17 @@ def incumbents_outside_panel(
         security_type=security_type_expr("name", exchange_col="exchange"),
         exchange=_venue(pl.col("exchange")),
         country=pl.lit(None, dtype=pl.String),
-        close=pl.col("price") * market_factor,
-        avg_close_30d=pl.col("price") * market_factor,
+        close=close,
+        avg_close_30d=avg_close_30d,
         avg_volume=pl.lit(None, dtype=pl.Float64),
         addtv=pl.lit(None, dtype=pl.Float64),
-        shares_outstanding=pl.col("quantity") / denominator,
+        shares_outstanding=shares,
         float_factor=pl.lit(None, dtype=pl.Float64),
         voting_rights_pct=pl.lit(None, dtype=pl.Float64),
     )
     frame = frame.with_columns(company_id=company_ids(frame))
     return schemas.check_schema(
-        frame.sort("security_id"), schemas.UNIVERSE, source=f"{holdings.fund} extra"
+        frame.sort("security_id"), schemas.UNIVERSE, source=source
     )
 
 
@@ -339,25 +357,12 @@ def holdings_universe(holdings: Holdings, rank_day: date) -> pl.DataFrame:
         "security_id", keep="first"
     )
     scale = total / float(eq["market_value"].sum())
-    frame = eq.select(
-        "security_id",
-        company_key=company_key_expr("name"),
-        name="name",
-        sector="sector",
-        security_type=security_type_expr("name", exchange_col="exchange"),
-        exchange=_venue(pl.col("exchange")),
-        country=pl.lit(None, dtype=pl.String),
-        close="price",
+    return _holdings_lines(
+        eq,
+        close=pl.col("price"),
         avg_close_30d=pl.lit(None, dtype=pl.Float64),
-        avg_volume=pl.lit(None, dtype=pl.Float64),
-        addtv=pl.lit(None, dtype=pl.Float64),
-        shares_outstanding=pl.col("quantity") * scale,
-        float_factor=pl.lit(None, dtype=pl.Float64),
-        voting_rights_pct=pl.lit(None, dtype=pl.Float64),
-    )
-    frame = frame.with_columns(company_id=company_ids(frame))
-    return schemas.check_schema(
-        frame.sort("security_id"), schemas.UNIVERSE, source=holdings.fund
+        shares=pl.col("quantity") * scale,
+        source=holdings.fund,
     )
 
 
