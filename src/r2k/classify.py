@@ -454,7 +454,7 @@ def company_key_expr(name_col: str = "name") -> pl.Expr:
 # the panel's sector: mortgage REITs ("Two Harbors Investment Corp", "Ready Capital
 # Corporation") carry the same words but sit in Real Estate; utilities ("Pinnacle
 # West Capital Corporation") in Utilities. Measured on the 2026-04-30 cross-section
-# (tests/test_classify_funds.py): 47 lines flagged, 3 of them IWM holdings.
+# (tests/test_classify_funds.py): 40 plain-equity lines flagged, 1 an IWM holding.
 _BDC_NAME = _rx(
     r"\b(?:capital|investment|finance) (?:corp|corporation|ltd)\b"
     r"|\bfinance inc\b|\bspecialty (?:finance|lending)\b|\bfloating rate\b"
