@@ -20,6 +20,7 @@ import polars as pl
 
 from r2k.errors import SourceFormatError
 from r2k.schemas import LEVELS, check_schema
+from r2k.sources._files import read_csv_columns
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,18 +61,7 @@ def read_index_levels(path: Path, index: str) -> pl.DataFrame:
     if not code:
         msg = f"{path}: empty index code; pass 'RUT', 'RUA' or 'SPX'"
         raise SourceFormatError(msg)
-    try:
-        raw = pl.read_csv(path, infer_schema_length=0)
-    except (OSError, pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        msg = f"{path}: cannot be read as CSV ({exc})"
-        raise SourceFormatError(msg) from None
-    missing = [name for name in LEVEL_COLUMNS if name not in raw.columns]
-    if missing:
-        msg = (
-            f"{path}, line 1: header lacks column(s) {', '.join(missing)}; "
-            f"expected {','.join(LEVEL_COLUMNS)}"
-        )
-        raise SourceFormatError(msg)
+    raw = read_csv_columns(path, LEVEL_COLUMNS)
     # Line 1 is the header, so data row i (0-based) is on line i + 2.
     raw = raw.with_row_index(_LINE, offset=2).with_columns(pl.col(_LINE).cast(pl.Int64))
     frame = raw.select(

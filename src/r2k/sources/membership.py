@@ -28,9 +28,10 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from r2k.errors import MissingDataError, SchemaError, SourceFormatError
+from r2k.errors import MissingDataError, SourceFormatError
 from r2k.schemas import MEMBERSHIP_HISTORY, check_schema
 from r2k.sessions import previous_session
+from r2k.sources._files import read_parquet_columns
 from r2k.tickers import normalize_ticker_expr
 
 if TYPE_CHECKING:
@@ -85,18 +86,7 @@ def read_membership_history(path: Path) -> pl.DataFrame:
         If a column is missing or cannot be read as its canonical type.
     """
     source = str(path)
-    try:
-        raw = pl.read_parquet(path)
-    except (OSError, pl.exceptions.ComputeError) as exc:
-        msg = f"{source}: cannot be read as Parquet ({exc})"
-        raise SourceFormatError(msg) from None
-    missing = [name for name in HISTORY_COLUMNS if name not in raw.columns]
-    if missing:
-        msg = (
-            f"{source}: missing column(s) {', '.join(missing)}; expected "
-            f"{', '.join(HISTORY_COLUMNS)}"
-        )
-        raise SchemaError(msg)
+    raw = read_parquet_columns(path, HISTORY_COLUMNS)
     stamp = pl.col("commit_time_utc").cast(pl.String).str.strip_chars()
     parsed = raw.with_row_index("_row").with_columns(
         taken_at=stamp.str.to_datetime(

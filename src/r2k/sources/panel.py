@@ -45,6 +45,7 @@ from r2k.errors import (
 )
 from r2k.schemas import MARKET, check_schema
 from r2k.sessions import is_session, next_session, previous_session
+from r2k.sources._files import read_parquet_columns
 from r2k.tickers import normalize_ticker_expr
 
 if TYPE_CHECKING:
@@ -96,18 +97,7 @@ def read_market_panel(path: Path) -> pl.DataFrame:
         rows are dropped.
     """
     source = str(path)
-    try:
-        raw = pl.read_parquet(path)
-    except (OSError, pl.exceptions.ComputeError) as exc:
-        msg = f"{source}: cannot be read as Parquet ({exc}); pass the panel file"
-        raise SourceFormatError(msg) from None
-    missing = [name for name in PANEL_COLUMNS if name not in raw.columns]
-    if missing:
-        msg = (
-            f"{source}: missing column(s) {', '.join(missing)}; the panel must have "
-            f"{', '.join(PANEL_COLUMNS)}"
-        )
-        raise SchemaError(msg)
+    raw = read_parquet_columns(path, PANEL_COLUMNS)
     frame = _canonical(source, raw)
     _check_sessions(source, frame)
     frame = _repair_prices(source, frame)

@@ -31,6 +31,7 @@ import polars as pl
 
 from r2k.errors import SourceFormatError
 from r2k.schemas import check_schema
+from r2k.sources._files import read_csv_columns
 from r2k.tickers import normalize_ticker_expr
 
 if TYPE_CHECKING:
@@ -126,18 +127,7 @@ def read_sp_constituents(path: Path) -> pl.DataFrame:
         GICS sector among its industries, or a symbol repeats within an index. The
         message names the file and line.
     """
-    try:
-        raw = pl.read_csv(path, infer_schema_length=0)
-    except (OSError, pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        msg = f"{path}: cannot be read as CSV ({exc})"
-        raise SourceFormatError(msg) from None
-    missing = [name for name in _COLUMNS if name not in raw.columns]
-    if missing:
-        msg = (
-            f"{path}, line 1: header lacks column(s) {', '.join(missing)}; "
-            f"expected {','.join(_COLUMNS)}"
-        )
-        raise SourceFormatError(msg)
+    raw = read_csv_columns(path, _COLUMNS)
     # Line 1 is the header; data rows carry embedded quotes but no line breaks.
     frame = raw.with_row_index("_line", offset=2).select(
         pl.col("_line"),

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
-from r2k.errors import SchemaError, SourceFormatError
+from r2k.errors import SourceFormatError
 from r2k.schemas import SEC_TICKERS, check_schema
+from r2k.sources._files import read_parquet_columns
 from r2k.tickers import normalize_ticker_expr
 
 if TYPE_CHECKING:
@@ -51,18 +52,7 @@ def read_sec_tickers(path: Path) -> pl.DataFrame:
         two rows share a canonical ticker.
     """
     source = str(path)
-    try:
-        raw = pl.read_parquet(path)
-    except (OSError, pl.exceptions.ComputeError) as exc:
-        msg = f"{source}: cannot be read as Parquet ({exc})"
-        raise SourceFormatError(msg) from None
-    missing = [name for name in SEC_COLUMNS if name not in raw.columns]
-    if missing:
-        msg = (
-            f"{source}: missing column(s) {', '.join(missing)}; expected "
-            f"{', '.join(SEC_COLUMNS)}"
-        )
-        raise SchemaError(msg)
+    raw = read_parquet_columns(path, SEC_COLUMNS)
     frame = raw.with_row_index("_row").select(
         pl.col("_row"),
         cik=pl.col("cik").cast(pl.String).str.strip_chars().str.zfill(10),

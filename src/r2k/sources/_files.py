@@ -1,0 +1,61 @@
+"""Reading a source file and requiring its columns, shared by the readers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from r2k.errors import SchemaError, SourceFormatError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+
+def read_parquet_columns(path: Path, columns: Sequence[str]) -> pl.DataFrame:
+    """Read a Parquet file that must have ``columns``.
+
+    Raises
+    ------
+    SourceFormatError
+        If the file cannot be read as Parquet.
+    SchemaError
+        If a column is missing; the message names the file and the columns.
+    """
+    try:
+        raw = pl.read_parquet(path)
+    except (OSError, pl.exceptions.ComputeError) as exc:
+        msg = f"{path}: cannot be read as Parquet ({exc})"
+        raise SourceFormatError(msg) from None
+    missing = [name for name in columns if name not in raw.columns]
+    if missing:
+        msg = (
+            f"{path}: missing column(s) {', '.join(missing)}; expected "
+            f"{', '.join(columns)}"
+        )
+        raise SchemaError(msg)
+    return raw
+
+
+def read_csv_columns(path: Path, columns: Sequence[str]) -> pl.DataFrame:
+    """Read a CSV file as text columns; its header must have ``columns``.
+
+    Raises
+    ------
+    SourceFormatError
+        If the file cannot be read as CSV, or its header (line 1) lacks a column.
+    """
+    try:
+        raw = pl.read_csv(path, infer_schema_length=0)
+    except (OSError, pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        msg = f"{path}: cannot be read as CSV ({exc})"
+        raise SourceFormatError(msg) from None
+    missing = [name for name in columns if name not in raw.columns]
+    if missing:
+        msg = (
+            f"{path}, line 1: header lacks column(s) {', '.join(missing)}; "
+            f"expected {','.join(columns)}"
+        )
+        raise SourceFormatError(msg)
+    return raw
