@@ -84,6 +84,22 @@ class FloatRules:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MaintenanceRules:
+    """Maintenance between reconstitutions (R7 §9, methodology.md §8-9)."""
+
+    shares_buffer_pct: float  # quarterly: cumulative shares change > this, percent
+    float_buffer_pp: float  # quarterly: float change > this, percentage points
+    low_float_buffer_pp: float  # ... when the float is at or below low_float_pct
+    low_float_pct: float
+    intra_quarter_min_value_usd: float  # offering applied at once if >= this ...
+    intra_quarter_min_change_pct: float  # ... or >= this change in index shares
+    intra_quarter_min_value_with_pct_usd: float  # ... and >= this value
+    stale_price_removal_sessions: int  # member without a price this long: removed
+    nominal_removal_price: float  # bankrupt line with no price is removed at this
+    ipo_additions: bool  # quarterly IPO additions between reconstitutions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RuleSet:
     """A complete, dated rule set."""
 
@@ -96,6 +112,7 @@ class RuleSet:
     banding: BandingRules
     share_classes: ShareClassRules
     float: FloatRules
+    maintenance: MaintenanceRules
     digest: str
 
     @property
@@ -213,6 +230,12 @@ def _parse(raw: bytes, *, source: str) -> RuleSet:
             source,
         ),
         float=_build(FloatRules, _section(data, "float", source), "float", source),
+        maintenance=_build(
+            MaintenanceRules,
+            _section(data, "maintenance", source),
+            "maintenance",
+            source,
+        ),
         digest=hashlib.sha256(raw).hexdigest(),
     )
     _validate(rules, source)

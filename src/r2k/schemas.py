@@ -93,6 +93,23 @@ SPLITS = pl.Schema(
     }
 )
 
+CORPORATE_ACTIONS = pl.Schema(
+    {
+        "security_id": pl.String,  # the line the action applies to (target, parent)
+        "ex_date": pl.Date,  # first session the action is in effect (see below)
+        "action": pl.String,  # r2k.corporate_actions.ACTIONS
+        "ratio": pl.Float64,  # new shares per old share (split, stock dividend),
+        #   new shares per held share (rights), child shares per parent share
+        #   (spin-off), acquirer shares per target share (merger)
+        "amount": pl.Float64,  # USD per share: dividend, special dividend, rights
+        #   subscription price, spin-off when-issued value, merger cash, removal price
+        "other_id": pl.String,  # spin-off child, acquirer, new identifier
+        "shares_outstanding": pl.Float64,  # share_change: new total shares
+        "float_factor": pl.Float64,  # share_change: new float factor, null: unchanged
+        "source": pl.String,
+    }
+)
+
 SEC_TICKERS = pl.Schema(
     {
         "cik": pl.String,
