@@ -13,8 +13,9 @@ import sys
 import warnings
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -28,9 +29,8 @@ from r2k.store import Store, resolve_store_path
 from r2k.validation import NoSnapshotError
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from r2k.pipeline import ReconRun
+    from r2k.real_index import RealRun
 
 app = typer.Typer(
     name="r2k",
@@ -45,7 +45,7 @@ validate_app = typer.Typer(
 app.add_typer(validate_app, name="validate")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DataOpt = Annotated[
     Path | None,
@@ -337,6 +337,219 @@ def validate_recon(
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         table.add_row(key, shown)
     out.print(table)
+
+
+ReturnOpt = Annotated[
+    str,
+    typer.Option("--return", help="Level written to --out: price, total or net."),
+]
+WeightsOpt = Annotated[
+    str,
+    typer.Option(
+        "--weights",
+        help="r2k: r2k's own maintenance and reconstitution; holdings: the IWM "
+        "holdings on or before --start held fixed.",
+    ),
+]
+_RETURN_COLUMNS = {
+    "price": "price_return",
+    "total": "total_return",
+    "net": "net_total_return",
+}
+
+
+def _weights(value: str) -> Literal["holdings", "r2k"]:
+    if value == "holdings":
+        return "holdings"
+    if value == "r2k":
+        return "r2k"
+    msg = f"--weights {value!r}: use 'r2k' or 'holdings'"
+    raise typer.BadParameter(msg)
+
+
+def _return_column(value: str) -> str:
+    if value not in _RETURN_COLUMNS:
+        msg = f"--return {value!r}: use price, total or net"
+        raise typer.BadParameter(msg)
+    return _RETURN_COLUMNS[value]
+
+
+def _index_name(weights: str) -> str:
+    return f"r2000-{weights}"
+
+
+@app.command()
+def calculate(
+    start: Annotated[str, typer.Option("--start", help="Base session (level 100).")],
+    end: Annotated[str, typer.Option("--end", help="Last session.")],
+    data: DataOpt = None,
+    kind: ReturnOpt = "price",
+    weights: WeightsOpt = "r2k",
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write levels and divisor (.csv or .parquet)."),
+    ] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Calculate the Russell 2000 over a window (batch mode) and store it."""
+    from r2k.real_index import calculate_real
+
+    first = _parse_date(start, "--start")
+    last = _parse_date(end, "--end")
+    if last <= first:
+        msg = f"--end {last} must be after --start {first}"
+        raise typer.BadParameter(msg)
+    column = _return_column(kind)
+    mode = _weights(weights)
+    result = calculate_real(
+        DataDir.resolve(data), first, last, weights=mode, constituents=True
+    )
+    calc = result.calculation
+    name = _index_name(mode)
+    with Store(resolve_store_path(store)) as db:
+        db.save_calculation(
+            name,
+            calc,
+            settings={"start": first.isoformat(), "weights": mode, "data": str(data)},
+        )
+    if out_file is not None:
+        frame = calc.levels.select(
+            "session", pl.col(column).alias("level"), pl.all().exclude("session")
+        )
+        _write_membership(frame, out_file)
+    summary = _calc_summary(result, column) | {"stored_as": name}
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+        return
+    _print_mapping(f"Russell 2000 ({mode}), {first} .. {last}", summary)
+    if out_file is not None:
+        out.print(f"levels written to {out_file}")
+
+
+def _calc_summary(result: RealRun, column: str) -> dict[str, Any]:
+    calc = result.calculation
+    levels = calc.levels
+    return {
+        "sessions": levels.height,
+        "first_session": levels["session"][0],
+        "last_session": levels["session"][-1],
+        "last_level": round(float(levels[column][-1]), 6),
+        "members_at_end": calc.state.lines.height,
+        "events": dict(sorted(calc.events.group_by("action").len().iter_rows())),
+        "holdings_file": result.holdings_file,
+        "unpriced_holdings_lines": len(result.unpriced),
+        "lines_with_carried_prices": calc.carried.height,
+        "carried_member_sessions": int(calc.carried["sessions"].sum()),
+        "reconstitutions_applied": list(result.reconstitutions),
+        "notes": list(result.notes),
+    }
+
+
+def _print_mapping(title: str, mapping: dict[str, Any]) -> None:
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in mapping.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown)
+    out.print(table)
+
+
+@app.command("run")
+def run_session(
+    session: Annotated[str, typer.Option("--session", help="Session to calculate.")],
+    data: DataOpt = None,
+    weights: WeightsOpt = "r2k",
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Calculate one session from the stored state (incremental, nightly)."""
+    from r2k.maintenance import calculate_session
+    from r2k.real_index import setup
+
+    day = _parse_date(session, "--session")
+    mode = _weights(weights)
+    name = _index_name(mode)
+    with Store(resolve_store_path(store)) as db:
+        loaded = db.load_state(name)
+        if loaded is None:
+            msg = (
+                f"the store has no calculated {name}; run `r2k calculate --start S "
+                f"--end E --weights {mode}` first"
+            )
+            raise R2KError(msg)
+        state, settings = loaded
+        if state.session >= day:
+            stored = db.levels(name).filter(pl.col("session") == day)
+            if stored.height == 0:
+                msg = f"the store's {name} is at {state.session}, after {day}"
+                raise R2KError(msg)
+            payload = {"session": day, "status": "already calculated, unchanged"}
+            payload |= {k: stored[k][0] for k in _RETURN_COLUMNS.values()}
+        else:
+            inputs = setup(
+                DataDir.resolve(data),
+                date.fromisoformat(str(settings["start"])),
+                weights=mode,
+            )
+            step = calculate_session(
+                state, inputs.market, inputs.actions, inputs.settings, session=day
+            )
+            db.save_calculation(name, step, settings=settings)
+            row = step.levels.row(0, named=True)
+            payload = {"session": day, "status": "calculated"}
+            payload |= {k: row[k] for k in (*_RETURN_COLUMNS.values(), "divisor")}
+            payload["events"] = step.events.height
+    if as_json:
+        out.print_json(json.dumps(payload, default=str))
+    else:
+        _print_mapping(f"{name}, session {day}", payload)
+
+
+@validate_app.command("tracking")
+def validate_tracking(
+    start: Annotated[str, typer.Option("--start", help="First session (base).")],
+    end: Annotated[str, typer.Option("--end", help="Last session.")],
+    data: DataOpt = None,
+    weights: WeightsOpt = "r2k",
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare r2k's daily returns with the published Russell 2000 (RUT)."""
+    from r2k.real_index import calculate_real
+    from r2k.sources.levels import read_index_levels
+    from r2k.tracking import tracking
+
+    first = _parse_date(start, "--start")
+    last = _parse_date(end, "--end")
+    mode = _weights(weights)
+    source = DataDir.resolve(data)
+    result = calculate_real(source, first, last, weights=mode)
+    rut = read_index_levels(source.index_levels("RUT"), "RUT")
+    stats = tracking(
+        result.calculation.levels.select("session", level="price_return"),
+        rut.select("session", level="close"),
+    )
+    calc = result.calculation
+    payload = stats.to_dict() | {
+        "weights": mode,
+        "holdings_file": result.holdings_file,
+        "missing_prices": {
+            "holdings_lines_without_panel_price": len(result.unpriced),
+            "treatment_unpriced": "left out from the start (not in the market panel)",
+            "members_with_carried_prices": calc.carried.height,
+            "carried_member_sessions": int(calc.carried["sessions"].sum()),
+            "treatment_carried": "last close carried; removed at it after "
+            "stale_price_removal_sessions sessions",
+            "removed_as_stale": int((calc.events["action"] == "stale_price").sum()),
+        },
+        "reconstitutions_applied": list(result.reconstitutions),
+        "notes": list(result.notes),
+    }
+    if as_json:
+        out.print_json(json.dumps(payload, default=str))
+        return
+    _print_mapping(f"r2k ({mode}) vs RUT, {stats.start} .. {stats.end}", payload)
 
 
 @app.command()

@@ -96,6 +96,8 @@ _SUMS = pl.Schema(
     }
 )
 _ELIGIBLE_TYPES = ("common", "ordinary", "class_share")
+#: Sessions a last price (or share count) is carried for lines without a new one.
+PRICE_CARRY_SESSIONS = 20
 
 
 # --------------------------------------------------------------------- inputs
@@ -578,12 +580,13 @@ def _next_levels(
     }
 
 
-def _ffill(values: np.ndarray) -> np.ndarray:
-    """Forward-fill NaN down each column."""
+def _ffill(values: np.ndarray, limit: int) -> np.ndarray:
+    """Forward-fill NaN down each column, at most ``limit`` rows."""
     rows = np.arange(values.shape[0])[:, None]
     idx = np.where(np.isnan(values), 0, rows)
     np.maximum.accumulate(idx, axis=0, out=idx)
     out: np.ndarray = values[idx, np.arange(values.shape[1])[None, :]]
+    out[(rows - idx) > limit] = np.nan
     return out
 
 
@@ -597,12 +600,18 @@ class _Block:
     close: np.ndarray  # raw market close, NaN: no row
     close_ff: np.ndarray  # forward-filled (state's last close seeds row 0)
     shares: np.ndarray  # forward-filled shares outstanding
+    missing_run: np.ndarray  # sessions without a price up to row 0 (lookback)
     names: dict[str, str] = field(default_factory=dict)
 
 
 def _block(state: IndexState, sessions: list[date], market: MarketHistory) -> _Block:
-    all_sessions = [state.session, *sessions]
-    rows = market.rows(state.session, sessions[-1])
+    # A price or share count is carried PRICE_CARRY_SESSIONS sessions at most; the
+    # block reads that many sessions before its start, so any split of a window
+    # into blocks (batch) or single sessions (incremental) sees the same values.
+    i = bisect_left(market.sessions, state.session)
+    lead = list(market.sessions[max(0, i - PRICE_CARRY_SESSIONS) : i])
+    all_sessions = [*lead, state.session, *sessions]
+    rows = market.rows(all_sessions[0], sessions[-1])
     extra = set(state.lines["security_id"].to_list())
     for p in state.pending:
         extra.add(p.security_id)
@@ -625,18 +634,23 @@ def _block(state: IndexState, sessions: list[date], market: MarketHistory) -> _B
     shares = np.full(shape, np.nan)
     shares[t, c] = dense["shares_outstanding"].fill_null(np.nan).to_numpy()
     seeded = close.copy()
+    k = len(lead)
+    # Consecutive sessions without a price ending at row k (the state's session).
+    missing = np.isnan(close[: k + 1])[::-1]
+    run = np.where(missing.all(axis=0), k + 1, np.argmin(missing, axis=0))
     if state.lines.height:
         sc = np.array([col[s] for s in state.lines["security_id"]], dtype=np.int64)
         last = state.lines["last_close"].to_numpy()
-        row0 = seeded[0, sc]
-        seeded[0, sc] = np.where(np.isnan(row0), last, row0)
+        row0 = seeded[k, sc]
+        seeded[k, sc] = np.where(np.isnan(row0), last, row0)
     return _Block(
-        sessions=all_sessions,
+        sessions=all_sessions[k:],
         ids=ids,
         col=col,
-        close=close,
-        close_ff=_ffill(seeded),
-        shares=_ffill(shares),
+        close=close[k:],
+        close_ff=_ffill(seeded, PRICE_CARRY_SESSIONS)[k:],
+        shares=_ffill(shares, PRICE_CARRY_SESSIONS)[k:],
+        missing_run=run.astype(np.int64),
     )
 
 
@@ -657,7 +671,7 @@ class _Book:
         self.events = events
         self.shares = np.zeros(n)
         self.floats = np.ones(n)
-        self.run = np.zeros(n, dtype=np.int64)
+        self.run = block.missing_run.copy()
         if state.lines.height:
             cols = np.array([block.col[s] for s in state.lines["security_id"]])
             self.shares[cols] = state.lines["shares"].to_numpy()

@@ -10,7 +10,11 @@ Default location: ``r2k.duckdb`` in the working directory, or ``$R2K_STORE``, or
   r2k_version, created_at)``: one row per reconstitution run; ``inputs`` is JSON of
   file name -> SHA-256;
 * ``memberships``, ``exclusions``, ``changes``, ``breakpoints``: the frames of a
-  :class:`r2k.reconstitution.Reconstitution`, each with its ``run_id``.
+  :class:`r2k.reconstitution.Reconstitution`, each with its ``run_id``;
+* ``levels``, ``constituents``, ``events``: a calculated index series
+  (:mod:`r2k.maintenance`), each row tagged with ``index_name``;
+* ``calc_state(index_name, session, state, settings, saved_at)``: the book at the
+  last calculated close, from which the next incremental session starts.
 
 Every write is one transaction: a failure leaves the store as it was. Writing the
 same thing twice changes nothing: a source is keyed by its digest, a run by a
@@ -31,8 +35,10 @@ import polars as pl
 
 from r2k import __version__, schemas
 from r2k.errors import StoreError
+from r2k.maintenance import IndexState
 
 if TYPE_CHECKING:
+    from r2k.maintenance import Calculation
     from r2k.reconstitution import Reconstitution
 
 ENV_VAR = "R2K_STORE"
@@ -102,6 +108,24 @@ class Store:
                 session DATE, security_id VARCHAR, name VARCHAR, close DOUBLE,
                 volume BIGINT, shares_outstanding DOUBLE, total_market_cap DOUBLE,
                 sector VARCHAR, PRIMARY KEY (session, security_id));
+            CREATE TABLE IF NOT EXISTS levels (
+                index_name VARCHAR, session DATE, market_value DOUBLE,
+                divisor DOUBLE, price_return DOUBLE, total_return DOUBLE,
+                net_total_return DOUBLE, dividend_points DOUBLE,
+                net_dividend_points DOUBLE, PRIMARY KEY (index_name, session));
+            CREATE TABLE IF NOT EXISTS constituents (
+                index_name VARCHAR, session DATE, security_id VARCHAR,
+                index_shares DOUBLE, closing_index_shares DOUBLE,
+                float_factor DOUBLE, reference_price DOUBLE, close DOUBLE,
+                price_carried BOOLEAN, dividend DOUBLE, opening_weight DOUBLE,
+                closing_weight DOUBLE);
+            CREATE TABLE IF NOT EXISTS events (
+                index_name VARCHAR, session DATE, security_id VARCHAR,
+                action VARCHAR, timing VARCHAR, index_shares_before DOUBLE,
+                index_shares_after DOUBLE, price DOUBLE, detail VARCHAR);
+            CREATE TABLE IF NOT EXISTS calc_state (
+                index_name VARCHAR PRIMARY KEY, session DATE, state VARCHAR,
+                settings VARCHAR, saved_at TIMESTAMP);
             CREATE TABLE IF NOT EXISTS runs (
                 run_id VARCHAR PRIMARY KEY, kind VARCHAR, rank_day DATE,
                 effective_date DATE, rules VARCHAR, rules_digest VARCHAR,
@@ -218,6 +242,94 @@ class Store:
             work.append((f"INSERT INTO {table} SELECT * FROM frame", tagged))
         self._transaction(work)
         return run_id, True
+
+    def save_calculation(
+        self, index_name: str, calc: Calculation, *, settings: dict[str, object]
+    ) -> None:
+        """Store a calculated series and its final state, in one transaction.
+
+        Stored rows of ``index_name`` dated on or after the first session of
+        ``calc.levels`` are replaced (a restatement), so saving the same
+        calculation twice leaves the same rows.
+        """
+        first = calc.levels["session"].min()
+        name = pl.lit(index_name).alias("index_name")
+        state = pl.DataFrame(
+            {
+                "index_name": [index_name],
+                "session": [calc.state.session],
+                "state": [calc.state.to_json()],
+                "settings": [json.dumps(settings, sort_keys=True, default=str)],
+                "saved_at": [datetime.now(UTC).replace(tzinfo=None)],
+            }
+        )
+        key = pl.DataFrame({"index_name": [index_name], "first": [first]})
+        work: list[tuple[str, pl.DataFrame | None]] = []
+        for table in ("levels", "constituents", "events"):
+            work.append(
+                (
+                    f"DELETE FROM {table} USING frame WHERE {table}.index_name = "
+                    f"frame.index_name AND {table}.session >= frame.first",
+                    key,
+                )
+            )
+        work += [
+            (
+                "INSERT INTO levels SELECT * FROM frame",
+                calc.levels.select(name, pl.all()),
+            ),
+            (
+                "INSERT INTO constituents SELECT * FROM frame",
+                calc.constituents.select(name, pl.all()),
+            ),
+            (
+                "INSERT INTO events SELECT * FROM frame",
+                calc.events.select(name, pl.all()),
+            ),
+            (
+                "DELETE FROM calc_state USING frame "
+                "WHERE calc_state.index_name = frame.index_name",
+                state,
+            ),
+            ("INSERT INTO calc_state SELECT * FROM frame", state),
+        ]
+        self._transaction(work)
+
+    def load_state(
+        self, index_name: str
+    ) -> tuple[IndexState, dict[str, object]] | None:
+        """The stored state of ``index_name`` and its settings, or None."""
+        rows = self._con.sql(
+            "SELECT state, settings FROM calc_state WHERE index_name = ?",
+            params=[index_name],
+        ).fetchall()
+        if not rows:
+            return None
+        return IndexState.from_json(str(rows[0][0])), json.loads(str(rows[0][1]))
+
+    def levels(self, index_name: str) -> pl.DataFrame:
+        """Stored levels of ``index_name`` in session order."""
+        return self._query(
+            "SELECT * EXCLUDE (index_name) FROM levels WHERE index_name = ? "
+            "ORDER BY session",
+            [index_name],
+        )
+
+    def constituents(self, index_name: str, session: object) -> pl.DataFrame:
+        """The stored constituent file of one session."""
+        return self._query(
+            "SELECT * EXCLUDE (index_name) FROM constituents WHERE index_name = ? "
+            "AND session = ? ORDER BY security_id",
+            [index_name, session],
+        )
+
+    def events(self, index_name: str) -> pl.DataFrame:
+        """The stored event log of ``index_name``."""
+        return self._query(
+            "SELECT * EXCLUDE (index_name) FROM events WHERE index_name = ? "
+            "ORDER BY session, security_id, action",
+            [index_name],
+        )
 
     def runs(self) -> pl.DataFrame:
         """The run log, newest first."""
