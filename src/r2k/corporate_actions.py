@@ -117,11 +117,14 @@ def check_actions(actions: pl.DataFrame, *, source: str) -> pl.DataFrame:
                 )
                 raise SchemaError(msg)
     for column in _POSITIVE:
-        bad = frame.filter(pl.col(column) <= 0)
+        bad = frame.filter(
+            (pl.col(column) < 0)
+            | ((pl.col(column) == 0) & (pl.col("action") != "merger"))
+        )
         if bad.height:
             msg = (
-                f"{source}: row {bad['_row'][0]}: {column} must be positive, "
-                f"got {bad[column][0]}"
+                f"{source}: row {bad['_row'][0]}: {column} must be positive "
+                f"(zero only for a cash merger), got {bad[column][0]}"
             )
             raise SchemaError(msg)
     bad = frame.filter(pl.col("amount") < 0)

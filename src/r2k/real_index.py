@@ -201,7 +201,10 @@ def setup(
     eq = eq.group_by("security_id").agg(pl.col("quantity").sum())
     notes: list[str] = []
     actions, moved = align_split_dates(
-        splits_as_actions(read_splits(data.splits_dir)), market
+        splits_as_actions(read_splits(data.splits_dir)).filter(
+            pl.col("ex_date") >= start
+        ),
+        market,
     )
     actions = actions.filter(pl.col("ex_date") > start)
     notes.extend(moved)
