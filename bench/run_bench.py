@@ -1,6 +1,8 @@
-"""``make bench``: reconstitution speed, as ratios to a naive baseline in-process.
+"""``make bench``: reconstitution and calculation speed, as in-process ratios.
 
-Cases:
+Calculation cases: see :mod:`bench.calc_bench` (``--skip-calc`` leaves them out).
+
+Reconstitution cases:
 * the full 2026 rank day from the real data (universe build + engine), when the
   data directory is present;
 * a synthetic universe 10x the size of the 2026 rank day.
@@ -45,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-calc", action="store_true")
     args = parser.parse_args()
     rules = RuleSet.default()
     rows: list[tuple[str, int, float, float]] = []
@@ -118,6 +121,11 @@ def main() -> None:
             f"{naive_s * 1000:,.0f} ms | {naive_s / engine_s:,.1f}x |"
         )
     print(f"\nbest of {args.repeat} runs each; `make bench` on this machine")
+    if not args.skip_calc:
+        from bench.calc_bench import bench_calculation, report
+
+        print("\nIndex calculation (synthetic market, batch vs per-session loop):\n")
+        print(report(bench_calculation(repeat=args.repeat)))
 
 
 if __name__ == "__main__":

@@ -160,3 +160,18 @@ def test_bad_tracking_input_is_one_line(
     )
     assert code == 2
     assert message in out + err
+
+
+def test_demo_without_data_runs_on_the_synthetic_market(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["demo", "--data", str(tmp_path / "absent"), "--store", "s.duckdb"]
+    code, out, _ = _run(args, capsys, monkeypatch)
+    assert code == 0
+    assert "synthetic market" in out
+    levels = pl.read_csv(tmp_path / "out" / "synthetic_r2000_levels.csv")
+    assert levels.height > 700
+    assert levels["price_return"][0] == 100.0
+    with Store(tmp_path / "s.duckdb") as db:
+        assert db.levels("r2000-synthetic").height == levels.height

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from r2k import __version__
 from r2k.datadir import DataDir
-from r2k.errors import R2KError
+from r2k.errors import DataDirectoryError, R2KError
 from r2k.methodology import RuleSet
 from r2k.schedule import calendar_year, reconstitutions
 from r2k.store import Store, resolve_store_path
@@ -554,9 +554,20 @@ def validate_tracking(
 
 @app.command()
 def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
-    """The main job: the 2026 reconstitution from real data, summarised and stored."""
+    """The main job, on the real data if present, else on the synthetic market.
+
+    Real data: the 2026 reconstitution, then the Russell 2000 calculated from
+    2026-04-10 to the end of the panel with r2k's own maintenance and tracked
+    against RUT. Synthetic: the same pipeline on a seeded synthetic market.
+    """
+    try:
+        source = DataDir.resolve(data)
+    except DataDirectoryError as exc:
+        out.print(f"[yellow]No data directory ({exc}).[/yellow]")
+        out.print("Running the whole pipeline on the synthetic market instead.\n")
+        _synthetic_demo(store)
+        return
     rank_day = date(2026, 4, 30)
-    source = DataDir.resolve(data)
     run = _run(source, rank_day, None)
     with Store(resolve_store_path(store)) as db:
         run_id, written = db.save_reconstitution(
@@ -565,7 +576,68 @@ def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
     path = Path("out") / f"membership_{rank_day}.parquet"
     _write_membership(run.result.membership, path)
     _print_summary(_summary(run, run_id, written))
-    out.print(f"membership written to {path} and to the store (run {run_id})")
+    out.print(f"membership written to {path} and to the store (run {run_id})\n")
+
+    from r2k.real_index import calculate_real
+    from r2k.sources.levels import read_index_levels
+    from r2k.tracking import tracking
+
+    start, end = date(2026, 4, 10), date(2026, 7, 22)
+    result = calculate_real(source, start, end, weights="r2k", constituents=True)
+    with Store(resolve_store_path(store)) as db:
+        db.save_calculation(
+            _index_name("r2k"),
+            result.calculation,
+            settings={"start": start.isoformat(), "weights": "r2k", "data": str(data)},
+        )
+    levels_path = Path("out") / f"r2000_levels_{start}_{end}.csv"
+    _write_membership(result.calculation.levels, levels_path)
+    rut = read_index_levels(source.index_levels("RUT"), "RUT")
+    stats = tracking(
+        result.calculation.levels.select("session", level="price_return"),
+        rut.select("session", level="close"),
+    )
+    summary = _calc_summary(result, "price_return")
+    summary |= {
+        f"vs RUT {stats.start}..{stats.end}: correlation": round(stats.correlation, 4),
+        "tracking error (bp/day, ddof=1)": round(stats.tracking_error_bp, 2),
+    }
+    _print_mapping(f"Russell 2000 calculated by r2k, {start} .. {end}", summary)
+    out.print(f"levels written to {levels_path} and to the store")
+
+
+def _synthetic_demo(store: Path | None) -> None:
+    from r2k.synthetic_run import run_synthetic
+
+    start, end = date(2023, 1, 3), date(2025, 12, 31)
+    run = run_synthetic(4000, start=start, end=end, seed=0, constituents=True)
+    calc = run.calculation
+    latest = run.reconstitutions[-1]
+    levels = calc.levels
+    summary: dict[str, Any] = {
+        "market": f"4,000 synthetic companies, {run.market.market.height:,} rows, "
+        f"{run.market.actions.height:,} corporate actions (seed 0)",
+        "reconstitutions": ", ".join(
+            f"{r.rank_day} -> {r.effective_date}" for r in run.reconstitutions
+        ),
+        "latest counts": latest.counts(),
+        "sessions": levels.height,
+        "price return": round(float(levels["price_return"][-1]), 4),
+        "total return": round(float(levels["total_return"][-1]), 4),
+        "net total return (30% withholding)": round(
+            float(levels["net_total_return"][-1]), 4
+        ),
+        "members at end": calc.state.lines.height,
+        "events": dict(sorted(calc.events.group_by("action").len().iter_rows())),
+    }
+    with Store(resolve_store_path(store)) as db:
+        db.save_calculation(
+            "r2000-synthetic", calc, settings={"synthetic": True, "seed": 0}
+        )
+    path = Path("out") / "synthetic_r2000_levels.csv"
+    _write_membership(levels, path)
+    _print_mapping(f"Synthetic Russell 2000, {start} .. {end} (base 100)", summary)
+    out.print(f"levels written to {path} and to the store as r2000-synthetic")
 
 
 @app.command()

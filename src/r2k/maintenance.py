@@ -125,8 +125,10 @@ class MarketHistory:
 
     def rows(self, first: date, last: date) -> pl.DataFrame:
         """Rows dated ``first`` .. ``last`` inclusive."""
-        lo = int(np.searchsorted(self._days, _day(first), side="left"))
-        hi = int(np.searchsorted(self._days, _day(last), side="right"))
+        lo = int(np.searchsorted(self._days, self._days.dtype.type(_day(first))))
+        hi = int(
+            np.searchsorted(self._days, self._days.dtype.type(_day(last)), side="right")
+        )
         return self.frame.slice(lo, hi - lo)
 
     def cross_section(self, d: date) -> pl.DataFrame:
@@ -449,7 +451,7 @@ def calculate_session(
         )
         raise MissingDataError(msg)
     actions = check_actions(
-        actions.filter(pl.col("ex_date") <= session), source="corporate actions"
+        actions.filter(pl.col("ex_date") == session), source="corporate actions"
     )
     by_session = _actions_by_session(actions)
     events: list[dict[str, Any]] = []
@@ -508,6 +510,10 @@ def _levels(start: IndexState, sums: pl.DataFrame, settings: Settings) -> pl.Dat
         return head
     mv = sums["market_value"].to_numpy()
     ref = sums["reference_value"].to_numpy()
+    if not (ref > 0).all():
+        empty = sums.filter(pl.col("reference_value") <= 0)["session"][0]
+        msg = f"the index has no members on {empty}: it cannot be calculated"
+        raise MissingDataError(msg)
     growth = mv / ref
     pr = start.levels.price_return * np.cumprod(growth)
     prev = np.concatenate([[start.levels.price_return], pr[:-1]])
