@@ -681,3 +681,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("r2k: interrupted")
         sys.exit(130)
+
+
+def _register_commands() -> None:
+    """Add the analytics commands (analyze, report, plot) to :data:`app`."""
+    from r2k.cli_analytics import register
+
+    register(app)
+
+
+_register_commands()
