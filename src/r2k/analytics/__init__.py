@@ -15,8 +15,10 @@ bad parameters :class:`~r2k.errors.MethodologyError`, each naming the argument.
 
 Modules, by domain: :mod:`~r2k.analytics.rate_of_change`,
 :mod:`~r2k.analytics.returns`, :mod:`~r2k.analytics.variance`,
-:mod:`~r2k.analytics.risk`, :mod:`~r2k.analytics.drawdown` and
-:mod:`~r2k.analytics.range_bound`.
+:mod:`~r2k.analytics.risk`, :mod:`~r2k.analytics.drawdown`,
+:mod:`~r2k.analytics.range_bound`, :mod:`~r2k.analytics.rallies`,
+:mod:`~r2k.analytics.ranges`, :mod:`~r2k.analytics.backtest` and
+:mod:`~r2k.analytics.currency`.
 
 Examples
 --------
@@ -29,7 +31,10 @@ array([nan,  4.])
 
 from __future__ import annotations
 
+from r2k.analytics.backtest import range_trading_backtest
+from r2k.analytics.currency import convert_levels
 from r2k.analytics.drawdown import DRAWDOWNS, drawdown, drawdowns, max_drawdown
+from r2k.analytics.rallies import rallies, turning_points
 from r2k.analytics.range_bound import (
     DonchianChannel,
     FirstBar,
@@ -42,6 +47,7 @@ from r2k.analytics.range_bound import (
     true_range,
     vertical_horizontal_filter,
 )
+from r2k.analytics.ranges import pivots, range_periods, range_signals
 from r2k.analytics.rate_of_change import RocUnit, momentum, rate_of_change
 from r2k.analytics.returns import (
     annualized_return,
@@ -78,6 +84,7 @@ __all__ = [
     "channel_position",
     "channel_width",
     "choppiness_index",
+    "convert_levels",
     "correlation",
     "donchian_channel",
     "down_capture",
@@ -87,6 +94,11 @@ __all__ = [
     "log_returns",
     "max_drawdown",
     "momentum",
+    "pivots",
+    "rallies",
+    "range_periods",
+    "range_signals",
+    "range_trading_backtest",
     "rate_of_change",
     "rolling_standard_deviation",
     "rolling_variance",
@@ -95,6 +107,7 @@ __all__ = [
     "simple_returns",
     "standard_deviation",
     "true_range",
+    "turning_points",
     "up_capture",
     "variance",
     "vertical_horizontal_filter",
