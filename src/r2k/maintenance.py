@@ -23,6 +23,12 @@ a stored :class:`IndexState` (incremental). Tests require the two to agree to 1e
 Point-in-time: when the book handles session *t*, it reads market rows dated on or
 before *t* only (the block holds later rows for the vectorised sums, which use
 each session's own row).
+
+Performance: a block is built from NumPy slices (:class:`MarketHistory` keeps the
+row offset of every session and numbers the lines once), so no per-row join runs
+per block; cash dividends, most of the actions, are added a block at a time; the
+per-session Python work is the events themselves (one loop over each session's
+actions, and one over the lines a scheduled change touches, to log them).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import json
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -43,11 +49,9 @@ from r2k import calculation, schemas
 from r2k.classify import security_type_expr
 from r2k.corporate_actions import (
     check_actions,
-    float_change_exceeds_buffer,
     merger_price,
     offering_applies_intra_quarter,
     rights_in_the_money,
-    shares_change_exceeds_buffer,
     theoretical_ex_rights_price,
 )
 from r2k.errors import MissingDataError, SchemaError
@@ -56,7 +60,7 @@ from r2k.schedule import QuarterSchedule, quarterly_schedule, reconstitutions
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from r2k.methodology import RuleSet
+    from r2k.methodology import MaintenanceRules, RuleSet
 
 CONSTITUENTS = pl.Schema(
     {
@@ -106,6 +110,13 @@ PRICE_CARRY_SESSIONS = 20
 class MarketHistory:
     """A MARKET frame indexed by session, read only up to a given date.
 
+    The frame is kept in ``session``, ``security_id`` order, with the row offset of
+    every session, so the rows of a window of sessions are a zero-copy slice. A
+    frame already in that order (the synthetic generator's, the panel's) is only
+    checked, in one linear pass, not sorted again. On first use it also numbers
+    the lines (see :meth:`line_codes`), so the calculation can place rows in dense
+    arrays without joining on ``security_id``.
+
     Parameters
     ----------
     market
@@ -114,34 +125,100 @@ class MarketHistory:
 
     def __init__(self, market: pl.DataFrame) -> None:
         frame = schemas.check_schema(market, schemas.MARKET, source="market")
-        self.frame = frame.sort("session", "security_id")
-        days = self.frame["session"].to_physical().to_numpy()
-        self._days = days
-        unique = np.unique(days)
+        if not _in_session_order(frame):
+            frame = frame.sort("session", "security_id")
+        self.frame = frame
+        days = frame["session"].to_physical().to_numpy()
+        # Row offset of every session, then the row count: session j's rows are
+        # offsets[j] .. offsets[j + 1].
+        starts = np.flatnonzero(days[1:] != days[:-1]) + 1
+        self._offsets = np.concatenate(([0], starts, [days.size])).astype(np.int64)
+        self._session_days = days[self._offsets[:-1]] if days.size else days
         self.sessions: tuple[date, ...] = tuple(
-            pl.Series(unique, dtype=pl.Int32).cast(pl.Date).to_list()
+            pl.Series(self._session_days, dtype=pl.Int32).cast(pl.Date).to_list()
         )
         self._first: pl.DataFrame | None = None
+        self._lines: pl.Series | None = None
+        self._codes: np.ndarray | None = None
 
     def rows(self, first: date, last: date) -> pl.DataFrame:
         """Rows dated ``first`` .. ``last`` inclusive."""
-        lo = int(np.searchsorted(self._days, self._days.dtype.type(_day(first))))
-        hi = int(
-            np.searchsorted(self._days, self._days.dtype.type(_day(last)), side="right")
-        )
-        return self.frame.slice(lo, hi - lo)
+        lo, hi = self._session_range(first, last)
+        start, stop = int(self._offsets[lo]), int(self._offsets[hi])
+        return self.frame.slice(start, stop - start)
 
     def cross_section(self, d: date) -> pl.DataFrame:
         """Rows of session ``d`` (empty if the market has none)."""
         return self.rows(d, d)
 
+    def session_rows(self, first: date, last: date) -> tuple[np.ndarray, np.ndarray]:
+        """The sessions that :meth:`rows` ``(first, last)`` covers, in row order.
+
+        Returns
+        -------
+        days, counts
+            Each session as days since 1970-01-01, and its number of rows.
+        """
+        lo, hi = self._session_range(first, last)
+        return self._session_days[lo:hi], np.diff(self._offsets[lo : hi + 1])
+
     def first_sessions(self) -> pl.DataFrame:
         """First session of every line (``security_id``, ``first_session``)."""
-        if self._first is None:
-            self._first = self.frame.group_by("security_id").agg(
-                first_session=pl.col("session").min()
-            )
+        self._number_lines()
+        assert self._first is not None
         return self._first
+
+    def lines(self) -> pl.Series:
+        """Every line of the market (``security_id``), in ascending order."""
+        self._number_lines()
+        assert self._lines is not None
+        return self._lines
+
+    def line_codes(self, first: date, last: date) -> np.ndarray:
+        """The line of every row of :meth:`rows` ``(first, last)``.
+
+        A line's code is its position in :meth:`lines`.
+        """
+        self._number_lines()
+        assert self._codes is not None
+        lo, hi = self._session_range(first, last)
+        return self._codes[self._offsets[lo] : self._offsets[hi]]
+
+    def _number_lines(self) -> None:
+        """Compute the lines, their codes and first sessions (once)."""
+        if self._codes is not None:
+            return
+        ids = self.frame["security_id"]
+        # Rows are in session order: a line's first row is its first session.
+        first_rows = ids.arg_unique()
+        self._first = self.frame.select(
+            pl.col("security_id").gather(first_rows),
+            first_session=pl.col("session").gather(first_rows),
+        )
+        self._lines = self._first["security_id"].drop_nulls().sort()
+        self._codes = ids.cast(pl.Enum(self._lines)).to_physical().to_numpy()
+
+    def _session_range(self, first: date, last: date) -> tuple[int, int]:
+        """Indices ``lo .. hi`` (half-open) of the sessions dated first .. last."""
+        days = self._session_days
+        lo = int(np.searchsorted(days, days.dtype.type(_day(first))))
+        hi = int(np.searchsorted(days, days.dtype.type(_day(last)), side="right"))
+        return lo, hi
+
+
+def _in_session_order(frame: pl.DataFrame) -> bool:
+    """Whether ``frame`` is sorted by ``session`` then ``security_id`` (no nulls).
+
+    One pass comparing every row with the one before (zero-copy slices).
+    """
+    n = frame.height
+    if n < 2:
+        return True
+    session, line = frame["session"], frame["security_id"]
+    before, after = session.slice(0, n - 1), session.slice(1)
+    line_before, line_after = line.slice(0, n - 1), line.slice(1)
+    in_order = (after > before) | ((after == before) & (line_after >= line_before))
+    return bool(in_order.fill_null(value=False).all())
 
 
 def _day(d: date) -> int:
@@ -391,8 +468,7 @@ def calculate(
     session as the first row.
     """
     sessions = [s for s in market.sessions if state.session < s <= end]
-    actions = check_actions(actions, source="corporate actions")
-    by_session = _actions_by_session(actions)
+    prepared = _prepare_actions(actions)
     sums: list[pl.DataFrame] = []
     events: list[dict[str, Any]] = []
     parts: list[pl.DataFrame] = []
@@ -401,7 +477,7 @@ def calculate(
     for i in range(0, len(sessions), block_sessions):
         block = sessions[i : i + block_sessions]
         state, block_sums, block_parts = _run_chunk(
-            state, block, market, by_session, settings, events, carried, constituents
+            state, block, market, prepared, settings, events, carried, constituents
         )
         sums.append(block_sums)
         if block_parts is not None:
@@ -442,7 +518,7 @@ def calculate_session(
     MissingDataError
         If ``session`` is not the market's next session after the state's.
     """
-    later = [s for s in market.sessions if s > state.session]
+    later = market.sessions[bisect_right(market.sessions, state.session) :]
     if not later or later[0] != session:
         expected = later[0] if later else "none (the market has no later session)"
         msg = (
@@ -450,14 +526,11 @@ def calculate_session(
             f"to calculate is {expected}, not {session}"
         )
         raise MissingDataError(msg)
-    actions = check_actions(
-        actions.filter(pl.col("ex_date") == session), source="corporate actions"
-    )
-    by_session = _actions_by_session(actions)
+    prepared = _prepare_actions(actions.filter(pl.col("ex_date") == session))
     events: list[dict[str, Any]] = []
     carried: dict[str, int] = {}
     new_state, sums, parts = _run_chunk(
-        state, [session], market, by_session, settings, events, carried, True
+        state, [session], market, prepared, settings, events, carried, True
     )
     row = sums.row(0, named=True)
     levels_state, values = _next_levels(state.levels, row, settings)
@@ -486,11 +559,35 @@ def recon_schedule(start: date, end: date) -> list[tuple[date, date]]:
 # ------------------------------------------------------------------- internals
 
 
-def _actions_by_session(actions: pl.DataFrame) -> dict[date, list[dict[str, Any]]]:
-    out: dict[date, list[dict[str, Any]]] = {}
-    for row in actions.iter_rows(named=True):
-        out.setdefault(row["ex_date"], []).append(row)
-    return out
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Actions:
+    """Checked corporate actions, ready for the session walk.
+
+    Cash dividends (most of the actions) only add to the dividend of their line and
+    session: they are applied a block at a time (:func:`_cash_dividends`). The
+    other actions are handled one by one, on their ex-date, in the checked order.
+    """
+
+    by_session: dict[date, list[dict[str, Any]]]  # other actions, by ex-date
+    dividend_days: np.ndarray  # cash dividends' ex-dates (days since 1970), sorted
+    dividend_ids: pl.Series
+    dividend_amounts: np.ndarray
+
+
+def _prepare_actions(actions: pl.DataFrame) -> _Actions:
+    """Check ``actions`` and split them into cash dividends and the others."""
+    checked = check_actions(actions, source="corporate actions")
+    cash = pl.col("action") == "cash_dividend"
+    dividends = checked.filter(cash)
+    by_session: dict[date, list[dict[str, Any]]] = {}
+    for row in checked.filter(~cash).to_dicts():
+        by_session.setdefault(row["ex_date"], []).append(row)
+    return _Actions(
+        by_session=by_session,
+        dividend_days=dividends["ex_date"].to_physical().to_numpy(),
+        dividend_ids=dividends["security_id"],
+        dividend_amounts=dividends["amount"].to_numpy(),
+    )
 
 
 def _levels(start: IndexState, sums: pl.DataFrame, settings: Settings) -> pl.DataFrame:
@@ -598,16 +695,56 @@ def _ffill(values: np.ndarray, limit: int) -> np.ndarray:
 
 @dataclass(slots=True)
 class _Block:
-    """Dense arrays of one block: row 0 is the session before the block."""
+    """Dense arrays of one block: row 0 is the session before the block.
+
+    Columns are lines in ``security_id`` order: every line with a market row in the
+    block or its look-back, and every line the starting state refers to.
+    """
 
     sessions: list[date]
     ids: list[str]
     col: dict[str, int]
+    id_series: pl.Series  # the ids as a String series
     close: np.ndarray  # raw market close, NaN: no row
     close_ff: np.ndarray  # forward-filled (state's last close seeds row 0)
-    shares: np.ndarray  # forward-filled shares outstanding
     missing_run: np.ndarray  # sessions without a price up to row 0 (lookback)
-    names: dict[str, str] = field(default_factory=dict)
+    lead: int  # look-back sessions before row 0 in market_shares
+    market_shares: np.ndarray  # raw shares outstanding from the look-back on
+
+    def shares_at(self, t: int) -> np.ndarray:
+        """Shares outstanding of every line on row ``t``.
+
+        A missing count is carried from the line's last one, at most
+        :data:`PRICE_CARRY_SESSIONS` sessions back (the block's look-back
+        included). Only a few sessions need it, so it is not kept for every row.
+        """
+        r = t + self.lead
+        window = self.market_shares[max(0, r - PRICE_CARRY_SESSIONS) : r + 1]
+        row: np.ndarray = _ffill(window, PRICE_CARRY_SESSIONS)[-1]
+        return row
+
+    def columns(self, ids: pl.Series) -> np.ndarray:
+        """Column of each of ``ids`` (-1: not a line of the block)."""
+        return _positions(self.id_series, ids)
+
+    def ids_of(self, columns: np.ndarray) -> pl.Series:
+        """``security_id`` of each of ``columns``."""
+        return self.id_series.gather(columns)
+
+
+def _positions(sorted_ids: pl.Series, ids: pl.Series) -> np.ndarray:
+    """Position of each of ``ids`` in ``sorted_ids`` (unique, ascending).
+
+    -1 where an id is not there (or null). A binary search per id.
+    """
+    n = sorted_ids.len()
+    if n == 0:
+        return np.full(ids.len(), -1, dtype=np.int64)
+    pos = sorted_ids.search_sorted(ids).to_numpy().astype(np.int64)
+    np.minimum(pos, n - 1, out=pos)
+    found = (sorted_ids.gather(pos) == ids).fill_null(value=False).to_numpy()
+    out: np.ndarray = np.where(found, pos, -1)
+    return out
 
 
 def _block(state: IndexState, sessions: list[date], market: MarketHistory) -> _Block:
@@ -618,46 +755,77 @@ def _block(state: IndexState, sessions: list[date], market: MarketHistory) -> _B
     lead = list(market.sessions[max(0, i - PRICE_CARRY_SESSIONS) : i])
     all_sessions = [*lead, state.session, *sessions]
     rows = market.rows(all_sessions[0], sessions[-1])
-    extra = set(state.lines["security_id"].to_list())
+    codes = market.line_codes(all_sessions[0], sessions[-1])
+    # The block's lines: the market's lines with a row in it, and those the state
+    # refers to (which may have none, or not be in the market at all).
+    refs = set(state.lines["security_id"].to_list())
     for p in state.pending:
-        extra.add(p.security_id)
+        refs.add(p.security_id)
         if p.acquirer:
-            extra.add(p.acquirer)
-    ids = sorted(set(rows["security_id"].unique().to_list()) | extra)
-    col = {s: i for i, s in enumerate(ids)}
-    lookup = pl.DataFrame(
-        {"security_id": ids, "_c": np.arange(len(ids), dtype=np.int64)}
-    )
-    dense = rows.join(lookup, on="security_id", how="left")
-    t = np.searchsorted(
-        np.array([_day(d) for d in all_sessions]),
-        dense["session"].to_physical().to_numpy(),
-    )
-    c = dense["_c"].to_numpy()
+            refs.add(p.acquirer)
+    extra = pl.Series("security_id", sorted(refs), dtype=pl.String)
+    lines = market.lines()
+    extra_codes = _positions(lines, extra)
+    in_block = np.zeros(lines.len(), dtype=bool)
+    in_block[codes] = True
+    in_block[extra_codes[extra_codes >= 0]] = True
+    listed = lines.gather(np.flatnonzero(in_block))
+    unlisted = extra.filter(pl.Series(extra_codes < 0))
+    id_series = listed if unlisted.is_empty() else pl.concat([listed, unlisted]).sort()
+    ids = id_series.to_list()
+    column = np.full(lines.len(), -1, dtype=np.int64)  # of each market line
+    column[in_block] = _positions(id_series, listed)
+    # Market row r is line c[r] on session t[r] (a row of the block).
+    c = column[codes]
+    days, counts = market.session_rows(all_sessions[0], sessions[-1])
+    block_days = np.array([_day(d) for d in all_sessions])
+    t = np.repeat(np.searchsorted(block_days, days), counts)
+    flat = t * len(ids) + c  # the rows' positions in the row-major dense arrays
     shape = (len(all_sessions), len(ids))
     close = np.full(shape, np.nan)
-    close[t, c] = dense["close"].to_numpy()
+    close.reshape(-1)[flat] = rows["close"].to_numpy()  # a null comes out as NaN
     shares = np.full(shape, np.nan)
-    shares[t, c] = dense["shares_outstanding"].fill_null(np.nan).to_numpy()
+    shares.reshape(-1)[flat] = rows["shares_outstanding"].to_numpy()
     seeded = close.copy()
     k = len(lead)
     # Consecutive sessions without a price ending at row k (the state's session).
     missing = np.isnan(close[: k + 1])[::-1]
     run = np.where(missing.all(axis=0), k + 1, np.argmin(missing, axis=0))
     if state.lines.height:
-        sc = np.array([col[s] for s in state.lines["security_id"]], dtype=np.int64)
+        sc = _positions(id_series, state.lines["security_id"])
         last = state.lines["last_close"].to_numpy()
         row0 = seeded[k, sc]
         seeded[k, sc] = np.where(np.isnan(row0), last, row0)
     return _Block(
         sessions=all_sessions[k:],
         ids=ids,
-        col=col,
+        col=dict(zip(ids, range(len(ids)), strict=True)),
+        id_series=id_series,
         close=close[k:],
         close_ff=_ffill(seeded, PRICE_CARRY_SESSIONS)[k:],
-        shares=_ffill(shares, PRICE_CARRY_SESSIONS)[k:],
         missing_run=run.astype(np.int64),
+        lead=k,
+        market_shares=shares,
     )
+
+
+def _cash_dividends(block: _Block, actions: _Actions) -> np.ndarray:
+    """Cash dividend per share of every (session, line) of the block.
+
+    A line's dividends going ex on a session add up (in action order), member or
+    not; row 0, the session before the block, stays 0.
+    """
+    out = np.zeros(block.close.shape)
+    days = np.array([_day(d) for d in block.sessions])
+    ex_days = actions.dividend_days
+    lo = int(np.searchsorted(ex_days, days[1]))
+    hi = int(np.searchsorted(ex_days, days[-1], side="right"))
+    ex = ex_days[lo:hi]
+    t = np.searchsorted(days, ex)
+    c = block.columns(actions.dividend_ids.slice(lo, hi - lo))
+    keep = (days[t] == ex) & (c >= 0)
+    np.add.at(out, (t[keep], c[keep]), actions.dividend_amounts[lo:hi][keep])
+    return out
 
 
 class _Book:
@@ -669,6 +837,7 @@ class _Book:
         block: _Block,
         settings: Settings,
         events: list[dict[str, Any]],
+        dividend: np.ndarray,
     ) -> None:
         n = len(block.ids)
         self.block = block
@@ -679,7 +848,7 @@ class _Book:
         self.floats = np.ones(n)
         self.run = block.missing_run.copy()
         if state.lines.height:
-            cols = np.array([block.col[s] for s in state.lines["security_id"]])
+            cols = block.columns(state.lines["security_id"])
             self.shares[cols] = state.lines["shares"].to_numpy()
             self.floats[cols] = state.lines["float_factor"].to_numpy()
             self.run[cols] = state.lines["missing_run"].to_numpy()
@@ -691,7 +860,33 @@ class _Book:
         self.sub = np.zeros(shape)
         self.ref_override: dict[tuple[int, int], float] = {}
         self.close_override: dict[tuple[int, int], float] = {}
-        self.dividend = np.zeros(shape)
+        self.dividend = dividend  # cash dividend per share (session, line)
+        self._floats_known: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def floats_known(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The float data of the block's lines, in the order they became known.
+
+        Returns
+        -------
+        as_of, columns, factors
+            The date each factor is known from (days since 1970-01-01, ascending),
+            its line's column and the factor (NaN: null). Built on first use.
+        """
+        if self._floats_known is None:
+            frame = self.settings.float_factors
+            if frame is None:
+                frame = pl.DataFrame(schema=schemas.FLOAT_FACTORS)
+            ordered = frame.drop_nulls("as_of").sort("as_of", maintain_order=True)
+            cols = self.block.columns(ordered["security_id"])
+            keep = cols >= 0
+            as_of = ordered["as_of"].to_physical().to_numpy()
+            factors = ordered["float_factor"].cast(pl.Float64).fill_null(np.nan)
+            self._floats_known = (
+                as_of[keep],
+                cols[keep],
+                factors.to_numpy()[keep],
+            )
+        return self._floats_known
 
     def n(self, c: int) -> float:
         return float(self.shares[c] * self.floats[c])
@@ -738,14 +933,14 @@ def _run_chunk(
     state: IndexState,
     sessions: list[date],
     market: MarketHistory,
-    by_session: dict[date, list[dict[str, Any]]],
+    actions: _Actions,
     settings: Settings,
     events: list[dict[str, Any]],
     carried: dict[str, int],
     want_constituents: bool,
 ) -> tuple[IndexState, pl.DataFrame, pl.DataFrame | None]:
     block = _block(state, sessions, market)
-    book = _Book(state, block, settings, events)
+    book = _Book(state, block, settings, events, _cash_dividends(block, actions))
     n_rows, n_cols = block.close.shape
     index_shares = np.zeros((n_rows, n_cols))
     floats = np.ones((n_rows, n_cols))
@@ -757,7 +952,7 @@ def _run_chunk(
     quarters = _quarters(sessions)
     for t in range(1, n_rows):
         session = block.sessions[t]
-        todays = by_session.get(session, [])
+        todays = actions.by_session.get(session, [])
         _open_phase(book, t, session, todays)
         index_shares[t] = book.shares * book.floats
         floats[t] = book.floats
@@ -788,9 +983,12 @@ def _run_chunk(
     stale = held & np.isnan(block.close)
     for t, c in book.close_override:
         stale[t, c] = False
-    for col in np.flatnonzero(stale[1:].any(axis=0)):
-        sid = block.ids[col]
-        carried[sid] = carried.get(sid, 0) + int(stale[1:, col].sum())
+    stale_sessions = stale[1:].sum(axis=0)
+    stale_lines = np.flatnonzero(stale_sessions)
+    for sid, k in zip(
+        block.ids_of(stale_lines), stale_sessions[stale_lines].tolist(), strict=True
+    ):
+        carried[sid] = carried.get(sid, 0) + k
     tau = settings.withholding_rate
     n_held = np.where(held, index_shares, 0.0)
     mv = np.nansum(n_held * np.where(held, close_eff, 0.0), axis=1)
@@ -816,7 +1014,7 @@ def _run_chunk(
     held_next = np.flatnonzero(book.shares > 0)
     lines = pl.DataFrame(
         {
-            "security_id": [block.ids[c] for c in held_next],
+            "security_id": block.ids_of(held_next),
             "shares": book.shares[held_next],
             "float_factor": book.floats[held_next],
             "last_close": close_eff[last, held_next],
@@ -852,8 +1050,8 @@ def _constituents_frame(
     n = index_shares[t, c]
     return pl.DataFrame(
         {
-            "session": pl.Series([block.sessions[i] for i in t], dtype=pl.Date),
-            "security_id": [block.ids[i] for i in c],
+            "session": pl.Series(block.sessions, dtype=pl.Date).gather(t),
+            "security_id": block.ids_of(c),
             "index_shares": n,
             "closing_index_shares": closing[t, c],
             "float_factor": floats[t, c],
@@ -907,14 +1105,14 @@ def _previous_quarter(q: QuarterSchedule) -> date:
 def _open_phase(
     book: _Book, t: int, session: date, todays: Iterable[dict[str, Any]]
 ) -> None:
+    """Apply the actions going ex on ``session`` (cash dividends apart).
+
+    Cash dividends are already in ``book.dividend`` (:func:`_cash_dividends`).
+    """
     block = book.block
     for row in todays:
         action = row["action"]
         c = block.col.get(row["security_id"])
-        if action == "cash_dividend":
-            if c is not None:
-                book.dividend[t, c] += row["amount"]
-            continue
         if not book.member(c) or c is None:
             continue
         before = book.n(c)
@@ -1077,7 +1275,7 @@ def _close_phase(
         ):
             book.remove(session, child, "spinoff_child_ineligible", None)
     if session in recon_days and book.settings.reconstitute is not None:
-        members = frozenset(block.ids[c] for c in np.flatnonzero(book.shares > 0))
+        members = frozenset(block.ids_of(np.flatnonzero(book.shares > 0)))
         decision = book.settings.reconstitute(session, members)
         if decision is not None:
             book.recon = decision
@@ -1093,105 +1291,150 @@ def _close_phase(
 def _child_eligible(
     book: _Book, t: int, child: int, market: MarketHistory, session: date
 ) -> bool:
-    row = market.cross_section(session).filter(
-        pl.col("security_id") == book.block.ids[child]
-    )
-    if row.height == 0:
+    """Whether a spin-off child is an eligible security on its first session."""
+    cross = market.cross_section(session)
+    sid = book.block.ids[child]
+    # The rows of a session are in security_id order.
+    i = int(cross["security_id"].search_sorted(sid))
+    if i == cross.height or cross["security_id"][i] != sid:
         return False
-    kind = row.select(security_type_expr("name", symbol_col="security_id")).item()
+    row = cross.slice(i, 1)
     cap = row["total_market_cap"][0]
     floor = (
         book.bounds.lower_cap
         if book.bounds is not None
         else book.settings.rules.eligibility.min_total_market_cap
     )
-    return kind in _ELIGIBLE_TYPES and cap is not None and cap >= floor
+    if cap is None or not cap >= floor:
+        return False
+    return bool(row.select(_security_type()).item() in _ELIGIBLE_TYPES)
+
+
+@cache
+def _security_type() -> pl.Expr:
+    """Security type of a market row (built once: the expression is large)."""
+    return security_type_expr("name", symbol_col="security_id")
 
 
 def _reconstitute(book: _Book, t: int, session: date) -> None:
+    """Implement the announced reconstitution after the close of ``session``.
+
+    Members not in the new membership (or without a price) leave; the new members
+    take the market's share count (the decision's when the market has none) and
+    the decision's float factor.
+    """
     decision = book.recon
     assert decision is not None
     block = book.block
-    new = {
-        r["security_id"]: r
-        for r in decision.members.iter_rows(named=True)
-        if r["security_id"] in block.col
-        and not math.isnan(block.close_ff[t, block.col[r["security_id"]]])
-    }
-    for col in np.flatnonzero(book.shares > 0):
-        if block.ids[col] not in new:
-            book.remove(session, int(col), "reconstitution_deletion", None)
-    for sid, r in new.items():
-        c = block.col[sid]
-        before = book.n(c)
-        market_shares = block.shares[t, c]
-        shares = (
-            float(market_shares)
-            if not math.isnan(market_shares)
-            else r["shares_outstanding"]
-        )
-        if shares is None or shares <= 0:
-            continue
-        book.shares[c] = shares
-        book.floats[c] = r["float_factor"] or 1.0
-        action = "reconstitution_update" if before > 0 else "reconstitution_addition"
-        book.log(session, c, action, before, float(block.close_ff[t, c]))
+    # One line per security: the last row, at the place of the first.
+    members = decision.members.group_by("security_id", maintain_order=True).last()
+    cols = block.columns(members["security_id"])
+    in_block = cols >= 0
+    priced = np.zeros(cols.size, dtype=bool)
+    priced[in_block] = ~np.isnan(block.close_ff[t, cols[in_block]])
+    members, cols = members.filter(pl.Series(priced)), cols[priced]
+    staying = np.zeros(len(block.ids), dtype=bool)
+    staying[cols] = True
+    for col in np.flatnonzero((book.shares > 0) & ~staying):
+        book.remove(session, int(col), "reconstitution_deletion", None)
+    # Shares: the market's on the session, else the decision's (null: not added).
+    market_shares = block.shares_at(t)[cols]
+    from_decision = np.isnan(market_shares)
+    decision_shares = members["shares_outstanding"]
+    shares = np.where(from_decision, decision_shares.to_numpy(), market_shares)
+    skip = (from_decision & decision_shares.is_null().to_numpy()) | (shares <= 0)
+    # A null or zero float factor stands for 1.
+    floats = members["float_factor"].fill_null(0.0).to_numpy()
+    floats = np.where(floats == 0.0, 1.0, floats)
+    before = book.shares[cols] * book.floats[cols]
+    add = ~skip
+    book.shares[cols[add]] = shares[add]
+    book.floats[cols[add]] = floats[add]
+    for k in np.flatnonzero(add):
+        c = int(cols[k])
+        action = "reconstitution_update" if before[k] > 0 else "reconstitution_addition"
+        book.log(session, c, action, float(before[k]), float(block.close_ff[t, c]))
     book.bounds = decision
     book.recon = None
 
 
-def _float_as_of(book: _Book, ids: list[str], as_of: date) -> dict[str, float]:
-    frame = book.settings.float_factors
-    if frame is None or frame.height == 0 or not ids:
-        return {}
-    latest = (
-        frame.filter(pl.col("as_of") <= as_of, pl.col("security_id").is_in(ids))
-        .sort("as_of")
-        .group_by("security_id")
-        .agg(pl.col("float_factor").last())
-    )
-    return dict(zip(latest["security_id"], latest["float_factor"], strict=True))
+def _float_as_of(book: _Book, as_of: date) -> np.ndarray:
+    """Latest float factor known on ``as_of`` of every line of the block.
+
+    NaN where there is none (no float data for the line, or a null factor). Of
+    two factors of a line known from the same date, the later row's.
+    """
+    days, cols, factors = book.floats_known()
+    n = int(np.searchsorted(days, _day(as_of), side="right"))  # known on as_of
+    latest = np.full(len(book.block.ids), -1)  # each line's latest such row
+    np.maximum.at(latest, cols[:n], np.arange(n))
+    out = np.full(len(book.block.ids), np.nan)
+    found = latest >= 0
+    out[found] = factors[latest[found]]
+    return out
+
+
+def _shares_buffer_exceeded(
+    index_shares: np.ndarray, new_shares: np.ndarray, rules: MaintenanceRules
+) -> np.ndarray:
+    """Vectorised :func:`r2k.corporate_actions.shares_change_exceeds_buffer`.
+
+    False where ``new_shares`` is NaN (no data) or not positive.
+    """
+    change = np.abs(new_shares / index_shares - 1.0) * 100.0
+    out: np.ndarray = (new_shares > 0) & (change > rules.shares_buffer_pct)
+    return out
+
+
+def _float_buffer_exceeded(
+    index_float: np.ndarray, new_float: np.ndarray, rules: MaintenanceRules
+) -> np.ndarray:
+    """Vectorised :func:`r2k.corporate_actions.float_change_exceeds_buffer`.
+
+    False where ``new_float`` is NaN (no data).
+    """
+    pp = np.abs(new_float - index_float) * 100.0
+    low = index_float * 100.0 <= rules.low_float_pct
+    buffer = np.where(low, rules.low_float_buffer_pp, rules.float_buffer_pp)
+    out: np.ndarray = pp > buffer + 1e-12
+    return out
 
 
 def _quarterly_update(
     book: _Book, t: int, session: date, q: QuarterSchedule, market: MarketHistory
 ) -> None:
+    """Quarterly share and float updates of the members, each beyond its buffer."""
     block = book.block
     held = np.flatnonzero(book.shares > 0)
     if held.size == 0:
         return
-    ids = [block.ids[c] for c in held]
     cross = market.cross_section(_on_or_before(market, q.share_update_cutoff))
-    data = dict(zip(cross["security_id"], cross["shares_outstanding"], strict=True))
-    floats = _float_as_of(book, ids, q.share_update_cutoff)
-    for c, sid in zip(held, ids, strict=True):
-        before = book.n(int(c))
-        new_shares = data.get(sid)
-        new_float = floats.get(sid)
-        changed = []
-        if (
-            new_shares is not None
-            and new_shares > 0
-            and shares_change_exceeds_buffer(
-                float(book.shares[c]), new_shares, book.rules
-            )
-        ):
-            book.shares[c] = new_shares
-            changed.append("shares")
-        if new_float is not None and float_change_exceeds_buffer(
-            float(book.floats[c]), new_float, book.rules
-        ):
-            book.floats[c] = new_float
-            changed.append("float")
-        if changed:
-            book.log(
-                session,
-                int(c),
-                "quarterly_update",
-                before,
-                float(block.close_ff[t, c]),
-                "+".join(changed),
-            )
+    cols = block.columns(cross["security_id"])
+    known = cols >= 0
+    market_shares = np.full(len(block.ids), np.nan)
+    market_shares[cols[known]] = (
+        cross["shares_outstanding"].fill_null(np.nan).to_numpy()[known]
+    )
+    new_shares = market_shares[held]
+    new_float = _float_as_of(book, q.share_update_cutoff)[held]
+    before = book.shares[held] * book.floats[held]
+    shares_changed = _shares_buffer_exceeded(book.shares[held], new_shares, book.rules)
+    float_changed = _float_buffer_exceeded(book.floats[held], new_float, book.rules)
+    book.shares[held[shares_changed]] = new_shares[shares_changed]
+    book.floats[held[float_changed]] = new_float[float_changed]
+    detail = np.where(
+        shares_changed, np.where(float_changed, "shares+float", "shares"), "float"
+    )
+    for k in np.flatnonzero(shares_changed | float_changed):
+        c = int(held[k])
+        book.log(
+            session,
+            c,
+            "quarterly_update",
+            float(before[k]),
+            float(block.close_ff[t, c]),
+            str(detail[k]),
+        )
 
 
 def _on_or_before(market: MarketHistory, d: date) -> date:
@@ -1222,26 +1465,26 @@ def _ipo_additions(
     cap0, cap1 = both["cap0"].sum(), both["cap1"].sum()
     factor = float(cap1) / float(cap0) if both.height else 1.0
     lower, upper = bounds.lower_cap * factor, bounds.upper_cap * factor
-    candidates = (
-        now.join(first, on="security_id", how="semi")
-        .with_columns(kind=security_type_expr("name", symbol_col="security_id"))
-        .filter(
-            pl.col("kind").is_in(_ELIGIBLE_TYPES),
-            pl.col("close") >= book.settings.rules.eligibility.min_price,
-            pl.col("total_market_cap") >= lower,
-            pl.col("total_market_cap") < upper,
-        )
+    candidates = now.join(first, on="security_id", how="semi").filter(
+        pl.col("close") >= book.settings.rules.eligibility.min_price,
+        pl.col("total_market_cap") >= lower,
+        pl.col("total_market_cap") < upper,
     )
-    floats = _float_as_of(book, candidates["security_id"].to_list(), session)
+    if candidates.height == 0:
+        return
+    candidates = candidates.filter(_security_type().is_in(_ELIGIBLE_TYPES))
+    floats = _float_as_of(book, session)
+    market_shares = block.shares_at(t)
     for sid in candidates["security_id"].to_list():
         c = block.col.get(sid)
         if c is None or book.member(c):
             continue
-        shares = block.shares[t, c]
+        shares = market_shares[c]
         if math.isnan(shares) or math.isnan(block.close_ff[t, c]):
             continue
         book.shares[c] = shares
-        book.floats[c] = floats.get(sid, book.settings.fallback_float)
+        known = not math.isnan(floats[c])
+        book.floats[c] = floats[c] if known else book.settings.fallback_float
         book.log(session, c, "ipo_addition", 0.0, float(block.close_ff[t, c]))
 
 
