@@ -563,9 +563,12 @@ def test_every_action_leaves_the_level_unchanged_at_the_instant(
 
 
 def test_point_in_time_later_rows_change_nothing() -> None:
-    """Corrupting every market row after session t leaves levels up to t alone."""
+    """Corrupting every market row after session t leaves levels up to t alone.
+
+    The corrupted day 3 is inside the calculated block (end=DAYS[2]), so the
+    engine holds those rows while it computes days 1-2.
+    """
     base = d_example()
-    # Same example with day 3 prices replaced by nonsense: days 1-2 unchanged.
     shares = {"A": 1_000_000, "B": 5_000_000, "C": 2_000_000, "D": 1_000_000}
     mkt = market(
         {
@@ -579,8 +582,16 @@ def test_point_in_time_later_rows_change_nothing() -> None:
     state, _ = initial_state(
         DAYS[0], members(A=(1e6, 0.8), B=(5e6, 1.0), C=(2e6, 0.5)), mkt
     )
-    cfg = Settings(rules=RULES, quarterly=False, reconstitution_dates=())
-    result = calculate(state, mkt, empty_actions(), cfg, end=DAYS[1])
-    assert result.levels["price_return"].to_list() == pytest.approx(
+    decision = batch_decision()
+    cfg = Settings(
+        rules=RULES,
+        quarterly=False,
+        reconstitution_dates=((DAYS[1], DAYS[1]),),
+        reconstitute=lambda day, current: decision,
+    )
+    result = calculate(state, mkt, D_ACTIONS, cfg, end=DAYS[2], constituents=True)
+    assert result.levels["price_return"].to_list()[:2] == pytest.approx(
         base.levels["price_return"].to_list()[:2], rel=1e-15
     )
+    day2 = result.constituents.filter(pl.col("session") == DAYS[1])
+    assert day2.equals(base.constituents.filter(pl.col("session") == DAYS[1]))

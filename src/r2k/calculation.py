@@ -26,7 +26,7 @@ per-session sums), :func:`next_session_levels` one session from the stored state
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -223,6 +223,20 @@ def next_session_levels(
     if row["session"] <= state.session:
         msg = f"session {row['session']} is not after the state's {state.session}"
         raise SchemaError(msg)
+    return levels_from_sums(state, row, convention=convention)
+
+
+def levels_from_sums(
+    state: LevelState,
+    row: dict[str, Any],
+    *,
+    convention: TotalReturnConvention = "reinvest",
+) -> tuple[LevelState, dict[str, float]]:
+    """One session's levels from the previous state and the session's sums.
+
+    ``row`` has ``session``, ``market_value``, ``reference_value``, ``dividends``
+    and ``net_dividends`` (one row of :func:`session_sums`).
+    """
     divisor = row["reference_value"] / state.price_return
     pr = row["market_value"] / divisor
     points = row["dividends"] / divisor

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from r2k.methodology import MaintenanceRules, RuleSet
+    from r2k.reconstitution import Reconstitution
 
 CONSTITUENTS = pl.Schema(
     {
@@ -240,6 +241,24 @@ class ReconDecision:
     members: pl.DataFrame
     lower_cap: float
     upper_cap: float
+
+    @classmethod
+    def from_reconstitution(
+        cls, result: Reconstitution, rules: RuleSet
+    ) -> ReconDecision:
+        """The Russell 2000 lines and IPO size range of a reconstitution."""
+        m = result.membership
+        lower = m.filter(pl.col("r3000"))["total_market_cap"].min()
+        upper = m.filter(pl.col("rank") == rules.ranking.r1000_size)["total_market_cap"]
+        return cls(
+            rank_day=result.rank_day,
+            effective_date=result.effective_date,
+            members=m.filter(pl.col("r2000")).select(
+                "security_id", "shares_outstanding", "float_factor"
+            ),
+            lower_cap=float(lower) if isinstance(lower, int | float) else 0.0,
+            upper_cap=float(upper[0]) if upper.len() else float("inf"),
+        )
 
 
 #: Called on a rank day with the current members; returns the new membership.
@@ -533,7 +552,9 @@ def calculate_session(
         state, [session], market, prepared, settings, events, carried, True
     )
     row = sums.row(0, named=True)
-    levels_state, values = _next_levels(state.levels, row, settings)
+    levels_state, values = calculation.levels_from_sums(
+        state.levels, row, convention=settings.convention
+    )
     levels = pl.DataFrame(
         [{"session": session, **values}], schema=calculation.LEVELS, orient="row"
     )
@@ -613,14 +634,23 @@ def _levels(start: IndexState, sums: pl.DataFrame, settings: Settings) -> pl.Dat
         raise MissingDataError(msg)
     growth = mv / ref
     pr = start.levels.price_return * np.cumprod(growth)
-    prev = np.concatenate([[start.levels.price_return], pr[:-1]])
-    divisor = ref / prev
+    divisor = ref / np.concatenate([[start.levels.price_return], pr[:-1]])
     points = sums["dividends"].to_numpy() / divisor
     net_points = sums["net_dividends"].to_numpy() / divisor
-    tr = _chain_tr(pr, prev, points, start.levels.total_return, settings.convention)
-    ntr = _chain_tr(
-        pr, prev, net_points, start.levels.net_total_return, settings.convention
-    )
+    # calculation.total_return_levels chains from the start session (index 0).
+    pr_all = np.concatenate([[start.levels.price_return], pr])
+    tr = calculation.total_return_levels(
+        pr_all,
+        np.concatenate([[0.0], points]),
+        start.levels.total_return,
+        settings.convention,
+    )[1:]
+    ntr = calculation.total_return_levels(
+        pr_all,
+        np.concatenate([[0.0], net_points]),
+        start.levels.net_total_return,
+        settings.convention,
+    )[1:]
     body = pl.DataFrame(
         {
             "session": sums["session"],
@@ -635,52 +665,6 @@ def _levels(start: IndexState, sums: pl.DataFrame, settings: Settings) -> pl.Dat
         schema=calculation.LEVELS,
     )
     return pl.concat([head, body])
-
-
-def _chain_tr(
-    pr: np.ndarray,
-    prev: np.ndarray,
-    points: np.ndarray,
-    start: float,
-    convention: calculation.TotalReturnConvention,
-) -> np.ndarray:
-    out: np.ndarray
-    if convention == "reinvest":
-        out = start * np.cumprod((pr + points) / prev)
-        return out
-    # TR_t = (TR_{t-1} + ID_t) I_t / I_{t-1}:
-    # TR_t / I_t = TR_0 / I_0 + sum ID_k / I_{k-1}
-    out = pr * (start / prev[0] + np.cumsum(points / prev))
-    return out
-
-
-def _next_levels(
-    state: calculation.LevelState, row: dict[str, Any], settings: Settings
-) -> tuple[calculation.LevelState, dict[str, float]]:
-    """One session's levels from the previous ones (incremental form)."""
-    divisor = row["reference_value"] / state.price_return
-    pr = row["market_value"] / divisor
-    points = row["dividends"] / divisor
-    net_points = row["net_dividends"] / divisor
-    if settings.convention == "reinvest":
-        tr = state.total_return * (pr + points) / state.price_return
-        ntr = state.net_total_return * (pr + net_points) / state.price_return
-    else:
-        growth = pr / state.price_return
-        tr = (state.total_return + points) * growth
-        ntr = (state.net_total_return + net_points) * growth
-    new = calculation.LevelState(
-        session=row["session"], price_return=pr, total_return=tr, net_total_return=ntr
-    )
-    return new, {
-        "market_value": row["market_value"],
-        "divisor": divisor,
-        "price_return": pr,
-        "total_return": tr,
-        "net_total_return": ntr,
-        "dividend_points": points,
-        "net_dividend_points": net_points,
-    }
 
 
 def _ffill(values: np.ndarray, limit: int) -> np.ndarray:

@@ -149,19 +149,7 @@ def latest_holdings(data: DataDir, on_or_before: date) -> Holdings:
 
 def recon_decision(run: ReconRun, rules: RuleSet) -> ReconDecision:
     """What the calculation needs from a reconstitution run (its R2000 lines)."""
-    m = run.result.membership
-    r2000 = m.filter(pl.col("r2000")).select(
-        "security_id", "shares_outstanding", "float_factor"
-    )
-    lower = m.filter(pl.col("r3000"))["total_market_cap"].min()
-    upper = m.filter(pl.col("rank") == rules.ranking.r1000_size)["total_market_cap"]
-    return ReconDecision(
-        rank_day=run.result.rank_day,
-        effective_date=run.result.effective_date,
-        members=r2000,
-        lower_cap=float(lower) if isinstance(lower, int | float) else 0.0,
-        upper_cap=float(upper[0]) if upper.len() else float("inf"),
-    )
+    return ReconDecision.from_reconstitution(run.result, rules)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +164,7 @@ class RealSetup:
     holdings_file: str
     unpriced: tuple[str, ...]
     notes: tuple[str, ...]
+    starts_on_effective: date | None  # the window starts on a recon's effective date
 
 
 def setup(
@@ -209,6 +198,7 @@ def setup(
     actions = actions.filter(pl.col("ex_date") > start)
     notes.extend(moved)
     announced: ReconDecision | None = None
+    starts_on_effective: date | None = None
     if weights == "holdings":
         members = eq.select("security_id", shares="quantity", float_factor=pl.lit(1.0))
         settings = Settings(rules=rules, quarterly=False, reconstitution_dates=())
@@ -248,6 +238,7 @@ def setup(
             if effective > start:
                 announced = decision  # rank day before the window: already known
             else:
+                starts_on_effective = effective
                 members = (
                     decision.members.join(shares, on="security_id", how="left")
                     .with_columns(
@@ -274,6 +265,7 @@ def setup(
         holdings_file=f"IWM_{holdings.as_of}.csv",
         unpriced=tuple(unpriced["security_id"].to_list()),
         notes=tuple(notes),
+        starts_on_effective=starts_on_effective,
     )
 
 
@@ -300,8 +292,8 @@ def calculate_real(
         pl.col("action").str.starts_with("reconstitution")
     )
     applied = [d.isoformat() for d in recon_events["session"].unique().sort()]
-    if any("effective date" in n for n in inputs.notes):
-        applied.insert(0, start.isoformat())
+    if inputs.starts_on_effective is not None:
+        applied.insert(0, inputs.starts_on_effective.isoformat())
     return RealRun(
         calculation=calc,
         weights=weights,

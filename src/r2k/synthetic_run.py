@@ -26,7 +26,7 @@ from r2k.maintenance import (
     calculate,
     initial_state,
 )
-from r2k.methodology import RuleSet, rule_set_for
+from r2k.methodology import rule_set_for
 from r2k.reconstitution import Reconstitution, reconstitute
 from r2k.schedule import reconstitution_for_rank_day
 from r2k.synthetic_market import SyntheticMarket, synthetic_market
@@ -47,22 +47,6 @@ class SyntheticRun:
     market: SyntheticMarket
     calculation: Calculation
     reconstitutions: tuple[Reconstitution, ...]
-
-
-def decision_from(result: Reconstitution, rules: RuleSet) -> ReconDecision:
-    """What the calculation needs from a reconstitution (its R2000 lines)."""
-    m = result.membership
-    lower = m.filter(pl.col("r3000"))["total_market_cap"].min()
-    upper = m.filter(pl.col("rank") == rules.ranking.r1000_size)["total_market_cap"]
-    return ReconDecision(
-        rank_day=result.rank_day,
-        effective_date=result.effective_date,
-        members=m.filter(pl.col("r2000")).select(
-            "security_id", "shares_outstanding", "float_factor"
-        ),
-        lower_cap=float(lower) if isinstance(lower, int | float) else 0.0,
-        upper_cap=float(upper[0]) if upper.len() else float("inf"),
-    )
 
 
 class SyntheticReconstitutor:
@@ -124,7 +108,7 @@ class SyntheticReconstitutor:
         )
         self.r1000 = frozenset(result.index("r1000")["security_id"].to_list())
         self.results.append(result)
-        return decision_from(result, rules)
+        return ReconDecision.from_reconstitution(result, rules)
 
 
 def run_synthetic(
