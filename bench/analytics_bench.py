@@ -2,7 +2,7 @@
 
 Cases, all in one process on seeded synthetic data (10,080 sessions = 40 x 252):
 
-* **index**: :func:`r2k.analysis.analyze` on one level series with two
+* **index**: :func:`r2k.analytics.analysis.analyze` on one level series with two
   benchmarks (returns, volatility, rolling volatility, drawdown table, beta,
   correlation, capture, rates of change, rallies, range-bound periods), best of
   ``repeat``;
@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 
 from r2k import analytics
-from r2k.analysis import analyze
+from r2k.analytics.analysis import analyze
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -7,7 +7,7 @@ Cases (issue 3), all in one process:
   in-memory market frame to the levels (market generation is timed apart: it is the
   data source, not the calculation);
 * **per-session loop baseline**: the straightforward implementation, one session at
-  a time from the previous state (:func:`r2k.maintenance.calculate_session` in a
+  a time from the previous state (:func:`r2k.maintenance.engine.calculate_session` in a
   Python loop), over the first ``baseline_years`` years, against the batch over the
   same span; the ratio is loop time / batch time on that span;
 * **one incremental session**: the last session from the state at the close before,
@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from r2k.maintenance import (
+from r2k.maintenance.engine import (
     Calculation,
     IndexState,
     MarketHistory,
@@ -29,9 +29,9 @@ from r2k.maintenance import (
     calculate_session,
     initial_state,
 )
-from r2k.methodology import rule_set_for
-from r2k.synthetic_market import SyntheticMarket, synthetic_market
-from r2k.synthetic_run import SyntheticReconstitutor
+from r2k.methodology.rule_sets import rule_set_for
+from r2k.synthetic.market import SyntheticMarket, synthetic_market
+from r2k.workflows.synthetic_run import SyntheticReconstitutor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import polars as pl
 
-    from r2k.methodology import RuleSet
+    from r2k.methodology.rule_sets import RuleSet
 
 EQUITY = ("common", "ordinary", "class_share")
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.naive_recon import naive_reconstitute
-from r2k.datadir import DataDir
+from r2k.construction.reconstitution import reconstitute
+from r2k.data.datadir import DataDir
 from r2k.errors import DataDirectoryError
-from r2k.methodology import RuleSet
-from r2k.reconstitution import reconstitute
-from r2k.synthetic import synthetic_universe
+from r2k.methodology.rule_sets import RuleSet
+from r2k.synthetic.universe import synthetic_universe
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -58,10 +58,10 @@ def main() -> None:
         print(f"(real-data case skipped: {exc})")
         data = None
     if data is not None:
-        from r2k.pipeline import incumbents_from_holdings
-        from r2k.sources.ishares import read_holdings
-        from r2k.sources.panel import read_market_panel
-        from r2k.universe import build_universe
+        from r2k.construction.universe import build_universe
+        from r2k.data.sources.ishares import read_holdings
+        from r2k.data.sources.panel import read_market_panel
+        from r2k.workflows.pipeline import incumbents_from_holdings
 
         panel = read_market_panel(data.market_panel)
         holdings = read_holdings(data.ishares_dir / "IWM_2026-04-10.csv")

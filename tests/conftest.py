@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from r2k.datadir import ENV_VAR, DataDir
-from r2k.sources.panel import read_market_panel
+from r2k.data.datadir import ENV_VAR, DataDir
+from r2k.data.sources.panel import read_market_panel
 
 if TYPE_CHECKING:
     import polars as pl

@@ -97,7 +97,7 @@ CORPORATE_ACTIONS = pl.Schema(
     {
         "security_id": pl.String,  # the line the action applies to (target, parent)
         "ex_date": pl.Date,  # first session the action is in effect (see below)
-        "action": pl.String,  # r2k.corporate_actions.ACTIONS
+        "action": pl.String,  # r2k.maintenance.corporate_actions.ACTIONS
         "ratio": pl.Float64,  # new shares per old share (split, stock dividend),
         #   new shares per held share (rights), child shares per parent share
         #   (spin-off), acquirer shares per target share (merger)

@@ -1,0 +1,1 @@
+"""The ``r2k`` command line: parse, call one workflow, render."""

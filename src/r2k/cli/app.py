@@ -1,0 +1,693 @@
+"""The ``r2k`` command line (Typer + Rich): parse, call one library function, render.
+
+Errors are one line on stderr and a non-zero exit, never a traceback: ``2`` for bad
+input or data (any :class:`r2k.errors.R2KError`), ``3`` when the data holds no real
+membership to validate against.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from r2k import __version__
+from r2k.data.datadir import DataDir
+from r2k.data.store import Store, resolve_store_path
+from r2k.errors import DataDirectoryError, R2KError
+from r2k.fidelity.validation import NoSnapshotError
+from r2k.methodology.rule_sets import RuleSet
+from r2k.methodology.schedule import calendar_year, reconstitutions
+
+if TYPE_CHECKING:
+    from r2k.workflows.pipeline import ReconRun
+    from r2k.workflows.real_index import RealRun
+
+app = typer.Typer(
+    name="r2k",
+    help="r2k: the Russell 2000 index system — build, validate, explain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+validate_app = typer.Typer(
+    help="Check r2k against the real index.", no_args_is_help=True
+)
+app.add_typer(validate_app, name="validate")
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data", help="Data directory (default: $R2K_DATA).", show_default=False
+    ),
+]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="DuckDB store (default: $R2K_STORE or ./r2k.duckdb)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+RulesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules", help="Rule-set TOML (default: the packaged rules in force)."
+    ),
+]
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        msg = f"{option} {value!r} is not a date; write it as YYYY-MM-DD"
+        raise typer.BadParameter(msg) from None
+
+
+def _rules(path: Path | None) -> RuleSet | None:
+    return RuleSet.from_toml(path) if path is not None else None
+
+
+@app.command()
+def calendar(
+    year: Annotated[int, typer.Argument(help="Calendar year, 1979-2039.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank days, preliminary lists, lock-down, effective dates and quarterly dates."""
+    cal = calendar_year(year)
+    recons = [
+        {
+            "kind": r.kind,
+            "rank_day": r.rank_day.isoformat(),
+            "preliminary_list": r.preliminary_list.isoformat(),
+            "updates": [u.isoformat() for u in r.updates],
+            "lockdown_start": r.lockdown_start.isoformat()
+            if r.lockdown_start
+            else None,
+            "effective_date": r.effective_date.isoformat(),
+            "first_session": r.first_session.isoformat(),
+            "banded": r.banded,
+            "regime": r.regime,
+        }
+        for r in cal.reconstitutions
+    ]
+    quarters = [
+        {
+            "month": q.month,
+            "ipo_rank_day": q.ipo_rank_day.isoformat(),
+            "announcement": q.announcement.isoformat(),
+            "ipo_effective_date": q.effective_date.isoformat(),
+            "share_update_cutoff": q.share_update_cutoff.isoformat(),
+            "share_update_effective": q.share_update_effective.isoformat(),
+            "with_reconstitution": q.with_reconstitution,
+        }
+        for q in cal.quarters
+    ]
+    if as_json:
+        out.print_json(
+            json.dumps({"year": year, "reconstitutions": recons, "quarters": quarters})
+        )
+        return
+    table = Table(
+        title=f"Russell US reconstitution calendar {year} ({cal.regime.name})"
+    )
+    for col in (
+        "event",
+        "rank day",
+        "preliminary",
+        "updates",
+        "lock-down",
+        "effective",
+    ):
+        table.add_column(col)
+    for r in recons:
+        table.add_row(
+            str(r["kind"]),
+            str(r["rank_day"]),
+            str(r["preliminary_list"]),
+            ", ".join(r["updates"]),  # type: ignore[arg-type]
+            str(r["lockdown_start"] or "-"),
+            f"{r['effective_date']} (after the close)",
+        )
+    out.print(table)
+    qt = Table(title="Quarterly IPO additions and share/float updates")
+    for col in (
+        "quarter",
+        "IPO rank day",
+        "announced",
+        "IPO effective",
+        "share cut-off",
+        "share update",
+    ):
+        qt.add_column(col)
+    for q in quarters:
+        qt.add_row(
+            f"{year}-{q['month']:02d}",
+            str(q["ipo_rank_day"]),
+            str(q["announcement"]),
+            str(q["ipo_effective_date"])
+            + (" (recon)" if q["with_reconstitution"] else ""),
+            str(q["share_update_cutoff"]),
+            str(q["share_update_effective"]),
+        )
+    out.print(qt)
+
+
+def _run(data: DataDir, rank_day: date, rules: RuleSet | None) -> ReconRun:
+    from r2k.workflows.pipeline import run_reconstitution
+
+    with err.status(f"reconstituting rank day {rank_day} from {data.root} ..."):
+        return run_reconstitution(data, rank_day, rules=rules)
+
+
+def _summary(run: ReconRun, run_id: str, written: bool) -> dict[str, Any]:
+    r = run.result
+    return {
+        "rank_day": r.rank_day.isoformat(),
+        "effective_date": r.effective_date.isoformat(),
+        "rules": r.rules,
+        "run_id": run_id,
+        "stored": written,
+        "universe": run.universe_source,
+        "incumbents": run.incumbent_source,
+        "counts": r.counts(),
+        "line_counts": r.line_counts(),
+        "breakpoints": r.breakpoints.to_dicts(),
+        "changes": r.change_counts(),
+        "exclusions": r.exclusion_counts(),
+        "repairs": dict(run.repairs.group_by("repair").len().iter_rows()),
+        "float_ownership_ratio": r.float_ownership_ratio,
+        "notes": list(run.notes),
+        "inputs": run.inputs,
+    }
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1e9:
+        return f"${value / 1e9:,.2f}B"
+    return f"${value / 1e6:,.1f}M"
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    out.print(
+        f"[bold]Russell US reconstitution[/bold] rank day {s['rank_day']}, effective "
+        f"after the close of {s['effective_date']} — rules {s['rules']}"
+    )
+    out.print(f"universe: {s['universe']}\nincumbent R2000: {s['incumbents']}")
+    counts = Table(title="Membership (companies / index lines)")
+    counts.add_column("index")
+    counts.add_column("companies", justify="right")
+    counts.add_column("lines", justify="right")
+    for name, n in s["counts"].items():
+        counts.add_row(name.upper(), str(n), str(s["line_counts"][name]))
+    out.print(counts)
+    bp = Table(title="Breakpoints and bands (total market cap)")
+    for col in ("breakpoint", "rank", "cap", "cum %", "band", "band edges (cap)"):
+        bp.add_column(col, justify="right")
+    for row in s["breakpoints"]:
+        pct = "-" if row["cum_cap_pct"] is None else f"{row['cum_cap_pct']:.2f}"
+        edges = (
+            "-"
+            if not row["band_pct"]
+            else f"{_money(row['upper_edge_cap'])} .. {_money(row['lower_edge_cap'])}"
+        )
+        bp.add_row(
+            row["name"],
+            str(row["rank"]),
+            _money(row["total_market_cap"]),
+            pct,
+            f"±{row['band_pct']}%" if row["band_pct"] else "none",
+            edges,
+        )
+    out.print(bp)
+    for title, mapping in (
+        ("Adds, deletes, migrations (R1000/R2000)", s["changes"]),
+        ("Exclusions by reason", s["exclusions"]),
+        ("Data repairs", s["repairs"]),
+    ):
+        table = Table(title=title)
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for key, n in mapping.items():
+            table.add_row(str(key), str(n))
+        out.print(table)
+    for note in s["notes"]:
+        out.print(f"[yellow]note:[/yellow] {note}")
+
+
+def _write_membership(frame: pl.DataFrame, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        msg = f"--out {path}: write .parquet or .csv"
+        raise typer.BadParameter(msg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if suffix == ".parquet":
+        frame.write_parquet(tmp)
+    else:
+        frame.write_csv(tmp)
+    tmp.replace(path)  # atomic: a failed write leaves any earlier file intact
+
+
+@app.command()
+def reconstitute(
+    rank_day: Annotated[str, typer.Option("--rank-day", help="Rank day, YYYY-MM-DD.")],
+    data: DataOpt = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the membership (.parquet or .csv)."),
+    ] = None,
+    store: StoreOpt = None,
+    rules: RulesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reconstitute the Russell US indexes for a rank day from raw market data."""
+    day = _parse_date(rank_day, "--rank-day")
+    run = _run(DataDir.resolve(data), day, _rules(rules))
+    with Store(resolve_store_path(store)) as db:
+        run_id, written = db.save_reconstitution(
+            run.result, kind="recon", inputs=run.inputs
+        )
+    if out_file is not None:
+        _write_membership(run.result.membership, out_file)
+    summary = _summary(run, run_id, written)
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+    else:
+        _print_summary(summary)
+        if out_file is not None:
+            out.print(f"membership written to {out_file}")
+
+
+@validate_app.command("recon")
+def validate_recon(
+    effective: Annotated[str, typer.Option("--effective", help="Effective date.")],
+    data: DataOpt = None,
+    rules: RulesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare r2k's Russell 2000 with the real one after a reconstitution."""
+    from r2k.data.sources.membership import read_membership_history
+    from r2k.fidelity.validation import compare
+
+    day = _parse_date(effective, "--effective")
+    schedule = next(
+        (s for s in reconstitutions(day.year) if s.effective_date == day), None
+    )
+    if schedule is None:
+        dates = ", ".join(
+            s.effective_date.isoformat() for s in reconstitutions(day.year)
+        )
+        msg = f"--effective {day} is not a reconstitution effective date ({dates})"
+        raise typer.BadParameter(msg)
+    source = DataDir.resolve(data)
+    run = _run(source, schedule.rank_day, _rules(rules))
+    history = read_membership_history(source.membership_history)
+    predicted = set(run.result.index("r2000")["security_id"].to_list())
+    result = compare(
+        predicted,
+        history,
+        rank_day=schedule.rank_day,
+        effective_date=day,
+        universe_ids=set(run.universe_ids),
+    )
+    payload = result.as_dict() | {
+        "universe": run.universe_source,
+        "notes": list(run.notes),
+    }
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    table = Table(title=f"Predicted vs actual Russell 2000, effective {day}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in payload.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown)
+    out.print(table)
+
+
+ReturnOpt = Annotated[
+    str,
+    typer.Option("--return", help="Level written to --out: price, total or net."),
+]
+WeightsOpt = Annotated[
+    str,
+    typer.Option(
+        "--weights",
+        help="r2k: r2k's own maintenance and reconstitution; holdings: the IWM "
+        "holdings on or before --start held fixed.",
+    ),
+]
+_RETURN_COLUMNS = {
+    "price": "price_return",
+    "total": "total_return",
+    "net": "net_total_return",
+}
+
+
+def _weights(value: str) -> Literal["holdings", "r2k"]:
+    if value == "holdings":
+        return "holdings"
+    if value == "r2k":
+        return "r2k"
+    msg = f"--weights {value!r}: use 'r2k' or 'holdings'"
+    raise typer.BadParameter(msg)
+
+
+def _return_column(value: str) -> str:
+    if value not in _RETURN_COLUMNS:
+        msg = f"--return {value!r}: use price, total or net"
+        raise typer.BadParameter(msg)
+    return _RETURN_COLUMNS[value]
+
+
+def _index_name(weights: str) -> str:
+    return f"r2000-{weights}"
+
+
+@app.command()
+def calculate(
+    start: Annotated[str, typer.Option("--start", help="Base session (level 100).")],
+    end: Annotated[str, typer.Option("--end", help="Last session.")],
+    data: DataOpt = None,
+    kind: ReturnOpt = "price",
+    weights: WeightsOpt = "r2k",
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write levels and divisor (.csv or .parquet)."),
+    ] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Calculate the Russell 2000 over a window (batch mode) and store it."""
+    from r2k.workflows.real_index import calculate_real
+
+    first = _parse_date(start, "--start")
+    last = _parse_date(end, "--end")
+    if last <= first:
+        msg = f"--end {last} must be after --start {first}"
+        raise typer.BadParameter(msg)
+    column = _return_column(kind)
+    mode = _weights(weights)
+    result = calculate_real(
+        DataDir.resolve(data), first, last, weights=mode, constituents=True
+    )
+    calc = result.calculation
+    name = _index_name(mode)
+    with Store(resolve_store_path(store)) as db:
+        db.save_calculation(
+            name,
+            calc,
+            settings={"start": first.isoformat(), "weights": mode, "data": str(data)},
+        )
+    if out_file is not None:
+        frame = calc.levels.select(
+            "session", pl.col(column).alias("level"), pl.all().exclude("session")
+        )
+        _write_membership(frame, out_file)
+    summary = _calc_summary(result, column) | {"stored_as": name}
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+        return
+    _print_mapping(f"Russell 2000 ({mode}), {first} .. {last}", summary)
+    if out_file is not None:
+        out.print(f"levels written to {out_file}")
+
+
+def _calc_summary(result: RealRun, column: str) -> dict[str, Any]:
+    calc = result.calculation
+    levels = calc.levels
+    return {
+        "sessions": levels.height,
+        "first_session": levels["session"][0],
+        "last_session": levels["session"][-1],
+        "last_level": round(float(levels[column][-1]), 6),
+        "members_at_end": calc.state.lines.height,
+        "events": dict(sorted(calc.events.group_by("action").len().iter_rows())),
+        "holdings_file": result.holdings_file,
+        "unpriced_holdings_lines": len(result.unpriced),
+        "lines_with_carried_prices": calc.carried.height,
+        "carried_member_sessions": int(calc.carried["sessions"].sum()),
+        "reconstitutions_applied": list(result.reconstitutions),
+        "notes": list(result.notes),
+    }
+
+
+def _print_mapping(title: str, mapping: dict[str, Any]) -> None:
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in mapping.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown)
+    out.print(table)
+
+
+@app.command("run")
+def run_session(
+    session: Annotated[str, typer.Option("--session", help="Session to calculate.")],
+    data: DataOpt = None,
+    weights: WeightsOpt = "r2k",
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Calculate one session from the stored state (incremental, nightly)."""
+    from r2k.maintenance.engine import calculate_session
+    from r2k.workflows.real_index import setup
+
+    day = _parse_date(session, "--session")
+    mode = _weights(weights)
+    name = _index_name(mode)
+    with Store(resolve_store_path(store)) as db:
+        loaded = db.load_state(name)
+        if loaded is None:
+            msg = (
+                f"the store has no calculated {name}; run `r2k calculate --start S "
+                f"--end E --weights {mode}` first"
+            )
+            raise R2KError(msg)
+        state, settings = loaded
+        if state.session >= day:
+            stored = db.levels(name).filter(pl.col("session") == day)
+            if stored.height == 0:
+                msg = f"the store's {name} is at {state.session}, after {day}"
+                raise R2KError(msg)
+            payload = {"session": day, "status": "already calculated, unchanged"}
+            payload |= {k: stored[k][0] for k in _RETURN_COLUMNS.values()}
+        else:
+            inputs = setup(
+                DataDir.resolve(data),
+                date.fromisoformat(str(settings["start"])),
+                weights=mode,
+            )
+            step = calculate_session(
+                state, inputs.market, inputs.actions, inputs.settings, session=day
+            )
+            db.save_calculation(name, step, settings=settings)
+            row = step.levels.row(0, named=True)
+            payload = {"session": day, "status": "calculated"}
+            payload |= {k: row[k] for k in (*_RETURN_COLUMNS.values(), "divisor")}
+            payload["events"] = step.events.height
+    if as_json:
+        out.print_json(json.dumps(payload, default=str))
+    else:
+        _print_mapping(f"{name}, session {day}", payload)
+
+
+@validate_app.command("tracking")
+def validate_tracking(
+    start: Annotated[str, typer.Option("--start", help="First session (base).")],
+    end: Annotated[str, typer.Option("--end", help="Last session.")],
+    data: DataOpt = None,
+    weights: WeightsOpt = "r2k",
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare r2k's daily returns with the published Russell 2000 (RUT)."""
+    from r2k.data.sources.levels import read_index_levels
+    from r2k.fidelity.tracking import tracking
+    from r2k.workflows.real_index import calculate_real
+
+    first = _parse_date(start, "--start")
+    last = _parse_date(end, "--end")
+    mode = _weights(weights)
+    source = DataDir.resolve(data)
+    result = calculate_real(source, first, last, weights=mode)
+    rut = read_index_levels(source.index_levels("RUT"), "RUT")
+    stats = tracking(
+        result.calculation.levels.select("session", level="price_return"),
+        rut.select("session", level="close"),
+    )
+    calc = result.calculation
+    payload = stats.to_dict() | {
+        "weights": mode,
+        "holdings_file": result.holdings_file,
+        "missing_prices": {
+            "holdings_lines_without_panel_price": len(result.unpriced),
+            "treatment_unpriced": "left out from the start (not in the market panel)",
+            "members_with_carried_prices": calc.carried.height,
+            "carried_member_sessions": int(calc.carried["sessions"].sum()),
+            "treatment_carried": "last close carried; removed at it after "
+            "stale_price_removal_sessions sessions",
+            "removed_as_stale": int((calc.events["action"] == "stale_price").sum()),
+        },
+        "reconstitutions_applied": list(result.reconstitutions),
+        "notes": list(result.notes),
+    }
+    if as_json:
+        out.print_json(json.dumps(payload, default=str))
+        return
+    _print_mapping(f"r2k ({mode}) vs RUT, {stats.start} .. {stats.end}", payload)
+
+
+@app.command()
+def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
+    """The main job, on the real data if present, else on the synthetic market.
+
+    Real data: the 2026 reconstitution, then the Russell 2000 calculated from
+    2026-04-10 to the end of the panel with r2k's own maintenance and tracked
+    against RUT. Synthetic: the same pipeline on a seeded synthetic market.
+    """
+    try:
+        source = DataDir.resolve(data)
+    except DataDirectoryError as exc:
+        out.print(f"[yellow]No data directory ({exc}).[/yellow]")
+        out.print("Running the whole pipeline on the synthetic market instead.\n")
+        _synthetic_demo(store)
+        return
+    rank_day = date(2026, 4, 30)
+    run = _run(source, rank_day, None)
+    with Store(resolve_store_path(store)) as db:
+        run_id, written = db.save_reconstitution(
+            run.result, kind="recon", inputs=run.inputs
+        )
+    path = Path("out") / f"membership_{rank_day}.parquet"
+    _write_membership(run.result.membership, path)
+    _print_summary(_summary(run, run_id, written))
+    out.print(f"membership written to {path} and to the store (run {run_id})\n")
+
+    from r2k.data.sources.levels import read_index_levels
+    from r2k.fidelity.tracking import tracking
+    from r2k.workflows.real_index import calculate_real
+
+    start, end = date(2026, 4, 10), date(2026, 7, 22)
+    result = calculate_real(source, start, end, weights="r2k", constituents=True)
+    with Store(resolve_store_path(store)) as db:
+        db.save_calculation(
+            _index_name("r2k"),
+            result.calculation,
+            settings={"start": start.isoformat(), "weights": "r2k", "data": str(data)},
+        )
+    levels_path = Path("out") / f"r2000_levels_{start}_{end}.csv"
+    _write_membership(result.calculation.levels, levels_path)
+    rut = read_index_levels(source.index_levels("RUT"), "RUT")
+    stats = tracking(
+        result.calculation.levels.select("session", level="price_return"),
+        rut.select("session", level="close"),
+    )
+    summary = _calc_summary(result, "price_return")
+    summary |= {
+        f"vs RUT {stats.start}..{stats.end}: correlation": round(stats.correlation, 4),
+        "tracking error (bp/day, ddof=1)": round(stats.tracking_error_bp, 2),
+    }
+    _print_mapping(f"Russell 2000 calculated by r2k, {start} .. {end}", summary)
+    out.print(f"levels written to {levels_path} and to the store")
+
+
+def _synthetic_demo(store: Path | None) -> None:
+    from r2k.workflows.synthetic_run import run_synthetic
+
+    start, end = date(2023, 1, 3), date(2025, 12, 31)
+    run = run_synthetic(4000, start=start, end=end, seed=0, constituents=True)
+    calc = run.calculation
+    latest = run.reconstitutions[-1]
+    levels = calc.levels
+    summary: dict[str, Any] = {
+        "market": f"4,000 synthetic companies, {run.market.market.height:,} rows, "
+        f"{run.market.actions.height:,} corporate actions (seed 0)",
+        "reconstitutions": ", ".join(
+            f"{r.rank_day} -> {r.effective_date}" for r in run.reconstitutions
+        ),
+        "latest counts": latest.counts(),
+        "sessions": levels.height,
+        "price return": round(float(levels["price_return"][-1]), 4),
+        "total return": round(float(levels["total_return"][-1]), 4),
+        "net total return (30% withholding)": round(
+            float(levels["net_total_return"][-1]), 4
+        ),
+        "members at end": calc.state.lines.height,
+        "events": dict(sorted(calc.events.group_by("action").len().iter_rows())),
+    }
+    with Store(resolve_store_path(store)) as db:
+        db.save_calculation(
+            "r2000-synthetic", calc, settings={"synthetic": True, "seed": 0}
+        )
+    path = Path("out") / "synthetic_r2000_levels.csv"
+    _write_membership(levels, path)
+    _print_mapping(f"Synthetic Russell 2000, {start} .. {end} (base 100)", summary)
+    out.print(f"levels written to {path} and to the store as r2000-synthetic")
+
+
+@app.command()
+def version() -> None:
+    """Print the r2k version."""
+    out.print(__version__)
+
+
+class _WarningsToStderr:
+    """Show warnings as one line each on stderr (never a traceback)."""
+
+    def __enter__(self) -> None:
+        self._old = warnings.showwarning
+
+        def show(
+            message: Warning | str, category: type[Warning], *_: object, **__: object
+        ) -> None:
+            err.print(f"[yellow]r2k: warning:[/yellow] {message}")
+
+        warnings.showwarning = show
+
+    def __exit__(self, *exc: object) -> None:
+        warnings.showwarning = self._old
+
+
+def main() -> None:
+    """Entry point of the ``r2k`` script."""
+    logging.basicConfig(level=logging.WARNING, format="r2k: %(message)s")
+    try:
+        with _WarningsToStderr():
+            app()
+    except NoSnapshotError as exc:
+        err.print(f"r2k: {exc}")
+        sys.exit(3)
+    except R2KError as exc:
+        err.print(f"[red]r2k: error:[/red] {exc}")
+        sys.exit(2)
+    except OSError as exc:
+        err.print(f"[red]r2k: error:[/red] {exc}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("r2k: interrupted")
+        sys.exit(130)
+
+
+def _register_commands() -> None:
+    """Add the analytics commands (analyze, report, plot) to :data:`app`."""
+    from r2k.cli.analytics import register
+
+    register(app)
+
+
+_register_commands()

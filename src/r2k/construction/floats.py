@@ -1,0 +1,98 @@
+"""Float factors (R7 §7): from data where known, estimated from ETF holdings otherwise.
+
+r2k's real data has no float data. iShares funds replicate their index, so a fund's
+``quantity`` of a stock is proportional to the index's float-adjusted shares:
+``quantity_i = kappa * float_factor_i * shares_i`` with one fund-wide ownership ratio
+``kappa`` (about 2% for IWM). r2k estimates ``kappa`` as a high quantile (default the
+90th percentile) of ``quantity_i / shares_i`` over the fund's holdings, i.e. it
+assumes that the best-floated tenth of the index is fully floated, and sets
+
+    float_factor_i = min(1, quantity_i / (shares_i * kappa)).
+
+Companies the fund does not hold (new members, the Russell 1000) get the fallback:
+the median estimated factor, or a fixed number set in the rule set. The source of
+every factor is recorded (``data``, ``holdings`` or ``fallback``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from r2k.errors import MissingDataError
+
+if TYPE_CHECKING:
+    from r2k.methodology.rule_sets import FloatRules
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FloatEstimate:
+    """Float factors estimated from one holdings file."""
+
+    ownership_ratio: float  # kappa
+    factors: pl.DataFrame  # security_id, float_factor
+    median_factor: float
+
+
+def estimate_from_holdings(
+    holdings: pl.DataFrame, shares: pl.DataFrame, rules: FloatRules
+) -> FloatEstimate:
+    """Estimate float factors from fund ``holdings`` and line ``shares``.
+
+    Parameters
+    ----------
+    holdings
+        Equity lines of a replicating fund: ``security_id``, ``quantity``.
+    shares
+        ``security_id``, ``shares_outstanding`` (total shares of the line) as of the
+        holdings date or close to it.
+    """
+    ratios = (
+        holdings.select("security_id", "quantity")
+        .join(shares.select("security_id", "shares_outstanding"), on="security_id")
+        .filter((pl.col("shares_outstanding") > 0) & (pl.col("quantity") > 0))
+        .with_columns(ratio=pl.col("quantity") / pl.col("shares_outstanding"))
+    )
+    if ratios.height == 0:
+        msg = "no holdings line matches a security with known shares: no float estimate"
+        raise MissingDataError(msg)
+    kappa = float(
+        ratios["ratio"].quantile(rules.holdings_ratio_quantile, "linear") or 0
+    )
+    factors = ratios.select(
+        "security_id",
+        float_factor=(pl.col("ratio") / kappa).clip(upper_bound=1.0),
+    ).sort("security_id")
+    median = float(factors.select(pl.col("float_factor").median()).item() or 1.0)
+    return FloatEstimate(ownership_ratio=kappa, factors=factors, median_factor=median)
+
+
+def fallback_factor(rules: FloatRules, estimate: FloatEstimate | None) -> float:
+    """The float factor for a line with neither data nor a holdings estimate."""
+    if rules.fallback == "median":
+        return estimate.median_factor if estimate is not None else 1.0
+    return float(rules.fallback)
+
+
+def attach_float_factors(
+    lines: pl.DataFrame, estimate: FloatEstimate | None, fallback: float
+) -> pl.DataFrame:
+    """Fill ``float_factor`` where missing and record ``float_source``."""
+    if estimate is not None:
+        lines = lines.join(
+            estimate.factors.rename({"float_factor": "_est"}),
+            on="security_id",
+            how="left",
+        )
+    else:
+        lines = lines.with_columns(_est=pl.lit(None, dtype=pl.Float64))
+    return lines.with_columns(
+        float_source=pl.when(pl.col("float_factor").is_not_null())
+        .then(pl.lit("data"))
+        .when(pl.col("_est").is_not_null())
+        .then(pl.lit("holdings"))
+        .otherwise(pl.lit("fallback")),
+        float_factor=pl.coalesce("float_factor", "_est", pl.lit(fallback)),
+    ).drop("_est")

@@ -1,0 +1,464 @@
+"""The reconstitution engine: universe in, Russell US membership out (R7 §5-§7).
+
+:func:`reconstitute` is a pure function of the rank-day universe, the incumbent
+Russell 3000 membership and a rule set. It returns a frozen :class:`Reconstitution`
+with the membership of every index of the family, the exclusions with their reason,
+the adds, deletes and migrations, and the breakpoints with their bands.
+
+Pipeline (methodology.md §5.1): line screens -> pricing vehicle -> company total
+market cap -> company screens -> rank -> R3000E (top 4,000) -> bands at #200, #500,
+#1,000 and #2,000 -> index flags -> extra share-class lines -> float factors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from r2k import schemas
+from r2k.construction.banding import Band, is_above, make_band
+from r2k.construction.companies import (
+    aggregate_companies,
+    is_extra_class_line,
+    pricing_vehicles,
+)
+from r2k.construction.eligibility import company_exclusion_reason, line_exclusion_reason
+from r2k.construction.floats import FloatEstimate, attach_float_factors, fallback_factor
+from r2k.construction.ranking import rank_companies
+from r2k.errors import SchemaError
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from r2k.methodology.rule_sets import RuleSet
+
+INDEX_COLUMNS = (
+    "r3000e",
+    "r3000",
+    "r1000",
+    "r2000",
+    "microcap",
+    "midcap",
+    "top200",
+    "r2500",
+)
+EXCLUSIONS = pl.Schema(
+    {
+        "security_id": pl.String,
+        "company_id": pl.String,
+        "name": pl.String,
+        "stage": pl.String,  # "line" or "company"
+        "exclusion_reason": pl.String,
+    }
+)
+CHANGES = pl.Schema(
+    {
+        "company_id": pl.String,
+        "security_id": pl.String,
+        "name": pl.String,
+        "change": pl.String,  # add, delete, migrate_up, migrate_down
+        "from_index": pl.String,  # R1000, R2000 or null
+        "to_index": pl.String,
+        "reason": pl.String,  # deletes: exclusion reason, "rank", "not_in_universe"
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reconstitution:
+    """The result of one reconstitution (frozen)."""
+
+    rank_day: date
+    effective_date: date
+    rules: str  # rule-set label, name@version
+    rules_digest: str
+    membership: pl.DataFrame  # schemas.MEMBERSHIP, one row per index line of the R3000E
+    exclusions: pl.DataFrame  # EXCLUSIONS
+    changes: pl.DataFrame  # CHANGES (Russell 1000 / 2000 level)
+    breakpoints: pl.DataFrame  # name, rank, total_market_cap, cum_cap_pct, band edges
+    float_ownership_ratio: float | None
+
+    def index(self, name: str) -> pl.DataFrame:
+        """Lines of one index (``"r2000"``, ``"r1000"``, ...)."""
+        column = name.lower()
+        if column not in INDEX_COLUMNS:
+            msg = f"unknown index {name!r}; choose one of {', '.join(INDEX_COLUMNS)}"
+            raise ValueError(msg)
+        return self.membership.filter(pl.col(column))
+
+    def counts(self) -> dict[str, int]:
+        """Companies per index (pricing vehicles only)."""
+        pv = self.membership.filter(pl.col("is_pricing_vehicle"))
+        return {name: int(pv[name].sum()) for name in INDEX_COLUMNS}
+
+    def line_counts(self) -> dict[str, int]:
+        """Index lines per index (pricing vehicles and extra share classes)."""
+        return {name: int(self.membership[name].sum()) for name in INDEX_COLUMNS}
+
+    def exclusion_counts(self) -> dict[str, int]:
+        """Excluded lines and companies by reason."""
+        counts = (
+            self.exclusions.group_by("exclusion_reason").len().sort("exclusion_reason")
+        )
+        return dict(zip(counts["exclusion_reason"], counts["len"], strict=True))
+
+    def change_counts(self) -> dict[str, int]:
+        """Adds, deletes and migrations, by kind and index."""
+        counts = self.changes.group_by("change", "from_index", "to_index").len()
+        out: dict[str, int] = {}
+        for row in counts.iter_rows(named=True):
+            key = (
+                f"{row['change']}:{row['from_index'] or '-'}->{row['to_index'] or '-'}"
+            )
+            out[key] = int(row["len"])
+        return dict(sorted(out.items()))
+
+
+def reconstitute(
+    universe: pl.DataFrame,
+    incumbents: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    rank_day: date,
+    effective_date: date,
+    float_estimate: FloatEstimate | None = None,
+    r1000_complement: bool = False,
+) -> Reconstitution:
+    """Reconstitute the Russell US indexes from a rank-day universe.
+
+    Parameters
+    ----------
+    universe
+        One row per security line on the rank day (:data:`r2k.schemas.UNIVERSE`).
+    incumbents
+        Lines of the current Russell 3000 (:data:`r2k.schemas.INCUMBENTS`).
+    rules
+        The rule set (:meth:`RuleSet.default` for the current rules).
+    rank_day, effective_date
+        Dates of the reconstitution (see :mod:`r2k.methodology.schedule`).
+    float_estimate
+        Float factors estimated from fund holdings, used where the universe has no
+        float data.
+    r1000_complement
+        When the incumbents list only the Russell 2000 (as from IWM holdings), treat
+        every company absent from it as a current Russell 1000 member. This matters
+        only inside the #1,000 band (see docs/methodology.md).
+    """
+    universe = schemas.check_schema(universe, schemas.UNIVERSE, source="universe")
+    incumbents = schemas.check_schema(
+        incumbents, schemas.INCUMBENTS, source="incumbents"
+    )
+    _check_unique(universe, "security_id", "universe")
+    _check_unique(incumbents, "security_id", "incumbents")
+
+    lines = universe.with_columns(line_exclusion_reason(rules.eligibility))
+    line_exclusions = lines.filter(pl.col("exclusion_reason").is_not_null()).select(
+        "security_id",
+        "company_id",
+        "name",
+        stage=pl.lit("line"),
+        reason=pl.col("exclusion_reason"),
+    )
+    eligible_lines = pricing_vehicles(
+        lines.filter(pl.col("exclusion_reason").is_null()).drop("exclusion_reason"),
+        rules.share_classes,
+    )
+    all_classes = universe.filter(
+        pl.col("security_type").is_in(list(rules.eligibility.eligible_security_types))
+    )
+    sides = _incumbent_sides(universe, incumbents)
+    companies = (
+        aggregate_companies(eligible_lines, all_classes=all_classes)
+        .join(sides, on="company_id", how="left")
+        .with_columns(is_incumbent=pl.col("inc_r1000").is_not_null())
+    )
+    if r1000_complement:
+        companies = companies.with_columns(
+            inc_r1000=pl.col("inc_r1000").fill_null(value=True)
+        )
+    companies = companies.with_columns(company_exclusion_reason(rules.eligibility))
+    company_exclusions = companies.filter(
+        pl.col("exclusion_reason").is_not_null()
+    ).select(
+        "security_id",
+        "company_id",
+        "name",
+        stage=pl.lit("company"),
+        reason=pl.col("exclusion_reason"),
+    )
+    ranked = rank_companies(
+        companies.filter(pl.col("exclusion_reason").is_null()).drop("exclusion_reason"),
+        r3000e_size=rules.ranking.r3000e_size,
+    )
+    bands = _bands(ranked, rules)
+    flags = _index_flags(ranked, bands, rules)
+    membership = _membership_lines(
+        flags, eligible_lines, rules, rank_day, effective_date, float_estimate
+    )
+    exclusions = pl.concat([line_exclusions, company_exclusions]).rename(
+        {"reason": "exclusion_reason"}
+    )
+    exclusions = schemas.check_schema(
+        exclusions.sort("security_id"), EXCLUSIONS, source="exclusions"
+    )
+    changes = _changes(
+        flags, companies, universe, incumbents, exclusions, r1000_complement
+    )
+    return Reconstitution(
+        rank_day=rank_day,
+        effective_date=effective_date,
+        rules=rules.label,
+        rules_digest=rules.digest,
+        membership=membership,
+        exclusions=exclusions,
+        changes=changes,
+        breakpoints=_breakpoint_table(ranked, bands),
+        float_ownership_ratio=None
+        if float_estimate is None
+        else float_estimate.ownership_ratio,
+    )
+
+
+def _check_unique(frame: pl.DataFrame, column: str, source: str) -> None:
+    dupes = frame.filter(pl.col(column).is_duplicated())[column].unique().sort()
+    if dupes.len() > 0:
+        shown = ", ".join(dupes.head(5).to_list())
+        msg = (
+            f"{source}: {dupes.len()} duplicate {column} value(s) ({shown}); "
+            "each security must appear once: drop the repeated rows"
+        )
+        raise SchemaError(msg)
+
+
+def _incumbent_sides(universe: pl.DataFrame, incumbents: pl.DataFrame) -> pl.DataFrame:
+    """Current sides per company (via any of its lines)."""
+    return (
+        incumbents.join(universe.select("security_id", "company_id"), on="security_id")
+        .group_by("company_id")
+        .agg(
+            inc_r1000=pl.col("r1000").max(),
+            inc_top200=pl.col("top200").max(),
+            inc_top500=pl.col("top500").max(),
+            inc_above2000=(~pl.col("microcap")).max(),
+        )
+    )
+
+
+def _bands(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
+    r, b = rules.ranking, rules.banding
+    spec = {
+        "top200": (r.top200_size, b.top200_band_pct),
+        "top500": (r.top500_size, b.top500_band_pct),
+        "r1000": (r.r1000_size, b.r1000_band_pct),
+        "microcap": (r.microcap_top, b.microcap_band_pct),
+        "r3000": (r.r3000_size, 0.0),
+        "r3000e": (r.r3000e_size, 0.0),
+    }
+    return {
+        name: make_band(ranked, name=name, rank=rank, band_pct=pct, rules=b)
+        for name, (rank, pct) in spec.items()
+    }
+
+
+def _index_flags(
+    ranked: pl.DataFrame, bands: dict[str, Band], rules: RuleSet
+) -> pl.DataFrame:
+    r, b = rules.ranking, rules.banding
+    in_e = pl.col("rank") <= r.r3000e_size
+    in_3000 = pl.col("rank") <= r.r3000_size
+    flags = ranked.with_columns(
+        r3000e=in_e,
+        r3000=in_3000,
+        r1000=in_3000 & is_above(bands["r1000"], "inc_r1000", b),
+        top200=in_3000 & is_above(bands["top200"], "inc_top200", b),
+        _top500=in_3000 & is_above(bands["top500"], "inc_top500", b),
+        _above2000=is_above(bands["microcap"], "inc_above2000", b),
+    )
+    # A company in the Top 200 is in the Russell 1000 (bands cannot cross: the #200
+    # band sits far above the #1,000 one), so the segments nest.
+    return (
+        flags.with_columns(
+            top200=pl.col("top200") & pl.col("r1000"),
+            _top500=pl.col("_top500") & pl.col("r1000"),
+        )
+        .with_columns(
+            r2000=pl.col("r3000") & ~pl.col("r1000"),
+            midcap=pl.col("r1000") & ~pl.col("top200"),
+            r2500=pl.col("r3000") & ~pl.col("_top500"),
+            microcap=pl.col("r3000e") & ~pl.col("r1000") & ~pl.col("_above2000"),
+        )
+        .drop("_top500", "_above2000")
+    )
+
+
+def _membership_lines(
+    flags: pl.DataFrame,
+    eligible_lines: pl.DataFrame,
+    rules: RuleSet,
+    rank_day: date,
+    effective_date: date,
+    float_estimate: FloatEstimate | None,
+) -> pl.DataFrame:
+    members = flags.filter(pl.col("r3000e"))
+    company_cols = members.select(
+        "company_id", "rank", "total_market_cap", "cum_cap_pct", *INDEX_COLUMNS
+    )
+    lines = eligible_lines.join(company_cols, on="company_id", how="inner").filter(
+        pl.col("is_pricing_vehicle") | is_extra_class_line(rules.share_classes)
+    )
+    lines = attach_float_factors(
+        lines, float_estimate, fallback_factor(rules.float, float_estimate)
+    )
+    out = lines.with_columns(
+        rank_day=pl.lit(rank_day),
+        effective_date=pl.lit(effective_date),
+        float_market_cap=pl.col("shares_outstanding")
+        * pl.col("close")
+        * pl.col("float_factor"),
+    ).sort(
+        ["rank", "is_pricing_vehicle", "security_id"], descending=[False, True, False]
+    )
+    return schemas.check_schema(out, schemas.MEMBERSHIP, source="membership")
+
+
+def _changes(
+    flags: pl.DataFrame,
+    companies: pl.DataFrame,
+    universe: pl.DataFrame,
+    incumbents: pl.DataFrame,
+    exclusions: pl.DataFrame,
+    r1000_complement: bool,
+) -> pl.DataFrame:
+    new_index = (
+        pl.when(pl.col("r1000"))
+        .then(pl.lit("R1000"))
+        .when(pl.col("r2000"))
+        .then(pl.lit("R2000"))
+    )
+    new = flags.select("company_id", "security_id", "name", to_index=new_index)
+    # Old side per company, from the incumbent lines that are still in the universe.
+    old = (
+        incumbents.join(
+            universe.select("security_id", "company_id"), on="security_id", how="left"
+        )
+        .with_columns(company_id=pl.coalesce("company_id", "security_id"))
+        .group_by("company_id")
+        .agg(
+            old_security_id=pl.col("security_id").min(),
+            from_index=pl.when(pl.col("r1000").max())
+            .then(pl.lit("R1000"))
+            .otherwise(pl.lit("R2000")),
+        )
+    )
+    merged = new.join(old, on="company_id", how="full", coalesce=True)
+    if r1000_complement:
+        # Companies absent from an R2000-only incumbent list count as R1000 members.
+        merged = merged.with_columns(
+            from_index=pl.when(
+                pl.col("from_index").is_null() & (pl.col("to_index") == "R1000")
+            )
+            .then(pl.lit("R1000"))
+            .otherwise(pl.col("from_index"))
+        )
+    company_reason = (
+        exclusions.sort("security_id")
+        .group_by("company_id")
+        .agg(pl.col("exclusion_reason").first())
+    )
+    names = (
+        universe.sort("security_id")
+        .group_by("company_id")
+        .agg(universe_name=pl.col("name").first())
+    )
+    merged = (
+        merged.join(company_reason, on="company_id", how="left")
+        .join(names, on="company_id", how="left")
+        .with_columns(
+            security_id=pl.coalesce("security_id", "old_security_id"),
+            name=pl.coalesce("name", "universe_name"),
+            change=pl.when(
+                pl.col("from_index").is_null() & pl.col("to_index").is_not_null()
+            )
+            .then(pl.lit("add"))
+            .when(pl.col("from_index").is_not_null() & pl.col("to_index").is_null())
+            .then(pl.lit("delete"))
+            .when((pl.col("from_index") == "R2000") & (pl.col("to_index") == "R1000"))
+            .then(pl.lit("migrate_up"))
+            .when((pl.col("from_index") == "R1000") & (pl.col("to_index") == "R2000"))
+            .then(pl.lit("migrate_down")),
+        )
+        .with_columns(
+            reason=pl.when(pl.col("change") == "delete").then(
+                pl.coalesce(
+                    "exclusion_reason",
+                    pl.when(
+                        pl.col("company_id").is_in(companies["company_id"].implode())
+                    )
+                    .then(pl.lit("rank"))
+                    .otherwise(pl.lit("not_in_universe")),
+                )
+            )
+        )
+        .filter(pl.col("change").is_not_null())
+        .sort("change", "company_id")
+    )
+    return schemas.check_schema(merged, CHANGES, source="changes")
+
+
+def _breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFrame:
+    rows = []
+    for band in bands.values():
+        cap = ranked.filter(pl.col("rank") == band.rank)["total_market_cap"]
+        rows.append(
+            {
+                "name": band.name,
+                "rank": band.rank,
+                "total_market_cap": float(cap[0]) if cap.len() else None,
+                "cum_cap_pct": band.breakpoint_pct,
+                "band_pct": band.band_pct,
+                "lower_pct": band.lower_pct,
+                "upper_pct": band.upper_pct,
+                "upper_edge_cap": _cap_at_pct(ranked, band.lower_pct),
+                "lower_edge_cap": _cap_at_pct(ranked, band.upper_pct),
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "name": pl.String,
+            "rank": pl.Int64,
+            "total_market_cap": pl.Float64,
+            "cum_cap_pct": pl.Float64,
+            "band_pct": pl.Float64,
+            "lower_pct": pl.Float64,
+            "upper_pct": pl.Float64,
+            "upper_edge_cap": pl.Float64,
+            "lower_edge_cap": pl.Float64,
+        },
+    )
+
+
+def _cap_at_pct(ranked: pl.DataFrame, pct: float | None) -> float | None:
+    """Cap of the first company whose cumulative percentile reaches ``pct``."""
+    if pct is None:
+        return None
+    hit = ranked.filter(pl.col("cum_cap_pct") >= pct).head(1)
+    return float(hit.item(0, "total_market_cap")) if hit.height else None
+
+
+def market_adjusted_breakpoint(breakpoint_cap: float, r3000e_return: float) -> float:
+    """Breakpoint between reconstitutions: cap x (1 + R3000E return) (R7 §6.8.1).
+
+    ``r3000e_return`` is a fraction (0.0205 for 2.05%).
+
+    Examples
+    --------
+    methodology.md TC6 (R7 App. E): $1.8B with a 2.05% return. R7 prints $1.804B,
+    which is 1.8 x 1.00205; the formula gives 1.8369:
+
+    >>> round(market_adjusted_breakpoint(1.8, 0.0205), 4)
+    1.8369
+    """
+    return breakpoint_cap * (1.0 + r3000e_return)

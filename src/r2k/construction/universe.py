@@ -1,0 +1,282 @@
+"""The rank-day universe, built point-in-time from the daily market panel.
+
+:func:`build_universe` turns the canonical market panel (:data:`r2k.schemas.MARKET`)
+into the engine's input (:data:`r2k.schemas.UNIVERSE`) for one rank day, using only
+rows dated on or before that day:
+
+* security type from the name (:mod:`r2k.construction.classify`), with BDCs and
+  closed-end funds named like companies recognised by name and sector
+  (:func:`r2k.construction.classify.fund_structure`); exchange from the SEC ticker
+  map when given (``OTC`` there makes a line ineligible);
+* company grouping: lines whose names give the same company key *and* whose tickers
+  share a root (``GOOG``/``GOOGL``, ``MOG.A``/``MOG.B``) form one company; two
+  issuers that only share a name (``OWL``/``OBDC``, both "Blue Owl Capital") do not;
+* shares: the panel's market cap over its price. Nasdaq reports the *company* total
+  on every class line (``FOX`` and ``FOXA`` both carry all 425M shares), so when the
+  lines of a company carry the same share count or the same cap (within 2%), the
+  count is kept once, on the most traded line (repair ``company_level_shares``);
+* a missing rank-day cap is filled with the latest share count seen before it
+  (repair ``shares_carried_forward``);
+* ``avg_close_30d``: mean close over the sessions in the 30 calendar days before the
+  rank day (R7 §5.8.1); ``avg_volume`` and ``addtv`` (average daily dollar volume):
+  means over every session on or before the rank day (R7 asks for up to two years;
+  the panel holds what it holds).
+
+Every repair is listed in :attr:`UniverseBuild.repairs` and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from r2k import schemas
+from r2k.construction.classify import (
+    company_key_expr,
+    fund_structure_expr,
+    security_type_expr,
+    share_class_expr,
+)
+from r2k.errors import MissingDataError
+
+log = logging.getLogger(__name__)
+REPAIRS = pl.Schema(
+    {"security_id": pl.String, "repair": pl.String, "detail": pl.String}
+)
+_SAME = 0.02  # relative tolerance for "the same share count or cap"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UniverseBuild:
+    """A rank-day universe with the repairs applied to build it."""
+
+    rank_day: date
+    universe: pl.DataFrame  # schemas.UNIVERSE
+    securities: pl.DataFrame  # schemas.SECURITIES, as of the rank day
+    repairs: pl.DataFrame  # REPAIRS
+
+
+def build_universe(
+    panel: pl.DataFrame,
+    rank_day: date,
+    *,
+    sec_tickers: pl.DataFrame | None = None,
+) -> UniverseBuild:
+    """Build the universe of ``rank_day`` from the market panel (point-in-time).
+
+    Raises
+    ------
+    MissingDataError
+        If the panel has no rows for ``rank_day``.
+    """
+    history = panel.filter(pl.col("session") <= rank_day)
+    cross = history.filter(pl.col("session") == rank_day)
+    if cross.height == 0:
+        sessions = panel["session"].unique().sort()
+        before = sessions.filter(sessions < rank_day).tail(1)
+        after = sessions.filter(sessions > rank_day).head(1)
+        msg = (
+            f"the market panel has no rows for rank day {rank_day} (nearest "
+            f"sessions: before {before.item() if before.len() else 'none'}, "
+            f"after {after.item() if after.len() else 'none'}); "
+            "pick a rank day the panel covers"
+        )
+        raise MissingDataError(msg)
+    stats = _history_stats(history, rank_day)
+    plain = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
+    lines = (
+        cross.join(stats, on="security_id", how="left")
+        .with_columns(
+            security_type=security_type_expr("name", symbol_col="security_id"),
+            company_key=company_key_expr("name"),
+            _fund=fund_structure_expr("name", "sector"),
+        )
+        .with_columns(
+            security_type=pl.when(plain & pl.col("_fund").is_not_null())
+            .then(pl.col("_fund"))
+            .otherwise(pl.col("security_type"))
+        )
+        .drop("_fund")
+    )
+    lines = _attach_exchange(lines, sec_tickers)
+    lines = lines.with_columns(company_id=company_ids(lines))
+    lines, repairs = _repair_shares(lines)
+    universe = lines.select(
+        "security_id",
+        "company_id",
+        "name",
+        "sector",
+        "security_type",
+        "exchange",
+        country=pl.lit(None, dtype=pl.String),
+        close=pl.col("close"),
+        avg_close_30d=pl.col("avg_close_30d"),
+        avg_volume=pl.col("avg_volume"),
+        addtv=pl.col("addtv"),
+        shares_outstanding=pl.col("shares_outstanding"),
+        float_factor=pl.lit(None, dtype=pl.Float64),
+        voting_rights_pct=pl.lit(None, dtype=pl.Float64),
+    ).sort("security_id")
+    for row in repairs.group_by("repair").len().iter_rows():
+        log.info("universe %s: repair %s applied to %d line(s)", rank_day, *row)
+    securities = lines.select(
+        "security_id",
+        ticker=pl.col("security_id"),
+        name=pl.col("name"),
+        company_id=pl.col("company_id"),
+        share_class=share_class_expr("name", "security_id"),
+        security_type=pl.col("security_type"),
+        exchange=pl.col("exchange"),
+        country=pl.lit(None, dtype=pl.String),
+        sector=pl.col("sector"),
+    ).sort("security_id")
+    return UniverseBuild(
+        rank_day=rank_day,
+        universe=schemas.check_schema(universe, schemas.UNIVERSE, source="universe"),
+        securities=schemas.check_schema(
+            securities, schemas.SECURITIES, source="securities"
+        ),
+        repairs=repairs,
+    )
+
+
+def _history_stats(history: pl.DataFrame, rank_day: date) -> pl.DataFrame:
+    window_start = rank_day - timedelta(days=30)
+    in_window = (pl.col("session") >= window_start) & (pl.col("session") < rank_day)
+    return (
+        history.sort("session")
+        .group_by("security_id")
+        .agg(
+            avg_close_30d=pl.col("close").filter(in_window).mean(),
+            avg_volume=pl.col("volume").cast(pl.Float64).mean(),
+            addtv=(pl.col("volume") * pl.col("close")).mean(),
+            last_shares=pl.col("shares_outstanding").drop_nulls().last(),
+        )
+    )
+
+
+def _attach_exchange(lines: pl.DataFrame, sec: pl.DataFrame | None) -> pl.DataFrame:
+    if sec is None:
+        return lines.with_columns(exchange=pl.lit(None, dtype=pl.String))
+    venues = (
+        sec.filter(pl.col("exchange").is_not_null())
+        .sort("cik", "ticker")
+        .unique("security_id", keep="first")
+        .select("security_id", exchange=pl.col("exchange").str.to_uppercase())
+    )
+    return lines.join(venues, on="security_id", how="left")
+
+
+def _root(security_id: str) -> str:
+    return security_id.split(".", 1)[0]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def company_ids(lines: pl.DataFrame) -> pl.Series:
+    """Company id per line: same ``company_key`` *and* a shared ticker root.
+
+    Lines are grouped when their name keys match and their tickers (class suffix
+    removed) share a prefix of at least two characters (one for one-letter
+    tickers): ``GOOG``/``GOOGL``, ``Z``/``ZG``, ``MOG.A``/``MOG.B``. The id is the
+    smallest ticker of the group.
+    """
+    keys = lines["company_key"].to_list()
+    ids = lines["security_id"].to_list()
+    groups: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key or ids[i], []).append(i)
+    out = list(ids)
+    for members in groups.values():
+        members.sort(key=lambda i: ids[i])
+        clusters: list[list[int]] = []
+        for i in members:
+            root = _root(ids[i])
+            for cluster in clusters:
+                other = _root(ids[cluster[0]])
+                if _common_prefix(root, other) >= min(2, len(root), len(other)):
+                    cluster.append(i)
+                    break
+            else:
+                clusters.append([i])
+        for cluster in clusters:
+            for i in cluster:
+                out[i] = ids[cluster[0]]
+    return pl.Series("company_id", out, dtype=pl.String)
+
+
+def _repair_shares(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    carried = (
+        pl.col("shares_outstanding").is_null() & pl.col("last_shares").is_not_null()
+    )
+    lines = lines.with_columns(
+        _carried=carried,
+        shares_outstanding=pl.coalesce("shares_outstanding", "last_shares"),
+    )
+    equity = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
+    cap = pl.col("shares_outstanding") * pl.col("close")
+    known = equity & pl.col("shares_outstanding").is_not_null()
+    n_known = known.sum().over("company_id")
+
+    def spread(expr: pl.Expr) -> pl.Expr:
+        kept = pl.when(known).then(expr)
+        return (kept.max() / kept.min()).over("company_id") - 1.0
+
+    company_level = (
+        known
+        & (n_known >= 2)
+        & ((spread(pl.col("shares_outstanding")) <= _SAME) | (spread(cap) <= _SAME))
+    )
+    # The most traded line keeps the company count; the others drop theirs.
+    lines = lines.with_columns(_company_level=company_level)
+    level = pl.col("_company_level")
+    keeper = (
+        pl.col("security_id")
+        .filter(level)
+        .sort_by(
+            [
+                pl.col("avg_volume").filter(level).fill_null(0.0),
+                pl.col("security_id").filter(level),
+            ],
+            descending=[True, False],
+        )
+        .first()
+        .over("company_id")
+    )
+    lines = lines.with_columns(_dropped=level & (pl.col("security_id") != keeper))
+    repairs = pl.concat(
+        [
+            lines.filter(pl.col("_carried")).select(
+                "security_id",
+                repair=pl.lit("shares_carried_forward"),
+                detail=pl.format(
+                    "no rank-day cap; shares {} from an earlier session",
+                    pl.col("shares_outstanding").round(0),
+                ),
+            ),
+            lines.filter(pl.col("_dropped")).select(
+                "security_id",
+                repair=pl.lit("company_level_shares"),
+                detail=pl.format(
+                    "company total kept once on another class of {}",
+                    pl.col("company_id"),
+                ),
+            ),
+        ]
+    )
+    lines = lines.with_columns(
+        shares_outstanding=pl.when(pl.col("_dropped"))
+        .then(None)
+        .otherwise(pl.col("shares_outstanding"))
+    ).drop("_carried", "_company_level", "_dropped")
+    return lines, schemas.check_schema(repairs, REPAIRS, source="repairs")

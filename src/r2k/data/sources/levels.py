@@ -1,0 +1,133 @@
+"""Daily index levels (RUT, RUA, SPX) as canonical LEVELS frames.
+
+The files are plain CSVs with a header line and one row per session::
+
+    indices/RUT_daily.csv               date,open,high,low,close,volume,source
+    indices/RUA_russell3000_daily.csv   date,open,high,low,close
+    indices/SPX_daily.csv               date,open,high,low,close,source
+
+They are price indices only (no total-return series). r2k keeps ``date`` (as
+``session``) and the OHLC columns; ``volume`` and ``source`` are not part of
+:data:`r2k.schemas.LEVELS`. Dates must be ISO dates, strictly increasing (sorted,
+no repeats); closes must be positive numbers; open/high/low may be empty.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+
+from r2k.data.sources._files import read_csv_columns
+from r2k.errors import SourceFormatError
+from r2k.schemas import LEVELS, check_schema
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["LEVEL_COLUMNS", "read_index_levels"]
+
+LEVEL_COLUMNS: Final[tuple[str, ...]] = ("date", "open", "high", "low", "close")
+"""Columns every index-level file must have."""
+
+_PRICES = ("open", "high", "low", "close")
+_LINE = "_line"
+
+
+def read_index_levels(path: Path, index: str) -> pl.DataFrame:
+    """Read a daily index-level CSV.
+
+    Parameters
+    ----------
+    path
+        The CSV file, e.g. ``indices/RUT_daily.csv``.
+    index
+        The index code written into the ``index`` column (``"RUT"``, ``"RUA"``,
+        ``"SPX"``); upper-cased.
+
+    Returns
+    -------
+    pl.DataFrame
+        A :data:`~r2k.schemas.LEVELS` frame, one row per session, ascending.
+
+    Raises
+    ------
+    SourceFormatError
+        If ``index`` is empty, the file cannot be read as CSV, a column is missing,
+        a date or price cannot be read, a close is missing or not positive, or the
+        dates are not strictly increasing. The message names the file and line.
+    """
+    code = index.strip().upper()
+    if not code:
+        msg = f"{path}: empty index code; pass 'RUT', 'RUA' or 'SPX'"
+        raise SourceFormatError(msg)
+    raw = read_csv_columns(path, LEVEL_COLUMNS)
+    # Line 1 is the header, so data row i (0-based) is on line i + 2.
+    raw = raw.with_row_index(_LINE, offset=2).with_columns(pl.col(_LINE).cast(pl.Int64))
+    frame = raw.select(
+        pl.col(_LINE),
+        pl.lit(code).alias("index"),
+        _cleaned("date").str.to_date("%Y-%m-%d", strict=False).alias("session"),
+        *(
+            _cleaned(name).cast(pl.Float64, strict=False).alias(name)
+            for name in _PRICES
+        ),
+    )
+    _check_parsed(path, raw, frame)
+    _check_closes(path, frame)
+    _check_order(path, frame)
+    return check_schema(frame, LEVELS, source=str(path))
+
+
+def _cleaned(name: str) -> pl.Expr:
+    value = pl.col(name).str.strip_chars()
+    return pl.when(value.is_in(["", "null", "NaN", "nan"])).then(None).otherwise(value)
+
+
+def _fail(path: Path, frame: pl.DataFrame, problem: str, how: str) -> None:
+    line = frame.item(0, _LINE)
+    msg = f"{path}, line {line}: {problem} ({frame.height} such line(s)); {how}"
+    raise SourceFormatError(msg)
+
+
+def _check_parsed(path: Path, raw: pl.DataFrame, frame: pl.DataFrame) -> None:
+    joined = pl.concat(
+        [raw.select(pl.all().name.prefix("raw_")), frame], how="horizontal"
+    )
+    bad_date = joined.filter(pl.col("session").is_null())
+    if bad_date.height:
+        value = bad_date.item(0, "raw_date")
+        _fail(path, bad_date, f"date {value!r} is not a date", "write YYYY-MM-DD")
+    for name in _PRICES:
+        bad = joined.filter(
+            _cleaned(f"raw_{name}").is_not_null() & pl.col(name).is_null()
+        )
+        if bad.height:
+            value = bad.item(0, f"raw_{name}")
+            _fail(path, bad, f"column {name!r} holds {value!r}", "write a number")
+
+
+def _check_closes(path: Path, frame: pl.DataFrame) -> None:
+    bad = frame.filter(
+        pl.col("close").is_null()
+        | ~pl.col("close").is_finite()
+        | (pl.col("close") <= 0)
+    )
+    if bad.height:
+        _fail(
+            path,
+            bad,
+            f"close {bad.item(0, 'close')} is missing or not positive",
+            "every row needs a positive close; drop the row if the level is unknown",
+        )
+
+
+def _check_order(path: Path, frame: pl.DataFrame) -> None:
+    bad = frame.filter(pl.col("session") <= pl.col("session").shift(1))
+    if bad.height:
+        _fail(
+            path,
+            bad,
+            f"date {bad.item(0, 'session')} does not follow the previous date",
+            "dates must be sorted ascending without repeats",
+        )

@@ -1,0 +1,1 @@
+"""Comparisons with the real index: reconstitution membership and daily tracking."""

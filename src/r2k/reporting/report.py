@@ -1,0 +1,815 @@
+"""One self-contained HTML report of an index: charts, tables and provenance.
+
+:func:`gather_report` computes everything from a data directory (the analysis of
+RUT or r2k's own index, r2k's characteristics on its last session, those of the
+latest IWM holdings file, the S&P 600 overlap, the turnover of the last
+reconstitution); :func:`render_report` turns it into one HTML string and
+:func:`write_report` writes it atomically.
+
+The file works offline: the charts are PNG images embedded as base64 ``data:``
+URIs, the CSS is inline, and nothing refers to a network address. Figures are
+computed unrounded; the tables round them for display only, with Python's
+``round`` (round-half-even on the binary value) before formatting.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import polars as pl
+
+from r2k.analytics.analysis import BENCHMARK_NAMES
+from r2k.analytics.characteristics import (
+    holdings_characteristics,
+    index_characteristics,
+    reconstitution_turnover,
+    sp600_overlap,
+)
+from r2k.errors import MissingDataError
+from r2k.reporting import charts
+from r2k.workflows.explain import analyze_index, calculate_r2k
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from matplotlib.figure import Figure
+
+    from r2k.analytics.analysis import Analysis
+    from r2k.analytics.characteristics import Characteristics, Overlap, Turnover
+    from r2k.data.datadir import DataDir
+
+__all__ = [
+    "ReportInputs",
+    "SourceFile",
+    "gather_report",
+    "render_report",
+    "write_report",
+]
+
+ROUNDING_NOTE: Final = (
+    "Every figure is computed unrounded; tables round for display only, with "
+    "Python's round() (round-half-even on the binary value) before formatting."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceFile:
+    """One input file of the report (data provenance)."""
+
+    what: str
+    path: str
+    first: date | None = None
+    last: date | None = None
+    rows: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportInputs:
+    """Everything the report shows, computed (see :func:`gather_report`).
+
+    Attributes
+    ----------
+    analysis : Analysis
+        The analysis of the index.
+    index_characteristics : Characteristics or None
+        r2k's own index on its last session.
+    holdings_characteristics : Characteristics or None
+        The latest IWM holdings file.
+    index_overlap, holdings_overlap : Overlap or None
+        Their S&P 600 overlap.
+    turnover : Turnover or None
+        The last reconstitution in r2k's calculation.
+    sources : tuple of SourceFile
+        The files read.
+    benchmark : str
+        Benchmark drawn on the level and relative charts (``"SPX"``).
+    """
+
+    analysis: Analysis
+    index_characteristics: Characteristics | None = None
+    holdings_characteristics: Characteristics | None = None
+    index_overlap: Overlap | None = None
+    holdings_overlap: Overlap | None = None
+    turnover: Turnover | None = None
+    sources: tuple[SourceFile, ...] = ()
+    benchmark: str = "SPX"
+
+
+def _span(frame: pl.DataFrame, column: str = "session") -> tuple[date, date, int]:
+    col = frame.get_column(column)
+    return col.min(), col.max(), frame.height  # type: ignore[return-value]
+
+
+def gather_report(
+    data: DataDir,
+    *,
+    index: str = "RUT",
+    start: date | None = None,
+    end: date | None = None,
+) -> ReportInputs:
+    """Compute every part of the report from a data directory.
+
+    Parameters
+    ----------
+    data : DataDir
+        The data directory.
+    index : {"RUT", "r2k"}, default "RUT"
+        The index analysed (see :func:`r2k.workflows.explain.analyze_index`).
+    start, end : date, optional
+        Window of the analysis.
+
+    Returns
+    -------
+    ReportInputs
+        The analysis, r2k's characteristics on the last session of the market
+        panel, the latest IWM file's, both S&P 600 overlaps, the last
+        reconstitution's turnover and the files read.
+    """
+    from r2k.data.sources.ishares import read_holdings
+    from r2k.data.sources.panel import as_of, read_market_panel
+    from r2k.data.sources.reference import read_sp_constituents
+    from r2k.workflows.pipeline import read_as_of
+
+    calc = calculate_r2k(data, constituents=True)
+    analysis = analyze_index(data, index, start=start, end=end, calculation=calc)
+    panel = read_market_panel(data.market_panel)
+    last = calc.constituents.get_column("session").max()
+    members = calc.constituents.filter(pl.col("session") == last)
+    market = panel.filter(pl.col("session") == last)
+    ours = index_characteristics(members, market, source="r2k index")
+
+    iwm_files = data.holdings_files("IWM")
+    theirs = None
+    holdings_source = None
+    if iwm_files:
+        holdings = read_holdings(iwm_files[-1])
+        try:
+            known = as_of(panel, holdings.as_of)
+            day = known.get_column("session").max()
+            cross = known.filter(pl.col("session") == day)
+        except MissingDataError:
+            cross = None
+        theirs = holdings_characteristics(holdings, cross)
+        holdings_source = SourceFile(
+            what=f"IWM holdings file, as of {holdings.as_of}",
+            path=str(iwm_files[-1]),
+            first=holdings.as_of,
+            last=holdings.as_of,
+            rows=holdings.equities.height,
+        )
+
+    sp = read_sp_constituents(data.sp_constituents)
+    recon_days = (
+        calc.events.filter(pl.col("action").str.starts_with("reconstitution_"))
+        .get_column("session")
+        .unique()
+        .sort()
+    )
+    turnover = None
+    if recon_days.len():
+        try:
+            turnover = reconstitution_turnover(
+                calc.events, calc.constituents, recon_days[-1]
+            )
+        except MissingDataError:
+            turnover = None
+
+    sources = [
+        SourceFile(
+            what=f"{analysis.name} levels analysed",
+            path=str(data.index_levels("RUT") if index == "RUT" else data.market_panel),
+            first=analysis.start,
+            last=analysis.end,
+            rows=analysis.sessions,
+        )
+    ]
+    for b in analysis.benchmarks:
+        sources.append(
+            SourceFile(
+                what=f"benchmark {b.code} ({b.name}), sessions in common",
+                path=str(data.index_levels(b.code)),
+                first=b.first_session,
+                last=b.last_session,
+                rows=b.sessions,
+            )
+        )
+    first, final, rows = _span(panel)
+    sources.append(
+        SourceFile(
+            what="market panel (prices, caps, volumes, sectors)",
+            path=str(data.market_panel),
+            first=first,
+            last=final,
+            rows=rows,
+        )
+    )
+    start_files = [p for p in iwm_files if read_as_of(p) <= first]
+    if start_files:
+        sources.append(
+            SourceFile(
+                what="IWM holdings r2k's own index starts from",
+                path=str(start_files[-1]),
+                first=read_as_of(start_files[-1]),
+                last=read_as_of(start_files[-1]),
+            )
+        )
+    if holdings_source is not None:
+        sources.append(holdings_source)
+    sources.append(
+        SourceFile(
+            what="S&P 600 / S&P 500 constituents (undated snapshot)",
+            path=str(data.sp_constituents),
+            rows=sp.height,
+        )
+    )
+    sources.append(SourceFile(what="split catalogue", path=str(data.splits_dir)))
+    return ReportInputs(
+        analysis=analysis,
+        index_characteristics=ours,
+        holdings_characteristics=theirs,
+        index_overlap=sp600_overlap(ours.members, sp),
+        holdings_overlap=sp600_overlap(theirs.members, sp) if theirs else None,
+        turnover=turnover,
+        sources=tuple(sources),
+    )
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def _pct(value: object, digits: int = 2, *, sign: bool = False) -> str:
+    if _missing(value):
+        return "n/a"
+    shown = round(float(value) * 100.0, digits)  # type: ignore[arg-type]
+    return f"{shown:+,.{digits}f}%" if sign else f"{shown:,.{digits}f}%"
+
+
+def _num(value: object, digits: int = 2) -> str:
+    if _missing(value):
+        return "n/a"
+    return f"{round(float(value), digits):,.{digits}f}"  # type: ignore[arg-type]
+
+
+def _money(value: object) -> str:
+    if _missing(value):
+        return "n/a"
+    v = float(value)  # type: ignore[arg-type]
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if abs(v) >= scale:
+            return f"${round(v / scale, 2):,.2f}{suffix}"
+    return f"${round(v):,}"
+
+
+def _text(value: object) -> str:
+    if _missing(value):
+        return "n/a"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    caption: str | None = None,
+) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_text(c))}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _image(fig: Figure, alt: str) -> str:
+    data = base64.b64encode(charts.png_bytes(fig)).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _section(anchor: str, title: str, *parts: str) -> str:
+    return (
+        f'<section id="{anchor}"><h2>{html.escape(title)}</h2>'
+        + "".join(parts)
+        + "</section>"
+    )
+
+
+def _p(text: str) -> str:
+    return f"<p>{html.escape(text)}</p>"
+
+
+_CSS: Final = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;
+margin:0 auto;max-width:1060px;padding:1em 1.5em;color:#1d1d1d;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #1f4e79;
+padding-bottom:.2em;margin-top:2em}nav a{margin-right:.8em}
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.88em}
+caption{text-align:left;font-weight:600;padding:.3em 0}
+th,td{border:1px solid #d0d7de;padding:.25em .55em;text-align:right}
+th{background:#eef3f8}td:first-child,th:first-child{text-align:left}
+img{max-width:100%;height:auto;display:block;margin:.6em 0}
+.note{color:#555;font-size:.9em}.cols{display:flex;gap:2em;flex-wrap:wrap}
+"""
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _summary(a: Analysis) -> str:
+    worst = a.deepest_drawdown
+    dd = (
+        f"{_pct(a.max_drawdown)} ({worst['start']} to {worst['trough']}, "
+        f"recovered {worst['recovery'] or 'not yet'})"
+        if worst
+        else "none"
+    )
+    rows = [
+        ("Window", f"{a.start} to {a.end}"),
+        ("Sessions", f"{a.sessions:,}"),
+        ("First / last level", f"{_num(a.first_level)} / {_num(a.last_level)}"),
+        ("Total return", _pct(a.total_return)),
+        ("Annualised return (geometric)", _pct(a.annualized_return)),
+        (
+            f"Annualised volatility (ddof={a.ddof}, {a.periods_per_year:g}/year)",
+            _pct(a.annualized_volatility),
+        ),
+        (
+            f"Rolling {a.volatility_window}-session volatility at the end",
+            _pct(a.last_rolling_volatility),
+        ),
+        ("Maximum drawdown", dd),
+    ]
+    roc = _table(
+        [
+            "lookback (sessions)",
+            "from",
+            "from level",
+            "percent",
+            "fraction",
+            "ratio",
+            "momentum (points)",
+        ],
+        [
+            (
+                r["period"],
+                r["from_session"],
+                _num(r["from_level"]),
+                _pct(r["fraction"], sign=True),
+                _num(r["fraction"], 4),
+                _num(r["ratio"], 4),
+                _num(r["momentum"]),
+            )
+            for r in a.rate_of_change.iter_rows(named=True)
+        ],
+        caption=f"Rate of change and momentum at {a.end}",
+    )
+    notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in a.notes)
+    return _section(
+        "summary",
+        "Summary",
+        _table(["measure", "value"], rows, caption=f"{a.name}: returns and risk"),
+        roc,
+        notes,
+    )
+
+
+def _benchmarks(a: Analysis, benchmark: str) -> str:
+    rows = [
+        (
+            f"{b.name} ({b.code})",
+            f"{_text(b.first_session)} to {_text(b.last_session)}",
+            f"{b.sessions:,}",
+            _num(b.beta, 3),
+            _num(b.correlation, 3),
+            _num(b.up_capture, 3),
+            _num(b.down_capture, 3),
+            _pct(b.index_annualized_return),
+            _pct(b.benchmark_annualized_return),
+            _pct(b.relative_change, sign=True),
+            _pct(b.relative_annualized, sign=True),
+        )
+        for b in a.benchmarks
+    ]
+    table = _table(
+        [
+            "benchmark",
+            "common sessions",
+            "n",
+            "beta",
+            "correlation",
+            "up capture",
+            "down capture",
+            f"{a.name} ann. return",
+            "benchmark ann. return",
+            "relative change",
+            "relative, annualised",
+        ],
+        rows,
+        caption=f"{a.name} against large caps (daily returns on common sessions)",
+    )
+    parts = [
+        _image(charts.level_chart(a, benchmark=_drawable(a, benchmark)), "level"),
+        table,
+    ]
+    if _drawable(a, benchmark) is not None:
+        parts.append(_image(charts.relative_chart(a, benchmark=benchmark), "relative"))
+    return _section(
+        "level",
+        "Level vs large caps, rallies and range-bound periods",
+        _p(
+            "Both series rebased; rallies shaded green, range-bound periods "
+            "orange. A rising ratio means small caps did better than large caps."
+        ),
+        *parts,
+    )
+
+
+def _drawable(a: Analysis, benchmark: str) -> str | None:
+    for b in a.benchmarks:
+        if b.code == benchmark and b.first_session is not None:
+            return benchmark
+    return None
+
+
+def _risk(a: Analysis) -> str:
+    deepest = a.drawdowns.sort("depth").head(10)
+    dd = _table(
+        [
+            "start (high)",
+            "trough",
+            "recovery",
+            "depth",
+            "sessions to trough",
+            "duration (sessions)",
+        ],
+        [
+            (
+                r["start"],
+                r["trough"],
+                r["recovery"] or "not yet",
+                _pct(r["depth"]),
+                r["decline_sessions"],
+                r["duration_sessions"],
+            )
+            for r in deepest.iter_rows(named=True)
+        ],
+        caption=f"Deepest drawdowns ({deepest.height} of {a.drawdowns.height})",
+    )
+    years = _table(
+        ["year", "first", "last", "sessions", "return", "complete year"],
+        [
+            (
+                r["year"],
+                r["first_session"],
+                r["last_session"],
+                r["sessions"],
+                _pct(r["return"], sign=True),
+                r["complete"],
+            )
+            for r in a.yearly.iter_rows(named=True)
+        ],
+        caption="Calendar-year returns (price index)",
+    )
+    return "".join(
+        (
+            _section("roc", "Rate of change", _image(charts.roc_chart(a), "roc")),
+            _section(
+                "volatility",
+                "Rolling volatility",
+                _image(charts.volatility_chart(a), "volatility"),
+            ),
+            _section(
+                "drawdowns",
+                "Drawdowns",
+                _image(charts.drawdown_chart(a), "drawdowns"),
+                dd,
+                years,
+            ),
+        )
+    )
+
+
+def _periods(a: Analysis) -> str:
+    rallies = _table(
+        [
+            "preceding peak",
+            "decline",
+            "trough",
+            "trough level",
+            "peak",
+            "peak level",
+            "gain",
+            "sessions",
+            "ongoing",
+        ],
+        [
+            (
+                r["preceding_peak_session"],
+                _pct(r["preceding_decline"]),
+                r["trough_session"],
+                _num(r["trough_level"]),
+                r["peak_session"],
+                _num(r["peak_level"]),
+                _pct(r["gain"], sign=True),
+                r["length_sessions"],
+                r["ongoing"],
+            )
+            for r in a.rallies.iter_rows(named=True)
+        ],
+        caption=(
+            f"Rallies: rises of at least {_pct(a.rally_threshold, 0)} from a trough "
+            f"that followed a decline of at least {_pct(a.decline_threshold, 0)} "
+            f"({a.rallies.height})"
+        ),
+    )
+    ranges = _table(
+        ["start", "end", "sessions", "support", "resistance", "width", "ongoing"],
+        [
+            (
+                r["start_session"],
+                r["end_session"],
+                r["length_sessions"],
+                _num(r["support"]),
+                _num(r["resistance"]),
+                _pct(r["resistance"] / r["support"] - 1.0),
+                r["ongoing"],
+            )
+            for r in a.ranges.iter_rows(named=True)
+        ],
+        caption=(
+            f"Range-bound periods ({a.ranges.height}; detection on "
+            f"{a.bars} bars: CHOP, VHF and channel-width votes)"
+        ),
+    )
+    return _section(
+        "rallies",
+        "Rallies",
+        _image(charts.rallies_chart(a), "rallies"),
+        rallies,
+    ) + _section(
+        "ranges",
+        "Range-bound periods",
+        _image(charts.ranges_chart(a), "ranges"),
+        ranges,
+    )
+
+
+def _characteristics(inputs: ReportInputs) -> str:
+    sides = [
+        c
+        for c in (inputs.index_characteristics, inputs.holdings_characteristics)
+        if c is not None
+    ]
+    if not sides:
+        return ""
+    measures: list[tuple[str, Any]] = [
+        ("as of", lambda c: _text(c.as_of)),
+        ("market panel session", lambda c: _text(c.market_session)),
+        ("constituents (lines)", lambda c: f"{c.constituents:,}"),
+        ("with a company cap", lambda c: f"{c.cap_coverage:,}"),
+        ("total market cap", lambda c: _money(c.total_market_cap)),
+        (
+            "float-adjusted cap (fund: market value)",
+            lambda c: _money(c.float_market_cap),
+        ),
+        ("smallest company cap", lambda c: _money(c.smallest_cap)),
+        ("largest company cap", lambda c: _money(c.largest_cap)),
+        ("median company cap", lambda c: _money(c.median_cap)),
+        ("mean company cap", lambda c: _money(c.mean_cap)),
+        ("weighted-average company cap", lambda c: _money(c.weighted_average_cap)),
+        ("top-10 weight", lambda c: _pct(c.top10_weight)),
+        ("HHI (x 10,000)", lambda c: _num(c.hhi * 10_000.0, 1)),
+        (
+            "effective number of constituents",
+            lambda c: _num(c.effective_constituents, 1),
+        ),
+        ("daily dollar volume", lambda c: _money(c.dollar_volume)),
+        ("weights", lambda c: c.weight_basis),
+        ("sectors", lambda c: c.sector_scheme),
+    ]
+    table = _table(
+        ["measure", *(c.source for c in sides)],
+        [(name, *(f(c) for c in sides)) for name, f in measures],
+        caption="Index characteristics",
+    )
+    tops = "".join(
+        _table(
+            ["ticker", "name", "sector", "weight"],
+            [
+                (r["security_id"], r["name"], r["sector"], _pct(r["weight"], 3))
+                for r in c.top10.iter_rows(named=True)
+            ],
+            caption=f"Ten largest: {c.source} on {c.as_of}",
+        )
+        for c in sides
+    )
+    parts = [table, f'<div class="cols">{tops}</div>']
+    overlaps = [
+        (c.source, o)
+        for c, o in (
+            (inputs.index_characteristics, inputs.index_overlap),
+            (inputs.holdings_characteristics, inputs.holdings_overlap),
+        )
+        if c is not None and o is not None
+    ]
+    if overlaps:
+        parts.append(
+            _table(
+                [
+                    "index",
+                    "members",
+                    "in the S&P 600",
+                    "their weight",
+                    "share of the S&P 600",
+                    "in the S&P 500",
+                    "their weight",
+                ],
+                [
+                    (
+                        name,
+                        f"{o.members:,}",
+                        o.in_sp600,
+                        _pct(o.weight_in_sp600),
+                        f"{_pct(o.share_of_sp600, 1)} of {o.sp600_size}",
+                        o.in_sp500,
+                        _pct(o.weight_in_sp500),
+                    )
+                    for name, o in overlaps
+                ],
+                caption="S&P 600 overlap (matched by normalised ticker; the S&P "
+                "list is an undated 2026 snapshot)",
+            )
+        )
+    t = inputs.turnover
+    if t is not None:
+        parts.append(
+            _table(
+                [
+                    "effective after the close of",
+                    "first session",
+                    "members before",
+                    "members after",
+                    "additions",
+                    "their weight",
+                    "deletions",
+                    "their weight",
+                    "share updates",
+                    "one-way turnover",
+                ],
+                [
+                    (
+                        t.session,
+                        t.next_session,
+                        t.members_before,
+                        t.members_after,
+                        t.additions,
+                        _pct(t.addition_weight),
+                        t.deletions,
+                        _pct(t.deletion_weight),
+                        t.updates,
+                        _pct(t.one_way_turnover),
+                    )
+                ],
+                caption="r2k's last reconstitution: turnover by weight "
+                "(0.5 x sum |w_new - w_old| at the same closes)",
+            )
+        )
+    sector_images = "".join(
+        _image(charts.sector_chart(c), f"sectors {c.source}") for c in sides
+    )
+    cap_images = "".join(
+        _image(charts.cap_distribution_chart(c), f"caps {c.source}")
+        for c in sides
+        if c.cap_coverage
+    )
+    return (
+        _section("characteristics", "Index characteristics", *parts)
+        + _section("sectors", "Sector mix", sector_images)
+        + _section("caps", "Cap distribution", cap_images)
+    )
+
+
+def _provenance(inputs: ReportInputs) -> str:
+    rows = [
+        (s.what, s.path, s.first, s.last, "n/a" if s.rows is None else f"{s.rows:,}")
+        for s in inputs.sources
+    ]
+    return _section(
+        "provenance",
+        "Data provenance",
+        _table(["what", "file", "first", "last", "rows / sessions"], rows),
+        _p(
+            "Index levels are the published price indices (no dividends). r2k's "
+            "own index is calculated by r2k from the market panel, starting from "
+            "the IWM holdings named above, with its own reconstitution. The market "
+            "panel's total caps are Nasdaq's (total shares x price) and it leaves "
+            "out US-listed companies domiciled abroad."
+        ),
+        _p(
+            "Conventions: simple daily returns; annualised return is geometric "
+            "over 252 sessions a year; volatility is the sample standard deviation "
+            "(ddof=1) times sqrt(252); benchmarks are compared on common sessions. "
+            + ROUNDING_NOTE
+        ),
+    )
+
+
+def render_report(inputs: ReportInputs, *, title: str | None = None) -> str:
+    """The report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        What to show (from :func:`gather_report`, or assembled by hand; a
+        missing characteristics part leaves its sections out).
+    title : str, optional
+        Page title (default: "<index> analysis report").
+
+    Returns
+    -------
+    str
+        HTML with inline CSS and the charts as base64 ``data:`` PNG images; no
+        external resource.
+    """
+    a = inputs.analysis
+    heading = title or f"{BENCHMARK_NAMES.get(a.name, a.name)} ({a.name}) analysis"
+    body = [
+        _summary(a),
+        _benchmarks(a, inputs.benchmark),
+        _risk(a),
+        _periods(a),
+        _characteristics(inputs),
+        _provenance(inputs),
+    ]
+    nav = " ".join(
+        f'<a href="#{anchor}">{label}</a>'
+        for anchor, label in (
+            ("summary", "Summary"),
+            ("level", "Level"),
+            ("roc", "Rate of change"),
+            ("volatility", "Volatility"),
+            ("drawdowns", "Drawdowns"),
+            ("rallies", "Rallies"),
+            ("ranges", "Ranges"),
+            ("characteristics", "Characteristics"),
+            ("sectors", "Sectors"),
+            ("caps", "Caps"),
+            ("provenance", "Provenance"),
+        )
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(heading)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{html.escape(heading)}</h1>"
+        f'<p class="note">{html.escape(f"{a.start} to {a.end}")}; '
+        f"{html.escape(ROUNDING_NOTE)}</p><nav>{nav}</nav>"
+        + "".join(body)
+        + "</body></html>\n"
+    )
+
+
+def write_report(path: str | os.PathLike[str], html_text: str) -> Path:
+    """Write the report atomically (temporary file, then rename) and return its path.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Target file; its folder must exist.
+    html_text : str
+        The document from :func:`render_report`.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    target = Path(path)
+    handle, tmp = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(html_text)
+        Path(tmp).chmod(0o644)  # mkstemp creates 0600; make it a normal file
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

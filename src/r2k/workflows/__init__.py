@@ -1,0 +1,1 @@
+"""The only modules that join the data layer with the engines."""

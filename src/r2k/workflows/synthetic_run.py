@@ -1,0 +1,149 @@
+"""The whole pipeline on the synthetic market: reconstitute, maintain, calculate.
+
+This is what ``r2k demo`` runs on a machine without ``../shared/data``, what the
+long property tests run, and what ``make bench`` times. The synthetic market
+(:mod:`r2k.synthetic.market`) is a source like any other: each reconstitution builds
+its rank-day universe from the market rows with
+:func:`r2k.construction.universe.build_universe`
+(the 40 sessions up to the rank day), adds the market's float and voting data, and
+ranks with the rule set in force; the incumbents are the index's members on the
+rank day and the Russell 1000 of the previous reconstitution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from r2k import schemas
+from r2k.construction.reconstitution import Reconstitution, reconstitute
+from r2k.construction.universe import build_universe
+from r2k.maintenance.engine import (
+    Calculation,
+    MarketHistory,
+    ReconDecision,
+    Reconstitutor,
+    Settings,
+    calculate,
+    initial_state,
+)
+from r2k.methodology.rule_sets import rule_set_for
+from r2k.methodology.schedule import reconstitution_for_rank_day
+from r2k.synthetic.market import SyntheticMarket, synthetic_market
+
+if TYPE_CHECKING:
+    from datetime import date
+
+#: Sessions of history a synthetic rank-day universe is built from (30-day
+#: average price for the $1 rescue, average volumes).
+UNIVERSE_HISTORY_SESSIONS = 40
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyntheticRun:
+    """A synthetic market and the Russell 2000 calculated on it."""
+
+    market: SyntheticMarket
+    calculation: Calculation
+    reconstitutions: tuple[Reconstitution, ...]
+
+
+class SyntheticReconstitutor:
+    """Reconstitutions of the Russell US indexes from a synthetic market."""
+
+    def __init__(self, market: MarketHistory, data: SyntheticMarket) -> None:
+        self.market = market
+        self.float_factors = data.float_factors
+        self.voting = data.voting
+        self.r1000: frozenset[str] = frozenset()
+        self.results: list[Reconstitution] = []
+
+    def __call__(
+        self, rank_day: date, members: frozenset[str], effective: date | None = None
+    ) -> ReconDecision:
+        """Reconstitute on ``rank_day`` with ``members`` as the incumbent R2000.
+
+        ``effective`` defaults to the calendar's effective date of ``rank_day``.
+        """
+        rules = rule_set_for(rank_day)
+        sessions = [s for s in self.market.sessions if s <= rank_day]
+        first = sessions[max(0, len(sessions) - UNIVERSE_HISTORY_SESSIONS)]
+        universe = build_universe(self.market.rows(first, rank_day), rank_day).universe
+        floats = (
+            self.float_factors.filter(pl.col("as_of") <= rank_day)
+            .sort("as_of")
+            .group_by("security_id")
+            .agg(_ff=pl.col("float_factor").last())
+        )
+        universe = (
+            universe.join(floats, on="security_id", how="left")
+            .join(
+                self.voting.select("security_id", _vote="voting_rights_pct"),
+                on="security_id",
+                how="left",
+            )
+            .with_columns(
+                float_factor=pl.coalesce("_ff", "float_factor"),
+                voting_rights_pct=pl.coalesce("_vote", "voting_rights_pct"),
+            )
+            .drop("_ff", "_vote")
+        )
+        known = set(universe["security_id"].to_list())
+        ids = sorted((members | self.r1000) & known)
+        incumbents = pl.DataFrame(
+            {
+                "security_id": ids,
+                "r1000": [s in self.r1000 for s in ids],
+                "top200": [None] * len(ids),
+                "top500": [None] * len(ids),
+                "microcap": [None] * len(ids),
+            },
+            schema=schemas.INCUMBENTS,
+        )
+        if effective is None:
+            effective = reconstitution_for_rank_day(rank_day).effective_date
+        result = reconstitute(
+            universe, incumbents, rules, rank_day=rank_day, effective_date=effective
+        )
+        self.r1000 = frozenset(result.index("r1000")["security_id"].to_list())
+        self.results.append(result)
+        return ReconDecision.from_reconstitution(result, rules)
+
+
+def run_synthetic(
+    n_companies: int,
+    *,
+    start: date,
+    end: date,
+    seed: int = 0,
+    constituents: bool = False,
+    settings: Settings | None = None,
+) -> SyntheticRun:
+    """Generate a synthetic market and calculate the Russell 2000 on it.
+
+    The first session is the base (level 100); its membership is a reconstitution
+    with that session as the rank day and no incumbents.
+    """
+    data = synthetic_market(n_companies, start=start, end=end, seed=seed)
+    market = MarketHistory(data.market)
+    base = market.sessions[0]
+    recon = SyntheticReconstitutor(market, data)
+    first = recon(base, frozenset(), base)
+    members = first.members.select(
+        "security_id", shares="shares_outstanding", float_factor="float_factor"
+    )
+    state, _ = initial_state(base, members, market)
+    reconstitutor: Reconstitutor = recon
+    cfg = settings or Settings(
+        rules=rule_set_for(base),
+        reconstitute=reconstitutor,
+        float_factors=data.float_factors,
+    )
+    calc = calculate(
+        state, market, data.actions, cfg, end=end, constituents=constituents
+    )
+    return SyntheticRun(
+        market=data, calculation=calc, reconstitutions=tuple(recon.results)
+    )

@@ -1,0 +1,177 @@
+"""CLI: calculate, run (incremental, idempotent), validate tracking."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+
+from r2k.cli.app import main
+from r2k.data.store import Store
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from r2k.data.datadir import DataDir
+
+
+def _run(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["r2k", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.out, captured.err
+
+
+def test_calculate_then_run_is_incremental_and_idempotent(
+    data_dir: DataDir,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, out_file = tmp_path / "r2k.duckdb", tmp_path / "levels.csv"
+    data = ["--data", str(data_dir.root), "--store", str(store)]
+    code, out, _ = _run(
+        [
+            "calculate",
+            "--start",
+            "2026-07-01",
+            "--end",
+            "2026-07-20",
+            "--out",
+            str(out_file),
+            "--json",
+            *data,
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, out
+    assert json.loads(out)["sessions"] == 13  # 2026-07-03 is a holiday
+    written = pl.read_csv(out_file)
+    assert written["level"][0] == 100.0
+    code, out, _ = _run(
+        ["run", "--session", "2026-07-21", "--json", *data], capsys, monkeypatch
+    )
+    assert code == 0
+    first = json.loads(out)
+    assert first["status"] == "calculated"
+    with Store(store) as db:
+        before = db.table_counts()
+    code, out, _ = _run(
+        ["run", "--session", "2026-07-21", "--json", *data], capsys, monkeypatch
+    )
+    assert code == 0
+    again = json.loads(out)
+    assert again["status"] == "already calculated, unchanged"
+    assert again["price_return"] == first["price_return"]
+    with Store(store) as db:
+        assert db.table_counts() == before
+    # Skipping a session is refused, with the session to run next.
+    code, _, err = _run(["run", "--session", "2026-07-23", *data], capsys, monkeypatch)
+    assert code == 2
+    assert "next session to calculate is 2026-07-22" in err
+
+
+def test_run_without_state_says_what_to_do(
+    data_dir: DataDir,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = [
+        "run",
+        "--session",
+        "2026-07-21",
+        "--data",
+        str(data_dir.root),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+    ]
+    code, _, err = _run(args, capsys, monkeypatch)
+    assert code == 2
+    assert "r2k calculate" in err
+
+
+def test_validate_tracking_json_keys(
+    data_dir: DataDir,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = [
+        "validate",
+        "tracking",
+        "--data",
+        str(data_dir.root),
+        "--start",
+        "2026-04-10",
+        "--end",
+        "2026-06-26",
+        "--weights",
+        "holdings",
+        "--json",
+    ]
+    code, out, _ = _run(args, capsys, monkeypatch)
+    assert code == 0
+    payload = json.loads(out)
+    for key in (
+        "sessions",
+        "correlation",
+        "tracking_error_bp",
+        "mean_difference_bp",
+        "max_abs_difference_bp",
+        "cumulative_return",
+        "reference_cumulative_return",
+    ):
+        assert key in payload
+    assert payload["missing_prices"]["holdings_lines_without_panel_price"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--weights", "iwm"], "--weights 'iwm'"),
+        (["--start", "2026-07-25"], "no session"),
+    ],
+)
+def test_bad_tracking_input_is_one_line(
+    data_dir: DataDir,
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = {"--start": "2026-04-10", "--end": "2026-06-26", "--weights": "holdings"}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [x for kv in base.items() for x in kv]
+    code, out, err = _run(
+        ["validate", "tracking", "--data", str(data_dir.root), *flat],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2
+    assert message in out + err
+
+
+def test_demo_without_data_runs_on_the_synthetic_market(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["demo", "--data", str(tmp_path / "absent"), "--store", "s.duckdb"]
+    code, out, _ = _run(args, capsys, monkeypatch)
+    assert code == 0
+    assert "synthetic market" in out
+    levels = pl.read_csv(tmp_path / "out" / "synthetic_r2000_levels.csv")
+    assert levels.height > 700
+    assert levels["price_return"][0] == 100.0
+    with Store(tmp_path / "s.duckdb") as db:
+        assert db.levels("r2000-synthetic").height == levels.height

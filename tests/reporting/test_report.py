@@ -1,0 +1,133 @@
+"""The HTML report: its content, self-containment, images and atomic write."""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+import pytest
+
+from r2k.analytics.analysis import analyze
+from r2k.reporting import report
+from r2k.reporting.report import (
+    ReportInputs,
+    gather_report,
+    render_report,
+    write_report,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from r2k.data.datadir import DataDir
+
+DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
+
+
+@pytest.fixture(scope="module")
+def real(data_dir: DataDir) -> tuple[ReportInputs, str]:
+    inputs = gather_report(data_dir, index="RUT")
+    return inputs, render_report(inputs)
+
+
+def _without_images(text: str) -> str:
+    return DATA_URI.sub("data:image/png;base64,", text)
+
+
+def test_report_sections_and_numbers(real: tuple[ReportInputs, str]) -> None:
+    inputs, text = real
+    assert text.startswith("<!DOCTYPE html>")
+    titles = re.findall(r"<h2>(.*?)</h2>", text)
+    assert titles == [
+        "Summary",
+        "Level vs large caps, rallies and range-bound periods",
+        "Rate of change",
+        "Rolling volatility",
+        "Drawdowns",
+        "Rallies",
+        "Range-bound periods",
+        "Index characteristics",
+        "Sector mix",
+        "Cap distribution",
+        "Data provenance",
+    ]
+    # RUT since 1987: 855.77 (2007-07-13) to 343.26 (2009-03-09) is -59.89%
+    assert "<td>-59.89% (2007-07-13 to 2009-03-09, recovered 2011-04-27)</td>" in text
+    assert "<td>1987-09-10 to 2026-06-26</td>" in text
+    assert "<td>9,772</td>" in text
+    a = inputs.analysis
+    assert f"({a.rallies.height})</caption>" in text
+    assert f"Range-bound periods ({a.ranges.height};" in text
+    assert "S&amp;P 500 (SPX)" in text
+    # characteristics of both, overlap and turnover
+    ours, theirs = inputs.index_characteristics, inputs.holdings_characteristics
+    assert ours is not None
+    assert theirs is not None
+    assert "<th>r2k index</th><th>IWM holdings file</th>" in text
+    assert f"<td>{ours.constituents:,}</td><td>{theirs.constituents:,}</td>" in text
+    assert "S&amp;P 600 overlap" in text
+    assert "one-way turnover" in text
+    # provenance names the files and their dates
+    assert "RUT_daily.csv" in text
+    assert "IWM_2026-05-05.csv" in text
+    assert "us_equities_daily_2025-12-26_2026-07-22.parquet" in text
+    assert "round-half-even" in text
+
+
+def test_report_is_self_contained(real: tuple[ReportInputs, str]) -> None:
+    _, text = real
+    images = DATA_URI.findall(text)
+    # level, relative, roc, volatility, drawdown, rallies, ranges, and for both
+    # the r2k index and the IWM file: sectors and caps
+    assert len(images) == 11
+    assert text.count("<img ") == 11
+    for encoded in images:
+        png = base64.b64decode(encoded)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", png[16:24])
+        assert width >= 800
+        assert height >= 250
+        assert 5_000 < len(png) < 1_000_000
+    rest = _without_images(text)
+    assert "http" not in rest  # no external resource, link or font
+    assert "<script" not in rest
+    assert "<link" not in rest
+    assert "url(" not in rest
+    assert 'src="data:image/png;base64,"' in rest  # every src is a data URI
+    assert len(re.findall(r'src="', rest)) == 11
+
+
+def test_report_without_characteristics() -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    days = [date(2024, 1, 1) + timedelta(days=k) for k in range(n)]
+    levels = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, n)))
+    a = analyze(pl.DataFrame({"session": days, "level": levels}), name="TOY")
+    text = render_report(ReportInputs(analysis=a), title="Toy <report>")
+    assert "<h1>Toy &lt;report&gt;</h1>" in text
+    assert "Index characteristics" not in text.split("<nav>")[1].split("</nav>")[1]
+    assert len(DATA_URI.findall(text)) == 6  # no benchmark: no relative chart
+    assert "Data provenance" in text
+
+
+def test_rounding_is_half_even() -> None:
+    # 0.125 and 0.375 are exact binary ties: round-half-even gives 0.12 and 0.38
+    assert report._num(0.125) == "0.12"
+    assert report._num(0.375) == "0.38"
+    assert report._pct(float("nan")) == "n/a"
+    assert report._money(3.25e12) == "$3.25T"
+
+
+def test_write_report_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "r.html"
+    target.write_text("old", encoding="utf-8")
+    assert write_report(target, "<html>é</html>") == target
+    assert target.read_text(encoding="utf-8") == "<html>é</html>"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+    with pytest.raises(FileNotFoundError):
+        write_report(tmp_path / "no" / "r.html", "x")
