@@ -70,7 +70,7 @@ MEMBERSHIP_HISTORY = pl.Schema(
     }
 )
 
-LEVELS = pl.Schema(
+INDEX_LEVELS = pl.Schema(
     {
         "index": pl.String,  # "RUT", "RUA", "SPX"
         "session": pl.Date,
@@ -222,3 +222,56 @@ def check_schema(
                 raise SchemaError(msg) from None
         out.append(column)
     return pl.DataFrame(out)
+
+
+# ------------------------------------------------------------ calculation
+
+LEVELS = pl.Schema(
+    {
+        "session": pl.Date,
+        "market_value": pl.Float64,  # sum(N P) at the close
+        "divisor": pl.Float64,
+        "price_return": pl.Float64,
+        "total_return": pl.Float64,
+        "net_total_return": pl.Float64,
+        "dividend_points": pl.Float64,  # ID_t, gross
+        "net_dividend_points": pl.Float64,
+    }
+)
+
+CONSTITUENTS = pl.Schema(
+    {
+        "session": pl.Date,
+        "security_id": pl.String,
+        "index_shares": pl.Float64,  # N during the session (opening)
+        "closing_index_shares": pl.Float64,  # N after the close's changes; 0: leaves
+        "float_factor": pl.Float64,
+        "reference_price": pl.Float64,  # adjusted previous close (P_ref)
+        "close": pl.Float64,  # the index's close (terms price on a merger exit)
+        "price_carried": pl.Boolean,  # no market price: the last one is carried
+        "dividend": pl.Float64,  # ordinary cash dividend ex on the session
+        "opening_weight": pl.Float64,  # N P_ref / sum(N P_ref)
+        "closing_weight": pl.Float64,  # N P / sum(N P)
+    }
+)
+EVENTS = pl.Schema(
+    {
+        "session": pl.Date,  # first session the change is in the index
+        "security_id": pl.String,
+        "action": pl.String,  # corporate action, or addition/deletion/update kind
+        "timing": pl.String,  # "open": before the session; "close": after it
+        "index_shares_before": pl.Float64,
+        "index_shares_after": pl.Float64,
+        "price": pl.Float64,  # the price the change used (reference or exit price)
+        "detail": pl.String,
+    }
+)
+STATE_LINES = pl.Schema(
+    {
+        "security_id": pl.String,
+        "shares": pl.Float64,
+        "float_factor": pl.Float64,
+        "last_close": pl.Float64,
+        "missing_run": pl.Int64,
+    }
+)

@@ -10,7 +10,7 @@ import pytest
 
 from r2k.data.sources.levels import read_index_levels
 from r2k.errors import SourceFormatError
-from r2k.schemas import LEVELS
+from r2k.schemas import INDEX_LEVELS
 from r2k.sessions import sessions_in_range
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _levels(data_dir: DataDir, index: str) -> pl.DataFrame:
 def test_coverage(data_dir: DataDir, index: str) -> None:
     levels = _levels(data_dir, index)
     rows, first, last = COVERAGE[index]
-    assert levels.schema == LEVELS
+    assert levels.schema == INDEX_LEVELS
     assert levels.height == rows
     assert levels.get_column("session").min() == first
     assert levels.get_column("session").max() == last

@@ -306,7 +306,7 @@ def index_characteristics(
     Parameters
     ----------
     constituents : pl.DataFrame
-        One session of :data:`r2k.maintenance.engine.CONSTITUENTS` (columns ``session``,
+        One session of :data:`r2k.schemas.CONSTITUENTS` (columns ``session``,
         ``security_id``, ``index_shares``, ``close``), e.g. from
         ``calculate_real(..., constituents=True).calculation.constituents``.
         Lines with ``index_shares`` of 0 are not members and are left out.
@@ -630,11 +630,11 @@ def reconstitution_turnover(
     Parameters
     ----------
     events : pl.DataFrame
-        :data:`r2k.maintenance.engine.EVENTS` (``session``, ``security_id``,
+        :data:`r2k.schemas.EVENTS` (``session``, ``security_id``,
         ``action``): rows ``reconstitution_addition``, ``reconstitution_deletion``
         and ``reconstitution_update`` dated ``session`` name the changes.
     constituents : pl.DataFrame
-        :data:`r2k.maintenance.engine.CONSTITUENTS` for ``session`` and the session
+        :data:`r2k.schemas.CONSTITUENTS` for ``session`` and the session
         after it (``closing_weight`` before, ``opening_weight`` after).
     session : date
         The effective date (2026-06-26 for the 2026 reconstitution).

@@ -126,7 +126,7 @@ def convert_levels(
     ----------
     levels : pl.DataFrame
         ``session`` (unique, any order) and the level columns named in
-        ``columns``, strictly positive (e.g. a :data:`~r2k.schemas.LEVELS`
+        ``columns``, strictly positive (e.g. a :data:`~r2k.schemas.INDEX_LEVELS`
         frame, or a total-return series).
     fx : pl.DataFrame
         ``session`` (unique) and ``rate``: the exchange rate at each date, in

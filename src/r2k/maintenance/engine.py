@@ -68,33 +68,6 @@ if TYPE_CHECKING:
     from r2k.construction.reconstitution import Reconstitution
     from r2k.methodology.rule_sets import MaintenanceRules, RuleSet
 
-CONSTITUENTS = pl.Schema(
-    {
-        "session": pl.Date,
-        "security_id": pl.String,
-        "index_shares": pl.Float64,  # N during the session (opening)
-        "closing_index_shares": pl.Float64,  # N after the close's changes; 0: leaves
-        "float_factor": pl.Float64,
-        "reference_price": pl.Float64,  # adjusted previous close (P_ref)
-        "close": pl.Float64,  # the index's close (terms price on a merger exit)
-        "price_carried": pl.Boolean,  # no market price: the last one is carried
-        "dividend": pl.Float64,  # ordinary cash dividend ex on the session
-        "opening_weight": pl.Float64,  # N P_ref / sum(N P_ref)
-        "closing_weight": pl.Float64,  # N P / sum(N P)
-    }
-)
-EVENTS = pl.Schema(
-    {
-        "session": pl.Date,  # first session the change is in the index
-        "security_id": pl.String,
-        "action": pl.String,  # corporate action, or addition/deletion/update kind
-        "timing": pl.String,  # "open": before the session; "close": after it
-        "index_shares_before": pl.Float64,
-        "index_shares_after": pl.Float64,
-        "price": pl.Float64,  # the price the change used (reference or exit price)
-        "detail": pl.String,
-    }
-)
 _SUMS = pl.Schema(
     {
         "session": pl.Date,
@@ -287,7 +260,7 @@ class IndexState:
 
     session: date
     levels: calculation.LevelState
-    lines: pl.DataFrame  # STATE_LINES: the members after the close's changes
+    lines: pl.DataFrame  # schemas.STATE_LINES: the members after the close's changes
     pending: tuple[PendingRemoval, ...] = ()
     recon: ReconDecision | None = None  # announced, not yet effective
     bounds: ReconDecision | None = None  # the latest effective reconstitution
@@ -331,9 +304,9 @@ class IndexState:
         return cls(
             session=session,
             levels=calculation.LevelState(session=session, **lv),
-            lines=pl.DataFrame(raw["lines"], schema=STATE_LINES, orient="row")
+            lines=pl.DataFrame(raw["lines"], schema=schemas.STATE_LINES, orient="row")
             if raw["lines"]
-            else pl.DataFrame(schema=STATE_LINES),
+            else pl.DataFrame(schema=schemas.STATE_LINES),
             pending=tuple(
                 PendingRemoval(
                     session=date.fromisoformat(p["session"]) if p["session"] else None,
@@ -347,17 +320,6 @@ class IndexState:
             recon=_decision_from(raw["recon"]),
             bounds=_decision_from(raw["bounds"]),
         )
-
-
-STATE_LINES = pl.Schema(
-    {
-        "security_id": pl.String,
-        "shares": pl.Float64,
-        "float_factor": pl.Float64,
-        "last_close": pl.Float64,
-        "missing_run": pl.Int64,
-    }
-)
 
 
 def _decision_json(d: ReconDecision | None) -> dict[str, Any] | None:
@@ -406,9 +368,9 @@ def _decision_from(raw: dict[str, Any] | None) -> ReconDecision | None:
 class Calculation:
     """Levels of one index over a window, with what produced them."""
 
-    levels: pl.DataFrame  # calculation.LEVELS
-    events: pl.DataFrame  # EVENTS
-    constituents: pl.DataFrame  # CONSTITUENTS (empty unless asked for)
+    levels: pl.DataFrame  # schemas.LEVELS
+    events: pl.DataFrame  # schemas.EVENTS
+    constituents: pl.DataFrame  # schemas.CONSTITUENTS (empty unless asked for)
     carried: pl.DataFrame  # security_id, sessions: member sessions priced stale
     state: IndexState  # at the last session's close
     notes: tuple[str, ...] = ()
@@ -464,7 +426,7 @@ def initial_state(
     lines = (
         joined.filter(pl.col("last_close").is_not_null() & (pl.col("shares") > 0))
         .with_columns(missing_run=pl.lit(0, dtype=pl.Int64))
-        .select(STATE_LINES.names())
+        .select(schemas.STATE_LINES.names())
         .sort("security_id")
     )
     state = IndexState(
@@ -521,7 +483,9 @@ def calculate(
     return Calculation(
         levels=levels,
         events=_events_frame(events),
-        constituents=pl.concat(parts) if parts else pl.DataFrame(schema=CONSTITUENTS),
+        constituents=pl.concat(parts)
+        if parts
+        else pl.DataFrame(schema=schemas.CONSTITUENTS),
         carried=_carried_frame(carried),
         state=state,
     )
@@ -561,12 +525,14 @@ def calculate_session(
         state.levels, row, convention=settings.convention
     )
     levels = pl.DataFrame(
-        [{"session": session, **values}], schema=calculation.LEVELS, orient="row"
+        [{"session": session, **values}], schema=schemas.LEVELS, orient="row"
     )
     return Calculation(
         levels=levels,
         events=_events_frame(events),
-        constituents=parts if parts is not None else pl.DataFrame(schema=CONSTITUENTS),
+        constituents=parts
+        if parts is not None
+        else pl.DataFrame(schema=schemas.CONSTITUENTS),
         carried=_carried_frame(carried),
         state=replace(new_state, levels=levels_state),
     )
@@ -628,7 +594,7 @@ def _levels(start: IndexState, sums: pl.DataFrame, settings: Settings) -> pl.Dat
         "dividend_points": 0.0,
         "net_dividend_points": 0.0,
     }
-    head = pl.DataFrame([first], schema=calculation.LEVELS, orient="row")
+    head = pl.DataFrame([first], schema=schemas.LEVELS, orient="row")
     if sums.height == 0:
         return head
     mv = sums["market_value"].to_numpy()
@@ -667,7 +633,7 @@ def _levels(start: IndexState, sums: pl.DataFrame, settings: Settings) -> pl.Dat
             "dividend_points": points,
             "net_dividend_points": net_points,
         },
-        schema=calculation.LEVELS,
+        schema=schemas.LEVELS,
     )
     return pl.concat([head, body])
 
@@ -1009,7 +975,7 @@ def _run_chunk(
             "last_close": close_eff[last, held_next],
             "missing_run": book.run[held_next],
         },
-        schema=STATE_LINES,
+        schema=schemas.STATE_LINES,
     )
     new_state = IndexState(
         session=block.sessions[last],
@@ -1051,7 +1017,7 @@ def _constituents_frame(
             "opening_weight": n * ref[t, c] / rv[t],
             "closing_weight": n * close_eff[t, c] / mv[t],
         },
-        schema=CONSTITUENTS,
+        schema=schemas.CONSTITUENTS,
     )
 
 
@@ -1479,8 +1445,8 @@ def _ipo_additions(
 
 def _events_frame(events: list[dict[str, Any]]) -> pl.DataFrame:
     if not events:
-        return pl.DataFrame(schema=EVENTS)
-    return pl.DataFrame(events, schema=EVENTS, orient="row")
+        return pl.DataFrame(schema=schemas.EVENTS)
+    return pl.DataFrame(events, schema=schemas.EVENTS, orient="row")
 
 
 def _carried_frame(carried: dict[str, int]) -> pl.DataFrame:

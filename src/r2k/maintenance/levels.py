@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
+from r2k import schemas
 from r2k.errors import SchemaError
 
 if TYPE_CHECKING:
@@ -48,18 +49,6 @@ CONSTITUENT_COLUMNS = pl.Schema(
         "reference_price": pl.Float64,  # P_ref; null on the base session
         "dividend": pl.Float64,  # ordinary cash dividend per share, ex on session
         "withholding_rate": pl.Float64,  # null: the calculation's default
-    }
-)
-LEVELS = pl.Schema(
-    {
-        "session": pl.Date,
-        "market_value": pl.Float64,  # sum(N P) at the close
-        "divisor": pl.Float64,
-        "price_return": pl.Float64,
-        "total_return": pl.Float64,
-        "net_total_return": pl.Float64,
-        "dividend_points": pl.Float64,  # ID_t, gross
-        "net_dividend_points": pl.Float64,
     }
 )
 
@@ -126,11 +115,11 @@ def calculate_levels(
     """Levels of the whole history at once (batch mode).
 
     The first session is the base: every level equals ``base_value`` at its close.
-    Returns :data:`LEVELS`, one row per session.
+    Returns :data:`schemas.LEVELS`, one row per session.
     """
     sums = session_sums(constituents, withholding_rate=withholding_rate)
     if sums.height == 0:
-        return pl.DataFrame(schema=LEVELS)
+        return pl.DataFrame(schema=schemas.LEVELS)
     later = sums.slice(1)
     if not later["has_reference"].all():
         bad = later.filter(~pl.col("has_reference"))["session"][0]
@@ -162,7 +151,7 @@ def calculate_levels(
             "dividend_points": points,
             "net_dividend_points": net_points,
         },
-        schema=LEVELS,
+        schema=schemas.LEVELS,
     )
 
 
@@ -210,7 +199,7 @@ def next_session_levels(
     """Levels of one session from the previous state (incremental mode).
 
     ``constituents`` holds the lines of that one session. Returns the new state
-    and the row of :data:`LEVELS` (without the session).
+    and the row of :data:`schemas.LEVELS` (without the session).
     """
     sums = session_sums(constituents, withholding_rate=withholding_rate)
     if sums.height != 1:

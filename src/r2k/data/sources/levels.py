@@ -1,4 +1,4 @@
-"""Daily index levels (RUT, RUA, SPX) as canonical LEVELS frames.
+"""Daily index levels (RUT, RUA, SPX) as canonical INDEX_LEVELS frames.
 
 The files are plain CSVs with a header line and one row per session::
 
@@ -8,7 +8,7 @@ The files are plain CSVs with a header line and one row per session::
 
 They are price indices only (no total-return series). r2k keeps ``date`` (as
 ``session``) and the OHLC columns; ``volume`` and ``source`` are not part of
-:data:`r2k.schemas.LEVELS`. Dates must be ISO dates, strictly increasing (sorted,
+:data:`r2k.schemas.INDEX_LEVELS`. Dates must be ISO dates, strictly increasing (sorted,
 no repeats); closes must be positive numbers; open/high/low may be empty.
 """
 
@@ -20,7 +20,7 @@ import polars as pl
 
 from r2k.data.sources._files import read_csv_columns
 from r2k.errors import SourceFormatError
-from r2k.schemas import LEVELS, check_schema
+from r2k.schemas import INDEX_LEVELS, check_schema
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,7 +48,7 @@ def read_index_levels(path: Path, index: str) -> pl.DataFrame:
     Returns
     -------
     pl.DataFrame
-        A :data:`~r2k.schemas.LEVELS` frame, one row per session, ascending.
+        A :data:`~r2k.schemas.INDEX_LEVELS` frame, one row per session, ascending.
 
     Raises
     ------
@@ -76,7 +76,7 @@ def read_index_levels(path: Path, index: str) -> pl.DataFrame:
     _check_parsed(path, raw, frame)
     _check_closes(path, frame)
     _check_order(path, frame)
-    return check_schema(frame, LEVELS, source=str(path))
+    return check_schema(frame, INDEX_LEVELS, source=str(path))
 
 
 def _cleaned(name: str) -> pl.Expr:
