@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from typing import Literal
 
-IndexName = Literal[
-    "R3000E", "R3000", "R1000", "R2000", "MICROCAP", "MIDCAP", "TOP200", "R2500"
+IndexCode = Literal[
+    "r3000e", "r3000", "r1000", "r2000", "microcap", "midcap", "top200", "r2500"
 ]
-INDEX_NAMES: tuple[IndexName, ...] = (
-    "R3000E",
-    "R3000",
-    "R1000",
-    "R2000",
-    "MICROCAP",
-    "MIDCAP",
-    "TOP200",
-    "R2500",
+"""An index of the Russell US family, as the membership flag columns name it."""
+INDEX_CODES: tuple[IndexCode, ...] = (
+    "r3000e",
+    "r3000",
+    "r1000",
+    "r2000",
+    "microcap",
+    "midcap",
+    "top200",
+    "r2500",
 )
+INDEX_LABELS: dict[IndexCode, str] = {
+    "r3000e": "Russell 3000E",
+    "r3000": "Russell 3000",
+    "r1000": "Russell 1000",
+    "r2000": "Russell 2000",
+    "microcap": "Russell Microcap",
+    "midcap": "Russell Midcap",
+    "top200": "Russell Top 200",
+    "r2500": "Russell 2500",
+}
 
 SecurityType = Literal[
     "common",

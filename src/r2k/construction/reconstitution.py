@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from r2k import schemas
+from r2k._typing import INDEX_CODES
 from r2k.construction.banding import Band, is_above, make_band
 from r2k.construction.companies import (
     aggregate_companies,
@@ -34,16 +35,7 @@ if TYPE_CHECKING:
 
     from r2k.methodology.rule_sets import RuleSet
 
-INDEX_COLUMNS = (
-    "r3000e",
-    "r3000",
-    "r1000",
-    "r2000",
-    "microcap",
-    "midcap",
-    "top200",
-    "r2500",
-)
+INDEX_COLUMNS = INDEX_CODES
 EXCLUSIONS = pl.Schema(
     {
         "security_id": pl.String,
