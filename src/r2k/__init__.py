@@ -5,7 +5,8 @@ The curated API. Build a membership, calculate an index, explain it::
     import r2k
 
     rec = r2k.reconstitute(universe, incumbents, r2k.RuleSet.default())
-    calc = r2k.calculate(state, market, actions, r2k.Settings(rules=rules, index="r1000"))
+    settings = r2k.Settings(rules=rules, index="r1000")
+    calc = r2k.calculate(state, market, actions, settings, end=last_session)
     summary = r2k.analyze(levels)
 
 From a data directory (the workflows join the data layer with the engines)::
@@ -75,7 +76,45 @@ _EXPORTS: dict[str, str] = {
     "analyze_index": "r2k.workflows.explain",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "INDEX_CODES",
+    "INDEX_LABELS",
+    "Analysis",
+    "Calculation",
+    "DataDir",
+    "DataDirectoryError",
+    "DataQualityWarning",
+    "IndexCode",
+    "IndexState",
+    "MarketHistory",
+    "MethodologyError",
+    "MissingDataError",
+    "NotSessionError",
+    "R2KError",
+    "RealRun",
+    "ReconDecision",
+    "ReconRun",
+    "Reconstitution",
+    "RuleSet",
+    "SchemaError",
+    "Settings",
+    "SourceFormatError",
+    "Store",
+    "StoreError",
+    "__version__",
+    "analyze",
+    "analyze_index",
+    "build_universe",
+    "calculate",
+    "calculate_real",
+    "calculate_session",
+    "initial_state",
+    "reconstitute",
+    "rule_set_for",
+    "run_reconstitution",
+    "synthetic_market",
+    "synthetic_universe",
+]
 
 if TYPE_CHECKING:
     from r2k._typing import INDEX_CODES, INDEX_LABELS, IndexCode

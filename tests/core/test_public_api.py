@@ -17,9 +17,13 @@ def test_every_exported_name_resolves(name: str) -> None:
     assert name in dir(r2k)
 
 
+def test_all_lists_every_export() -> None:
+    assert sorted(r2k.__all__) == sorted(["__version__", *r2k._EXPORTS])
+
+
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        _ = r2k.nope  # type: ignore[attr-defined]
+        _ = r2k.nope
 
 
 def test_import_is_lazy() -> None:
