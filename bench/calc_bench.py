@@ -20,15 +20,10 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from r2k.maintenance.engine import (
-    Calculation,
-    IndexState,
-    MarketHistory,
-    Settings,
-    calculate,
-    calculate_session,
-    initial_state,
-)
+from r2k.maintenance.engine import Calculation, calculate, calculate_session
+from r2k.maintenance.market import MarketHistory
+from r2k.maintenance.settings import Settings
+from r2k.maintenance.state import IndexState, initial_state
 from r2k.methodology.rule_sets import rule_set_for
 from r2k.synthetic.market import SyntheticMarket, synthetic_market
 from r2k.workflows.synthetic_run import SyntheticReconstitutor

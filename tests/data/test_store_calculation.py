@@ -12,13 +12,13 @@ import pytest
 from r2k import schemas
 from r2k.data.store import Store
 from r2k.errors import StoreError
-from r2k.maintenance.corporate_actions import empty_actions
-from r2k.maintenance.engine import (
+from r2k.maintenance import (
     Calculation,
     IndexState,
     MarketHistory,
     Settings,
     calculate,
+    empty_actions,
     initial_state,
 )
 from r2k.methodology.rule_sets import RuleSet

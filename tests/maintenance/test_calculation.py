@@ -1,5 +1,11 @@
 """Index calculation: worked examples (methodology.md D1-D3, TC8; py-beacon) and
-properties (batch = incremental, continuity, TR >= PR, scale invariance)."""
+properties (batch = incremental, continuity, TR >= PR, scale invariance).
+
+The levels are chained from per-session sums (:func:`chain_levels` for a window,
+:func:`levels_from_sums` for one session); :func:`_sums` here is the oracle of
+those sums from a long constituents frame (the engine computes them on its dense
+block, tests/maintenance/test_maintenance.py).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from r2k.errors import MissingDataError
 from r2k.maintenance.levels import (
+    SUMS,
+    LevelState,
+    TotalReturnConvention,
     base_state,
-    calculate_levels,
-    divisor_after_change,
-    next_session_levels,
+    chain_levels,
+    levels_from_sums,
     total_return_levels,
 )
 
@@ -44,6 +53,53 @@ def _frame(rows: Sequence[tuple[object, ...]]) -> pl.DataFrame:
     )
 
 
+def _sums(constituents: pl.DataFrame, withholding_rate: float = 0.30) -> pl.DataFrame:
+    """Per-session sums of a constituents frame (the oracle)."""
+    n = pl.col("index_shares")
+    tau = pl.col("withholding_rate").fill_null(withholding_rate)
+    dividend = pl.col("dividend").fill_null(0.0)
+    return (
+        constituents.group_by("session")
+        .agg(
+            market_value=(n * pl.col("close")).sum(),
+            reference_value=(n * pl.col("reference_price")).sum(),
+            has_reference=pl.col("reference_price").is_not_null().all(),
+            dividends=(n * dividend).sum(),
+            net_dividends=(n * dividend * (1.0 - tau)).sum(),
+        )
+        .sort("session")
+        .select(SUMS.names())
+    )
+
+
+def _levels(
+    constituents: pl.DataFrame,
+    *,
+    base_value: float = 100.0,
+    withholding_rate: float = 0.30,
+    convention: TotalReturnConvention = "reinvest",
+) -> pl.DataFrame:
+    """Levels of a history whose first session is the base (batch)."""
+    sums = _sums(constituents, withholding_rate)
+    start = base_state(sums["session"][0], base_value)
+    return chain_levels(start, sums.slice(1), convention)
+
+
+def _divisor_after(
+    old_divisor: float, value_before: float, value_after: float
+) -> float:
+    """Divisor of a session whose reference value is ``value_after``, chained from a
+    level worth ``value_before`` on ``old_divisor`` (the level stays continuous)."""
+    level = value_before / old_divisor
+    start = LevelState(
+        session=D[0], price_return=level, total_return=level, net_total_return=level
+    )
+    sums = pl.DataFrame(
+        [(D[1], value_after, value_after, True, 0.0, 0.0)], schema=SUMS, orient="row"
+    )
+    return float(chain_levels(start, sums)["divisor"][1])
+
+
 def _d1_d3() -> pl.DataFrame:
     # methodology.md §13 D1-D3: A (1m sh, float 0.8), B (5m, 1.0), C (2m, 0.5);
     # after day 2 delete C, add D (1m, 0.9); day 3: A special $2.00 (reference
@@ -66,18 +122,18 @@ def _d1_d3() -> pl.DataFrame:
 def test_d1_divisor_on_membership_change() -> None:
     # D1: M0 = 150m, base 100 -> D0 = 1.5m; day 2 M = 149.5m; after delete C / add D
     # at day-2 closes M_after = 166m -> D1 = 1,665,551.839465.
-    assert divisor_after_change(
-        1_500_000.0, 149_500_000.0, 166_000_000.0
-    ) == pytest.approx(1_665_551.839465, rel=1e-12)
+    assert _divisor_after(1_500_000.0, 149_500_000.0, 166_000_000.0) == pytest.approx(
+        1_665_551.839465, rel=1e-12
+    )
     # D2: special dividend $2 on A: 166m -> 164.4m -> 1,649,498.327759.
-    d2 = divisor_after_change(1_665_551.839465, 166_000_000.0, 164_400_000.0)
+    d2 = _divisor_after(1_665_551.839465, 166_000_000.0, 164_400_000.0)
     assert d2 == pytest.approx(1_649_498.327759, rel=1e-9)
 
 
 def test_d1_to_d3_levels() -> None:
-    levels = calculate_levels(_d1_d3(), base_value=100.0, withholding_rate=0.30)
+    levels = _levels(_d1_d3(), base_value=100.0, withholding_rate=0.30)
     rows = levels.rows(named=True)
-    assert rows[0]["divisor"] == pytest.approx(1_500_000.0)
+    assert _sums(_d1_d3())["market_value"][0] / 100.0 == pytest.approx(1_500_000.0)
     assert rows[1]["price_return"] == pytest.approx(99.666667, abs=5e-7)
     # Day 3 divisor combines D1 (membership) and D2 (special dividend).
     assert rows[2]["divisor"] == pytest.approx(1_649_498.327759, rel=1e-9)
@@ -167,7 +223,7 @@ def test_py_beacon_total_return_cases() -> None:
             continue
         frame = _py_beacon_constituents(case["actions"], 60)
         tau = case.get("withholding", 0.0)
-        levels = calculate_levels(frame, base_value=1000.0, withholding_rate=tau)
+        levels = _levels(frame, base_value=1000.0, withholding_rate=tau)
         column = "total_return" if case["return_type"] == "TR" else "net_total_return"
         series = levels[column].to_list()
         for key, value in case["expect"].items():
@@ -180,7 +236,7 @@ def test_py_beacon_total_return_cases() -> None:
 def test_py_beacon_divisor_continuity() -> None:
     spec = json.loads((VECTORS / "expected.json").read_text())
     for old, mv_old, mv_new, expected in spec["divisor_rebalance_continuity"]["cases"]:
-        assert divisor_after_change(old, mv_old, mv_new) == pytest.approx(expected)
+        assert _divisor_after(old, mv_old, mv_new) == pytest.approx(expected)
 
 
 # --- properties -----------------------------------------------------------------
@@ -225,13 +281,13 @@ def _random_history(seed: int, sessions: int = 60, names: int = 12) -> pl.DataFr
 @given(seed=st.integers(0, 10_000), convention=st.sampled_from(["reinvest", "points"]))
 def test_batch_and_incremental_agree(seed: int, convention: str) -> None:
     history = _random_history(seed)
-    batch = calculate_levels(history, convention=convention)  # type: ignore[arg-type]
-    sessions = batch["session"].to_list()
-    state = base_state(sessions[0])
-    for i, day in enumerate(sessions[1:], start=1):
-        state, row = next_session_levels(
+    batch = _levels(history, convention=convention)  # type: ignore[arg-type]
+    sums = _sums(history)
+    state = base_state(sums["session"][0])
+    for i, sums_row in enumerate(sums.slice(1).iter_rows(named=True), start=1):
+        state, row = levels_from_sums(
             state,
-            history.filter(pl.col("session") == day),
+            sums_row,
             convention=convention,  # type: ignore[arg-type]
         )
         for key in ("price_return", "total_return", "net_total_return", "divisor"):
@@ -241,7 +297,7 @@ def test_batch_and_incremental_agree(seed: int, convention: str) -> None:
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_total_return_at_least_price_return(seed: int) -> None:
-    levels = calculate_levels(_random_history(seed))
+    levels = _levels(_random_history(seed))
     assert (levels["total_return"] >= levels["price_return"] * (1 - 1e-12)).all()
     assert (levels["total_return"] >= levels["net_total_return"] * (1 - 1e-12)).all()
 
@@ -251,7 +307,7 @@ def test_total_return_at_least_price_return(seed: int) -> None:
 def test_scaling_prices_leaves_every_return_unchanged(seed: int, k: float) -> None:
     history = _random_history(seed)
     scaled = history.with_columns(pl.col("close", "reference_price", "dividend") * k)
-    a, b = calculate_levels(history), calculate_levels(scaled)
+    a, b = _levels(history), _levels(scaled)
     for key in ("price_return", "total_return", "net_total_return"):
         assert b[key].to_list() == pytest.approx(a[key].to_list(), rel=1e-10)
 
@@ -276,8 +332,10 @@ def test_a_split_never_moves_the_divisor(seed: int, ratio: float) -> None:
         .then(pl.col("reference_price") / ratio)
         .otherwise(pl.col("reference_price")),
     )
-    a, b = calculate_levels(history), calculate_levels(split)
-    assert b["divisor"].to_list() == pytest.approx(a["divisor"].to_list(), rel=1e-12)
+    a, b = _levels(history), _levels(split)
+    assert b["divisor"].to_list()[1:] == pytest.approx(
+        a["divisor"].to_list()[1:], rel=1e-12
+    )
     assert b["price_return"].to_list() == pytest.approx(
         a["price_return"].to_list(), rel=1e-12
     )
@@ -286,7 +344,7 @@ def test_a_split_never_moves_the_divisor(seed: int, ratio: float) -> None:
 def test_level_continuous_at_a_membership_change() -> None:
     # At the instant a change applies (reference prices = previous closes), the
     # market value over the new divisor equals the previous level.
-    levels = calculate_levels(_d1_d3())
+    levels = _levels(_d1_d3())
     day3 = _d1_d3().filter(pl.col("session") == D[2])
     value_at_reference = float((day3["index_shares"] * day3["reference_price"]).sum())
     assert value_at_reference / levels["divisor"][2] == pytest.approx(
@@ -294,11 +352,15 @@ def test_level_continuous_at_a_membership_change() -> None:
     )
 
 
-def test_missing_reference_price_is_an_error() -> None:
-    bad = _d1_d3().with_columns(
-        reference_price=pl.when(pl.col("security_id") == "D")
-        .then(None)
-        .otherwise(pl.col("reference_price"))
+def test_a_session_without_members_is_an_error() -> None:
+    sums = (
+        _sums(_d1_d3())
+        .slice(1)
+        .with_columns(
+            reference_value=pl.when(pl.col("session") == D[2])
+            .then(0.0)
+            .otherwise(pl.col("reference_value"))
+        )
     )
-    with pytest.raises(ValueError, match="no reference price"):
-        calculate_levels(bad)
+    with pytest.raises(MissingDataError, match="no members on 2026-01-07"):
+        chain_levels(base_state(D[0]), sums)

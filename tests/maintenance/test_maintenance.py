@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 
 from r2k import schemas
 from r2k.errors import MissingDataError, SchemaError
-from r2k.maintenance.corporate_actions import empty_actions
-from r2k.maintenance.engine import (
+from r2k.maintenance import (
     Calculation,
     IndexState,
     MarketHistory,
@@ -27,6 +26,7 @@ from r2k.maintenance.engine import (
     Settings,
     calculate,
     calculate_session,
+    empty_actions,
     initial_state,
 )
 from r2k.methodology.rule_sets import RuleSet

@@ -18,9 +18,13 @@ on *t*, ``tau`` the withholding rate.
   - ``"points"`` (NSE): ``TR_t = (TR_{t-1} + ID_t) I_t / I_{t-1}``.
 
 Special dividends enter through ``P_ref`` only (price adjustment and divisor
-change once), never also as ``d``. Both modes below compute the same numbers:
-:func:`calculate_levels` over a whole history at once (vectorised, one pass over
-per-session sums), :func:`next_session_levels` one session from the stored state.
+change once), never also as ``d``.
+
+The levels are chained from per-session sums (:data:`SUMS`, computed by the book,
+:meth:`r2k.maintenance.book.Book.value`) in one place, in two shapes that compute
+the same numbers (tests require 1e-10): :func:`chain_levels` over a window at once
+(vectorised, batch mode) and :func:`levels_from_sums` one session from the stored
+:class:`LevelState` (incremental mode).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from r2k import schemas
-from r2k.errors import SchemaError
+from r2k.errors import MissingDataError
 
 if TYPE_CHECKING:
     from datetime import date
@@ -40,15 +44,15 @@ if TYPE_CHECKING:
 TotalReturnConvention = Literal["reinvest", "points"]
 DEFAULT_WITHHOLDING = 0.30
 
-CONSTITUENT_COLUMNS = pl.Schema(
+#: Per-session sums the levels are chained from (one row per session).
+SUMS = pl.Schema(
     {
         "session": pl.Date,
-        "security_id": pl.String,
-        "index_shares": pl.Float64,  # N, held during the session
-        "close": pl.Float64,  # P
-        "reference_price": pl.Float64,  # P_ref; null on the base session
-        "dividend": pl.Float64,  # ordinary cash dividend per share, ex on session
-        "withholding_rate": pl.Float64,  # null: the calculation's default
+        "market_value": pl.Float64,  # sum(N P)
+        "reference_value": pl.Float64,  # sum(N P_ref)
+        "has_reference": pl.Boolean,
+        "dividends": pl.Float64,  # sum(N d)
+        "net_dividends": pl.Float64,  # sum(N d (1 - tau))
     }
 )
 
@@ -63,84 +67,90 @@ class LevelState:
     net_total_return: float
 
 
-def divisor_after_change(
-    old_divisor: float, value_before: float, value_after: float
-) -> float:
-    """Divisor that keeps the level unchanged through a change (spec §11.2).
+def chain_levels(
+    start: LevelState,
+    sums: pl.DataFrame,
+    convention: TotalReturnConvention = "reinvest",
+) -> pl.DataFrame:
+    """Levels of a window from its per-session sums, chained from ``start``.
 
-    ``value_before`` and ``value_after`` are the index market values at the same
-    reference prices before and after the change.
+    Parameters
+    ----------
+    start
+        The levels at the close before the window.
+    sums
+        :data:`SUMS`, one row per session of the window, in order.
+    convention
+        The total-return convention.
+
+    Returns
+    -------
+    pl.DataFrame
+        :data:`r2k.schemas.LEVELS`: the start session (market value and divisor
+        null) and one row per session of ``sums``.
+
+    Raises
+    ------
+    MissingDataError
+        If a session has no reference value (the index has no members).
 
     Examples
     --------
-    methodology.md D1: delete C, add D after the close of day 2:
+    methodology.md D1: base 100 on 150m; day 2 the members are worth 149.5m at the
+    closes against 150m at the reference prices:
 
-    >>> round(divisor_after_change(1_500_000.0, 149_500_000.0, 166_000_000.0), 6)
-    1665551.839465
+    >>> from datetime import date
+    >>> sums = pl.DataFrame(
+    ...     {
+    ...         "session": [date(2026, 1, 6)],
+    ...         "market_value": [149.5e6],
+    ...         "reference_value": [150e6],
+    ...         "has_reference": [True],
+    ...         "dividends": [0.0],
+    ...         "net_dividends": [0.0],
+    ...     },
+    ...     schema=SUMS,
+    ... )
+    >>> levels = chain_levels(base_state(date(2026, 1, 5)), sums)
+    >>> levels["price_return"].round(6).to_list()
+    [100.0, 99.666667]
     """
-    return old_divisor * value_after / value_before
-
-
-def session_sums(
-    constituents: pl.DataFrame, *, withholding_rate: float = DEFAULT_WITHHOLDING
-) -> pl.DataFrame:
-    """Per-session market values and dividend sums (the only per-line work)."""
-    missing = [c for c in CONSTITUENT_COLUMNS.names() if c not in constituents.columns]
-    if missing:
-        msg = f"constituents: missing column(s) {', '.join(missing)}"
-        raise SchemaError(msg)
-    n = pl.col("index_shares")
-    tau = pl.col("withholding_rate").fill_null(withholding_rate)
-    dividend = pl.col("dividend").fill_null(0.0)
-    return (
-        constituents.group_by("session")
-        .agg(
-            market_value=(n * pl.col("close")).sum(),
-            reference_value=(n * pl.col("reference_price")).sum(),
-            has_reference=pl.col("reference_price").is_not_null().all(),
-            dividends=(n * dividend).sum(),
-            net_dividends=(n * dividend * (1.0 - tau)).sum(),
-        )
-        .sort("session")
-    )
-
-
-def calculate_levels(
-    constituents: pl.DataFrame,
-    *,
-    base_value: float = 100.0,
-    withholding_rate: float = DEFAULT_WITHHOLDING,
-    convention: TotalReturnConvention = "reinvest",
-) -> pl.DataFrame:
-    """Levels of the whole history at once (batch mode).
-
-    The first session is the base: every level equals ``base_value`` at its close.
-    Returns :data:`schemas.LEVELS`, one row per session.
-    """
-    sums = session_sums(constituents, withholding_rate=withholding_rate)
+    first = {
+        "session": start.session,
+        "market_value": None,
+        "divisor": None,
+        "price_return": start.price_return,
+        "total_return": start.total_return,
+        "net_total_return": start.net_total_return,
+        "dividend_points": 0.0,
+        "net_dividend_points": 0.0,
+    }
+    head = pl.DataFrame([first], schema=schemas.LEVELS, orient="row")
     if sums.height == 0:
-        return pl.DataFrame(schema=schemas.LEVELS)
-    later = sums.slice(1)
-    if not later["has_reference"].all():
-        bad = later.filter(~pl.col("has_reference"))["session"][0]
-        msg = f"constituents: a line on {bad} has no reference price (previous close)"
-        raise SchemaError(msg)
+        return head
     mv = sums["market_value"].to_numpy()
     ref = sums["reference_value"].to_numpy()
-    div = sums["dividends"].to_numpy()
-    net = sums["net_dividends"].to_numpy()
-    growth = np.ones(len(mv))
-    growth[1:] = mv[1:] / ref[1:]
-    pr = base_value * np.cumprod(growth)
-    divisor = np.empty(len(mv))
-    divisor[0] = mv[0] / base_value
-    divisor[1:] = ref[1:] / pr[:-1]
-    points = div / divisor
-    net_points = net / divisor
-    points[0] = net_points[0] = 0.0  # the base session has no return
-    tr = total_return_levels(pr, points, base_value, convention)
-    ntr = total_return_levels(pr, net_points, base_value, convention)
-    return pl.DataFrame(
+    if not (ref > 0).all():
+        empty = sums.filter(pl.col("reference_value") <= 0)["session"][0]
+        msg = f"the index has no members on {empty}: it cannot be calculated"
+        raise MissingDataError(msg)
+    growth = mv / ref
+    pr = start.price_return * np.cumprod(growth)
+    divisor = ref / np.concatenate([[start.price_return], pr[:-1]])
+    points = sums["dividends"].to_numpy() / divisor
+    net_points = sums["net_dividends"].to_numpy() / divisor
+    # total_return_levels chains from the start session (index 0).
+    pr_all = np.concatenate([[start.price_return], pr])
+    tr = total_return_levels(
+        pr_all, np.concatenate([[0.0], points]), start.total_return, convention
+    )[1:]
+    ntr = total_return_levels(
+        pr_all,
+        np.concatenate([[0.0], net_points]),
+        start.net_total_return,
+        convention,
+    )[1:]
+    body = pl.DataFrame(
         {
             "session": sums["session"],
             "market_value": mv,
@@ -153,6 +163,7 @@ def calculate_levels(
         },
         schema=schemas.LEVELS,
     )
+    return pl.concat([head, body])
 
 
 def total_return_levels(
@@ -189,32 +200,6 @@ def base_state(session: date, base_value: float = 100.0) -> LevelState:
     )
 
 
-def next_session_levels(
-    state: LevelState,
-    constituents: pl.DataFrame,
-    *,
-    withholding_rate: float = DEFAULT_WITHHOLDING,
-    convention: TotalReturnConvention = "reinvest",
-) -> tuple[LevelState, dict[str, float]]:
-    """Levels of one session from the previous state (incremental mode).
-
-    ``constituents`` holds the lines of that one session. Returns the new state
-    and the row of :data:`schemas.LEVELS` (without the session).
-    """
-    sums = session_sums(constituents, withholding_rate=withholding_rate)
-    if sums.height != 1:
-        msg = f"constituents: expected one session, got {sums.height}"
-        raise SchemaError(msg)
-    row = sums.row(0, named=True)
-    if not row["has_reference"]:
-        msg = f"constituents: a line on {row['session']} has no reference price"
-        raise SchemaError(msg)
-    if row["session"] <= state.session:
-        msg = f"session {row['session']} is not after the state's {state.session}"
-        raise SchemaError(msg)
-    return levels_from_sums(state, row, convention=convention)
-
-
 def levels_from_sums(
     state: LevelState,
     row: dict[str, Any],
@@ -224,7 +209,8 @@ def levels_from_sums(
     """One session's levels from the previous state and the session's sums.
 
     ``row`` has ``session``, ``market_value``, ``reference_value``, ``dividends``
-    and ``net_dividends`` (one row of :func:`session_sums`).
+    and ``net_dividends`` (one row of :data:`SUMS`). Returns the new state and the
+    row of :data:`r2k.schemas.LEVELS` (without the session).
     """
     divisor = row["reference_value"] / state.price_return
     pr = row["market_value"] / divisor

@@ -1,13 +1,17 @@
 """The whole pipeline on the synthetic market: reconstitute, maintain, calculate.
 
+Any index of the family (``index``, :data:`r2k._typing.INDEX_CODES`; the Russell
+2000 by default) is calculated from the same reconstitutions.
+
 This is what ``r2k demo`` runs on a machine without ``../shared/data``, what the
 long property tests run, and what ``make bench`` times. The synthetic market
 (:mod:`r2k.synthetic.market`) is a source like any other: each reconstitution builds
 its rank-day universe from the market rows with
 :func:`r2k.construction.universe.build_universe`
 (the 40 sessions up to the rank day), adds the market's float and voting data, and
-ranks with the rule set in force; the incumbents are the index's members on the
-rank day and the Russell 1000 of the previous reconstitution.
+ranks with the rule set in force. The incumbents are, for the Russell 2000, its
+members on the rank day and the Russell 1000 of the previous reconstitution; for
+the other indexes, the Russell 3000 of the previous reconstitution.
 """
 
 from __future__ import annotations
@@ -20,21 +24,18 @@ import polars as pl
 from r2k import schemas
 from r2k.construction.reconstitution import Reconstitution, reconstitute
 from r2k.construction.universe import build_universe
-from r2k.maintenance.engine import (
-    Calculation,
-    MarketHistory,
-    ReconDecision,
-    Reconstitutor,
-    Settings,
-    calculate,
-    initial_state,
-)
+from r2k.maintenance.engine import Calculation, calculate
+from r2k.maintenance.market import MarketHistory
+from r2k.maintenance.settings import Reconstitutor, Settings
+from r2k.maintenance.state import ReconDecision, initial_state
 from r2k.methodology.rule_sets import rule_set_for
 from r2k.methodology.schedule import reconstitution_for_rank_day
 from r2k.synthetic.market import SyntheticMarket, synthetic_market
 
 if TYPE_CHECKING:
     from datetime import date
+
+    from r2k._typing import IndexCode
 
 #: Sessions of history a synthetic rank-day universe is built from (30-day
 #: average price for the $1 rescue, average volumes).
@@ -43,29 +44,44 @@ UNIVERSE_HISTORY_SESSIONS = 40
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyntheticRun:
-    """A synthetic market and the Russell 2000 calculated on it."""
+    """A synthetic market and an index of the family calculated on it."""
 
     market: SyntheticMarket
     calculation: Calculation
     reconstitutions: tuple[Reconstitution, ...]
+    index: IndexCode = "r2000"
 
 
 class SyntheticReconstitutor:
-    """Reconstitutions of the Russell US indexes from a synthetic market."""
+    """Reconstitutions of the Russell US indexes from a synthetic market.
 
-    def __init__(self, market: MarketHistory, data: SyntheticMarket) -> None:
+    Parameters
+    ----------
+    market, data
+        The indexed market and the synthetic sources it came from.
+    index
+        The index whose lines a call returns (:class:`ReconDecision`).
+    """
+
+    def __init__(
+        self, market: MarketHistory, data: SyntheticMarket, index: IndexCode = "r2000"
+    ) -> None:
         self.market = market
         self.float_factors = data.float_factors
         self.voting = data.voting
+        self.index: IndexCode = index
         self.r1000: frozenset[str] = frozenset()
+        self.r3000: frozenset[str] = frozenset()
         self.results: list[Reconstitution] = []
 
     def __call__(
         self, rank_day: date, members: frozenset[str], effective: date | None = None
     ) -> ReconDecision:
-        """Reconstitute on ``rank_day`` with ``members`` as the incumbent R2000.
+        """Reconstitute on ``rank_day``; ``members`` are the index's members.
 
-        ``effective`` defaults to the calendar's effective date of ``rank_day``.
+        For the Russell 2000 the incumbents are ``members`` and the previous
+        Russell 1000; for another index, the previous Russell 3000. ``effective``
+        defaults to the calendar's effective date of ``rank_day``.
         """
         rules = rule_set_for(rank_day)
         sessions = [s for s in self.market.sessions if s <= rank_day]
@@ -91,7 +107,8 @@ class SyntheticReconstitutor:
             .drop("_ff", "_vote")
         )
         known = set(universe["security_id"].to_list())
-        ids = sorted((members | self.r1000) & known)
+        current = members | self.r1000 if self.index == "r2000" else self.r3000
+        ids = sorted(current & known)
         incumbents = pl.DataFrame(
             {
                 "security_id": ids,
@@ -108,8 +125,9 @@ class SyntheticReconstitutor:
             universe, incumbents, rules, rank_day=rank_day, effective_date=effective
         )
         self.r1000 = frozenset(result.index("r1000")["security_id"].to_list())
+        self.r3000 = frozenset(result.index("r3000")["security_id"].to_list())
         self.results.append(result)
-        return ReconDecision.from_reconstitution(result, rules)
+        return ReconDecision.from_reconstitution(result, rules, self.index)
 
 
 def run_synthetic(
@@ -120,16 +138,29 @@ def run_synthetic(
     seed: int = 0,
     constituents: bool = False,
     settings: Settings | None = None,
+    index: IndexCode = "r2000",
 ) -> SyntheticRun:
-    """Generate a synthetic market and calculate the Russell 2000 on it.
+    """Generate a synthetic market and calculate an index of the family on it.
 
     The first session is the base (level 100); its membership is a reconstitution
     with that session as the rank day and no incumbents.
+
+    Parameters
+    ----------
+    n_companies, start, end, seed
+        The synthetic market (:func:`r2k.synthetic.market.synthetic_market`).
+    constituents
+        Whether the calculation keeps its constituent file.
+    settings
+        How to calculate (its ``index`` must be ``index``); None: the rule set in
+        force on ``start``, the market's float data and its reconstitutions.
+    index
+        The index of the family (:data:`r2k._typing.INDEX_CODES`).
     """
     data = synthetic_market(n_companies, start=start, end=end, seed=seed)
     market = MarketHistory(data.market)
     base = market.sessions[0]
-    recon = SyntheticReconstitutor(market, data)
+    recon = SyntheticReconstitutor(market, data, index)
     first = recon(base, frozenset(), base)
     members = first.members.select(
         "security_id", shares="shares_outstanding", float_factor="float_factor"
@@ -138,6 +169,7 @@ def run_synthetic(
     reconstitutor: Reconstitutor = recon
     cfg = settings or Settings(
         rules=rule_set_for(base),
+        index=index,
         reconstitute=reconstitutor,
         float_factors=data.float_factors,
     )
@@ -145,5 +177,8 @@ def run_synthetic(
         state, market, data.actions, cfg, end=end, constituents=constituents
     )
     return SyntheticRun(
-        market=data, calculation=calc, reconstitutions=tuple(recon.results)
+        market=data,
+        calculation=calc,
+        reconstitutions=tuple(recon.results),
+        index=index,
     )

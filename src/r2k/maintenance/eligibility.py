@@ -1,0 +1,66 @@
+"""Which new lines may enter an index between reconstitutions.
+
+Quarterly IPO additions and spin-off children are screened with the rule set's
+own eligibility section, the one the reconstitution applies (R7 §5): the security
+types of ``rules.eligibility.eligible_security_types`` (read from the line's name
+with :func:`r2k.construction.classify.security_type_expr`, as the universe's are),
+and, for IPOs, ``rules.eligibility.min_price``. A rule variant therefore changes
+the maintenance exactly as it changes the reconstitution.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from r2k.construction.classify import security_type_expr
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    import polars as pl
+
+    from r2k.maintenance.market import MarketHistory
+    from r2k.methodology.rule_sets import RuleSet
+
+
+@cache
+def security_type() -> pl.Expr:
+    """Security type of a market row (built once: the expression is large)."""
+    return security_type_expr("name", symbol_col="security_id")
+
+
+def eligible_type(rules: RuleSet) -> pl.Expr:
+    """Whether a market row's security type is one the rule set admits (R7 §5.11).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from r2k.methodology.rule_sets import RuleSet
+    >>> rows = pl.DataFrame(
+    ...     {"security_id": ["A", "B"], "name": ["A Inc.", "B Corp. Warrant"]}
+    ... )
+    >>> rows.select(eligible_type(RuleSet.default()))["security_type"].to_list()
+    [True, False]
+    """
+    return security_type().is_in(list(rules.eligibility.eligible_security_types))
+
+
+def spinoff_child_eligible(
+    market: MarketHistory, session: date, security_id: str, floor: float, rules: RuleSet
+) -> bool:
+    """Whether a spin-off child may stay in the index after its first session.
+
+    It must have a market row on ``session``, a company total cap of at least
+    ``floor`` and an eligible security type (:func:`eligible_type`).
+    """
+    cross = market.cross_section(session)
+    # The rows of a session are in security_id order.
+    i = int(cross["security_id"].search_sorted(security_id))
+    if i == cross.height or cross["security_id"][i] != security_id:
+        return False
+    row = cross.slice(i, 1)
+    cap = row["total_market_cap"][0]
+    if cap is None or not cap >= floor:
+        return False
+    return bool(row.select(eligible_type(rules)).item())
