@@ -1,7 +1,9 @@
 """The embedded store: one DuckDB file holding inputs, outputs and the run log.
 
 Default location: ``r2k.duckdb`` in the working directory, or ``$R2K_STORE``, or
-``--store PATH``. Tables (see docs/data-model.md):
+``--store PATH``. The tables (see docs/data-model.md) are created from the frame
+schemas (:data:`TABLES`: a schema and a primary key each; Polars types map to
+DuckDB types in :func:`duckdb_type`), never written out again as SQL:
 
 * ``sources(name, digest, kind, rows, loaded_at)``: every input file loaded;
 * ``market``: the daily market panel (:data:`r2k.schemas.MARKET`), keyed by
@@ -28,14 +30,14 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 import polars as pl
 
 from r2k import __version__, schemas
 from r2k.errors import StoreError
-from r2k.maintenance.engine import IndexState
+from r2k.maintenance.state import IndexState
 
 if TYPE_CHECKING:
     from r2k.construction.reconstitution import Reconstitution
@@ -43,7 +45,97 @@ if TYPE_CHECKING:
 
 ENV_VAR = "R2K_STORE"
 DEFAULT_PATH = Path("r2k.duckdb")
-_RESULT_TABLES = ("memberships", "exclusions", "changes", "breakpoints")
+
+# ------------------------------------------------------------ the tables
+
+SOURCES = pl.Schema(
+    {  # type: ignore[arg-type]  # polars' stub misses Datetime instances here
+        "name": pl.String,  # file name
+        "digest": pl.String,  # SHA-256 of the file
+        "kind": pl.String,  # "market"
+        "rows": pl.Int64,
+        "loaded_at": pl.Datetime("us"),  # UTC, naive
+    }
+)
+RUNS = pl.Schema(
+    {  # type: ignore[arg-type]
+        "run_id": pl.String,  # run_id_for(kind, rank_day, rules_digest, inputs)
+        "kind": pl.String,
+        "rank_day": pl.Date,
+        "effective_date": pl.Date,
+        "rules": pl.String,  # name@version
+        "rules_digest": pl.String,
+        "inputs": pl.String,  # JSON: file name -> SHA-256
+        "r2k_version": pl.String,
+        "created_at": pl.Datetime("us"),  # UTC, naive
+    }
+)
+CALC_STATE = pl.Schema(
+    {  # type: ignore[arg-type]
+        "index_name": pl.String,
+        "session": pl.Date,  # the last calculated close
+        "state": pl.String,  # IndexState.to_json()
+        "settings": pl.String,  # JSON
+        "saved_at": pl.Datetime("us"),  # UTC, naive
+    }
+)
+
+
+class StoreTable(NamedTuple):
+    """A table of the store: its columns and its primary key (may be empty)."""
+
+    schema: pl.Schema
+    key: tuple[str, ...] = ()
+
+
+def _per_index(schema: pl.Schema) -> pl.Schema:
+    """``schema`` with an ``index_name`` column first (a calculated series)."""
+    return pl.Schema([("index_name", pl.String()), *schema.items()])
+
+
+#: Every table the store creates, from the frame schemas (the reconstitution
+#: frames ``memberships``, ``exclusions``, ``changes`` and ``breakpoints`` are
+#: created from the first frame written, with a ``run_id`` column first).
+TABLES: dict[str, StoreTable] = {
+    "sources": StoreTable(SOURCES, ("kind", "digest")),
+    "market": StoreTable(schemas.MARKET, ("session", "security_id")),
+    "levels": StoreTable(_per_index(schemas.LEVELS), ("index_name", "session")),
+    "constituents": StoreTable(_per_index(schemas.CONSTITUENTS)),
+    "events": StoreTable(_per_index(schemas.EVENTS)),
+    "calc_state": StoreTable(CALC_STATE, ("index_name",)),
+    "runs": StoreTable(RUNS, ("run_id",)),
+}
+
+_DUCKDB_TYPES: dict[type[pl.DataType], str] = {
+    pl.String: "VARCHAR",
+    pl.Float64: "DOUBLE",
+    pl.Int64: "BIGINT",
+    pl.Boolean: "BOOLEAN",
+    pl.Date: "DATE",
+    pl.Datetime: "TIMESTAMP",
+}
+
+
+def duckdb_type(dtype: pl.DataType) -> str:
+    """The DuckDB column type that stores a Polars ``dtype``.
+
+    >>> duckdb_type(pl.Float64()), duckdb_type(pl.Datetime("us"))
+    ('DOUBLE', 'TIMESTAMP')
+    """
+    name = _DUCKDB_TYPES.get(dtype.base_type())
+    if name is None:
+        msg = f"no DuckDB type for {dtype}; add it to r2k.data.store._DUCKDB_TYPES"
+        raise StoreError(msg)
+    return name
+
+
+def create_table_sql(name: str) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for table ``name`` of :data:`TABLES`."""
+    table = TABLES[name]
+    columns = [f"{col} {duckdb_type(dtype)}" for col, dtype in table.schema.items()]
+    if table.key:
+        columns.append(f"PRIMARY KEY ({', '.join(table.key)})")
+    return f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)});\n"
 
 
 def resolve_store_path(path: str | Path | None = None) -> Path:
@@ -99,39 +191,7 @@ class Store:
         self._con.close()
 
     def _create(self) -> None:
-        self._con.execute(
-            """
-            CREATE TABLE IF NOT EXISTS sources (
-                name VARCHAR, digest VARCHAR, kind VARCHAR, rows BIGINT,
-                loaded_at TIMESTAMP, PRIMARY KEY (kind, digest));
-            CREATE TABLE IF NOT EXISTS market (
-                session DATE, security_id VARCHAR, name VARCHAR, close DOUBLE,
-                volume BIGINT, shares_outstanding DOUBLE, total_market_cap DOUBLE,
-                sector VARCHAR, PRIMARY KEY (session, security_id));
-            CREATE TABLE IF NOT EXISTS levels (
-                index_name VARCHAR, session DATE, market_value DOUBLE,
-                divisor DOUBLE, price_return DOUBLE, total_return DOUBLE,
-                net_total_return DOUBLE, dividend_points DOUBLE,
-                net_dividend_points DOUBLE, PRIMARY KEY (index_name, session));
-            CREATE TABLE IF NOT EXISTS constituents (
-                index_name VARCHAR, session DATE, security_id VARCHAR,
-                index_shares DOUBLE, closing_index_shares DOUBLE,
-                float_factor DOUBLE, reference_price DOUBLE, close DOUBLE,
-                price_carried BOOLEAN, dividend DOUBLE, opening_weight DOUBLE,
-                closing_weight DOUBLE);
-            CREATE TABLE IF NOT EXISTS events (
-                index_name VARCHAR, session DATE, security_id VARCHAR,
-                action VARCHAR, timing VARCHAR, index_shares_before DOUBLE,
-                index_shares_after DOUBLE, price DOUBLE, detail VARCHAR);
-            CREATE TABLE IF NOT EXISTS calc_state (
-                index_name VARCHAR PRIMARY KEY, session DATE, state VARCHAR,
-                settings VARCHAR, saved_at TIMESTAMP);
-            CREATE TABLE IF NOT EXISTS runs (
-                run_id VARCHAR PRIMARY KEY, kind VARCHAR, rank_day DATE,
-                effective_date DATE, rules VARCHAR, rules_digest VARCHAR,
-                inputs VARCHAR, r2k_version VARCHAR, created_at TIMESTAMP);
-            """
-        )
+        self._con.execute("".join(create_table_sql(name) for name in TABLES))
 
     def _transaction(self, work: list[tuple[str, pl.DataFrame | None]]) -> None:
         """Run statements atomically, each with an optional frame named ``frame``."""
@@ -178,7 +238,8 @@ class Store:
                 "kind": ["market"],
                 "rows": [frame.height],
                 "loaded_at": [datetime.now(UTC).replace(tzinfo=None)],
-            }
+            },
+            schema=SOURCES,
         )
         self._transaction(
             [
@@ -223,7 +284,8 @@ class Store:
                 "inputs": [json.dumps(inputs, sort_keys=True)],
                 "r2k_version": [__version__],
                 "created_at": [datetime.now(UTC).replace(tzinfo=None)],
-            }
+            },
+            schema=RUNS,
         )
         frames = {
             "memberships": result.membership,
@@ -261,7 +323,8 @@ class Store:
                 "state": [calc.state.to_json()],
                 "settings": [json.dumps(settings, sort_keys=True, default=str)],
                 "saved_at": [datetime.now(UTC).replace(tzinfo=None)],
-            }
+            },
+            schema=CALC_STATE,
         )
         key = pl.DataFrame({"index_name": [index_name], "first": [first]})
         work: list[tuple[str, pl.DataFrame | None]] = []
