@@ -26,27 +26,68 @@ rate (a holiday of the other market, a missing fixing) either raises
 (``missing_fx="error"``, the default: nothing is filled silently) or takes the
 last earlier rate (``missing_fx="ffill"``), at most ``fill_limit`` sessions in a
 row; the first session must have a rate, since every level is relative to it.
+
+Decomposition
+-------------
+Over any period, with ``r_usd`` the index's return in dollars and ``r_fx`` the
+return of the target-currency price of one dollar (``fx[t] / fx[t-1] - 1`` with
+``fx`` in target units per dollar: positive when the dollar strengthens),
+:func:`decompose_returns` splits the return in the target currency into
+``usd_return + currency_return + cross_term`` with ``cross_term = r_usd *
+r_fx``. The local return is *defined* as that sum, so the three parts add up to
+it exactly (bit for bit); it equals the ratio of converted levels, ``(1 +
+r_usd) * (1 + r_fx) - 1``, to rounding.
+
+Quote direction from the column name
+------------------------------------
+A pair column ``BASEQUOTE`` holds units of the quote currency per unit of the
+base: :func:`usd_quote` reads ``EURUSD`` as ``"usd_per_target"`` for EUR and
+``USDJPY`` as ``"target_per_usd"`` for JPY, and refuses a column that does not
+pair the currency with USD (``EURJPY``) or is not a pair at all.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, TypeAlias
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from r2k.analytics._inputs import check_choice, check_period
-from r2k.errors import MethodologyError, SchemaError
+from r2k.analytics._inputs import (
+    ArrayInput,
+    check_choice,
+    check_period,
+    nan_array,
+    parse,
+    parse_aligned,
+)
+from r2k.errors import MethodologyError, MissingDataError, SchemaError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
 __all__ = [
     "FX_QUOTES",
     "MISSING_FX",
+    "USD",
+    "CurrencyVersion",
+    "FxPair",
     "FxQuote",
     "MissingFx",
+    "ReturnDecomposition",
+    "check_currency",
     "convert_levels",
+    "currency_version",
+    "decompose_return",
+    "decompose_returns",
+    "isolated_spikes",
+    "parse_pair",
+    "usd_pairs",
+    "usd_quote",
 ]
 
 FxQuote: TypeAlias = Literal["target_per_usd", "usd_per_target"]
@@ -246,4 +287,520 @@ def convert_levels(
         pl.col(_FX).alias("fx_target_per_usd"),
         "fx_filled",
         *converted,
+    )
+
+
+# ------------------------------------------------------------ quote direction
+
+USD = "USD"
+"""The currency the indexes are calculated in."""
+
+_PAIR = re.compile(r"([A-Z]{3})([A-Z]{3})")
+
+
+@dataclass(frozen=True, slots=True)
+class FxPair:
+    """A pair column ``BASEQUOTE``: units of ``quote`` per one unit of ``base``."""
+
+    column: str
+    base: str
+    quote: str
+
+
+def parse_pair(column: str) -> FxPair | None:
+    """The pair a column name stands for, or ``None`` if it is not a pair name.
+
+    Examples
+    --------
+    >>> parse_pair("EURUSD")
+    FxPair(column='EURUSD', base='EUR', quote='USD')
+    >>> parse_pair("DXY") is None
+    True
+    """
+    match = _PAIR.fullmatch(column)
+    if match is None or match.group(1) == match.group(2):
+        return None
+    return FxPair(column=column, base=match.group(1), quote=match.group(2))
+
+
+def usd_quote(column: str, currency: str) -> FxQuote:
+    """The quote direction of ``column`` for ``currency``, read from the name.
+
+    Parameters
+    ----------
+    column : str
+        A pair column name (``"EURUSD"``, ``"USDJPY"``).
+    currency : str
+        The target currency (``"EUR"``).
+
+    Returns
+    -------
+    {"target_per_usd", "usd_per_target"}
+        ``"usd_per_target"`` for ``<CCY>USD`` (dollars per unit of the target),
+        ``"target_per_usd"`` for ``USD<CCY>``.
+
+    Raises
+    ------
+    MethodologyError
+        If ``column`` is not a pair name, or does not pair ``currency`` with USD.
+
+    Examples
+    --------
+    >>> usd_quote("EURUSD", "EUR"), usd_quote("USDJPY", "JPY")
+    ('usd_per_target', 'target_per_usd')
+    """
+    pair = parse_pair(column)
+    if pair is None:
+        msg = (
+            f"column {column!r} is not a currency pair name: name it BASEQUOTE "
+            "(EURUSD is US dollars per euro, USDJPY is yen per dollar)"
+        )
+        raise MethodologyError(msg)
+    if (pair.base, pair.quote) == (currency, USD):
+        return "usd_per_target"
+    if (pair.base, pair.quote) == (USD, currency):
+        return "target_per_usd"
+    msg = (
+        f"column {column!r} does not pair {currency} with USD; use {currency}USD "
+        f"or USD{currency}"
+    )
+    raise MethodologyError(msg)
+
+
+def usd_pairs(columns: Iterable[str]) -> dict[str, tuple[str, FxQuote]]:
+    """Every currency that a column pairs with USD: ``{currency: (column, quote)}``.
+
+    Columns that are not pairs (``DXY``) or do not involve USD (``EURJPY``)
+    are left out.
+
+    Raises
+    ------
+    MethodologyError
+        If two columns quote the same currency against USD (``EURUSD`` and
+        ``USDEUR``): which one to use would be a guess.
+
+    Examples
+    --------
+    >>> usd_pairs(["DXY", "EURUSD", "USDJPY", "EURJPY"])
+    {'EUR': ('EURUSD', 'usd_per_target'), 'JPY': ('USDJPY', 'target_per_usd')}
+    """
+    found: dict[str, tuple[str, FxQuote]] = {}
+    for column in columns:
+        pair = parse_pair(column)
+        if pair is None or USD not in (pair.base, pair.quote):
+            continue
+        currency = pair.quote if pair.base == USD else pair.base
+        if currency in found:
+            msg = (
+                f"columns {found[currency][0]!r} and {column!r} both quote "
+                f"{currency} against USD; keep one"
+            )
+            raise MethodologyError(msg)
+        found[currency] = (column, usd_quote(column, currency))
+    return found
+
+
+def check_currency(currency: str, available: Iterable[str]) -> str:
+    """``currency`` upper-cased if it is among ``available``, else a clear error.
+
+    Raises
+    ------
+    MissingDataError
+        If there is no exchange rate for it.
+    """
+    code = currency.strip().upper()
+    choices = sorted(available)
+    if code not in choices:
+        msg = (
+            f"no exchange rate between USD and {currency!r}; currencies with data: "
+            f"{', '.join(choices) or 'none'}"
+        )
+        raise MissingDataError(msg)
+    return code
+
+
+# ------------------------------------------------------------- decomposition
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnDecomposition:
+    """A return in the target currency split into its parts (fractions).
+
+    ``local_return == usd_return + currency_return + cross_term`` exactly.
+    """
+
+    usd_return: float
+    currency_return: float
+    cross_term: float
+    local_return: float
+
+
+def decompose_return(
+    usd_start: float, usd_end: float, fx_start: float, fx_end: float
+) -> ReturnDecomposition:
+    """Split the return between two dates into dollar, currency and cross parts.
+
+    Parameters
+    ----------
+    usd_start, usd_end : float
+        Index levels in dollars (positive).
+    fx_start, fx_end : float
+        Exchange rates in units of the target currency per dollar (positive).
+
+    Returns
+    -------
+    ReturnDecomposition
+        ``usd_return = usd_end / usd_start - 1``, ``currency_return = fx_end /
+        fx_start - 1``, ``cross_term`` their product, ``local_return`` the sum
+        of the three.
+
+    Examples
+    --------
+    >>> d = decompose_return(100.0, 110.0, 0.90, 0.945)  # +10%, dollar +5%
+    >>> round(d.cross_term, 6), round(d.local_return, 6)
+    (0.005, 0.155)
+    """
+    values = np.array([usd_start, usd_end, fx_start, fx_end], dtype=np.float64)
+    if not (np.isfinite(values).all() and (values > 0.0).all()):
+        msg = f"levels and rates must be positive finite numbers; got {values.tolist()}"
+        raise SchemaError(msg)
+    r_usd = float(usd_end / usd_start - 1.0)
+    r_fx = float(fx_end / fx_start - 1.0)
+    cross = r_usd * r_fx
+    return ReturnDecomposition(r_usd, r_fx, cross, r_usd + r_fx + cross)
+
+
+def decompose_returns(
+    usd_levels: ArrayInput, fx_target_per_usd: ArrayInput
+) -> pl.DataFrame:
+    """Per-period decomposition of the return in the target currency.
+
+    Parameters
+    ----------
+    usd_levels : array-like or pl.Series
+        Index levels in dollars, one per session (positive).
+    fx_target_per_usd : array-like or pl.Series
+        The exchange rate on the same sessions, units of the target currency
+        per dollar (positive).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``usd_return``, ``currency_return``, ``cross_term`` and
+        ``local_return`` (their sum), aligned with the inputs: the first row,
+        and rows before both series start, are null.
+
+    Examples
+    --------
+    >>> d = decompose_returns([100.0, 110.0], [0.90, 0.945])
+    >>> [round(v, 6) for v in d.row(1)]
+    [0.1, 0.05, 0.005, 0.155]
+    """
+    (lv, fx), start = parse_aligned(
+        {"usd_levels": usd_levels, "fx_target_per_usd": fx_target_per_usd},
+        positive=("usd_levels", "fx_target_per_usd"),
+    )
+    r_usd, r_fx = nan_array(lv.size), nan_array(lv.size)
+    if lv.size - start > 1:
+        r_usd[start + 1 :] = lv[start + 1 :] / lv[start:-1] - 1.0
+        r_fx[start + 1 :] = fx[start + 1 :] / fx[start:-1] - 1.0
+    cross = r_usd * r_fx
+    local = r_usd + r_fx + cross
+    return pl.DataFrame(
+        {
+            "usd_return": r_usd,
+            "currency_return": r_fx,
+            "cross_term": cross,
+            "local_return": local,
+        }
+    ).fill_nan(None)
+
+
+def isolated_spikes(values: ArrayInput, *, threshold: float) -> npt.NDArray[np.bool_]:
+    """Flag single-day spikes: a value far from the values on both sides of it.
+
+    Walking forward from the first value, ``x[t]`` is a spike when it is more
+    than ``threshold`` away from ``p``, the last value not flagged
+    (``|x[t] / p - 1| > threshold``), the next value jumps back by more than
+    ``threshold`` the other way, and that next value is within ``threshold`` of
+    ``p``: a one-day jump that reverts (a bad print), not a move that lasts.
+    The first and last values are never flagged.
+
+    Parameters
+    ----------
+    values : array-like or pl.Series
+        Positive values (exchange rates) without gaps after the first.
+    threshold : float
+        Relative jump, as a fraction (0.08 is 8%), in (0, 1).
+
+    Returns
+    -------
+    np.ndarray of bool
+        ``True`` where a spike is (same length as ``values``).
+
+    Examples
+    --------
+    >>> isolated_spikes([18.9, 16.5, 18.8, 15.4, 18.7, 18.5], threshold=0.08).tolist()
+    [False, True, False, True, False, False]
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        msg = f"`threshold` must be a number; got {threshold!r}"
+        raise MethodologyError(msg)
+    if not 0.0 < float(threshold) < 1.0:
+        msg = f"`threshold` must be a fraction in (0, 1), e.g. 0.08; got {threshold}"
+        raise MethodologyError(msg)
+    x, start = parse(values, "values", positive=True)
+    out = np.zeros(x.size, dtype=np.bool_)
+    if x.size - start < 3:
+        return out
+    last = x[start]
+    for t in range(start + 1, x.size - 1):
+        jump = x[t] / last - 1.0
+        back = x[t + 1] / x[t] - 1.0
+        if (
+            abs(jump) > threshold
+            and abs(back) > threshold
+            and np.sign(jump) != np.sign(back)
+            and abs(x[t + 1] / last - 1.0) <= threshold
+        ):
+            out[t] = True
+        else:
+            last = x[t]
+    return out
+    prev, mid, nxt = x[start:-2], x[start + 1 : -1], x[start + 2 :]
+    up = mid / prev - 1.0
+    back = nxt / mid - 1.0
+    flagged = (
+        (np.abs(up) > threshold)
+        & (np.abs(back) > threshold)
+        & (np.sign(up) != np.sign(back))
+        & (np.abs(nxt / prev - 1.0) <= threshold)
+    )
+    out[start + 1 : -1] = flagged
+    return out
+
+
+# ------------------------------------------------------------ currency version
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CurrencyVersion:
+    """An index in another currency over the window the FX data cover.
+
+    Attributes
+    ----------
+    name : str
+        The index (``"RUT"``).
+    currency : str
+        The target currency (``"EUR"``).
+    column : str
+        The FX column used (``"EURUSD"``).
+    quote : {"target_per_usd", "usd_per_target"}
+        Its direction, read from the name.
+    start, end : date
+        First and last session (the first with an FX value on its own date).
+    sessions : int
+        Sessions in the window.
+    filled : int
+        Sessions whose rate was carried from an earlier session (at most
+        ``fill_limit`` in a row).
+    fill_limit : int
+        The limit used.
+    repaired : tuple of date
+        FX values treated as missing (isolated one-day spikes).
+    periods_per_year : float
+        Used to annualise the volatility.
+    decomposition : ReturnDecomposition
+        The window's return split into dollar, currency and cross parts.
+    usd_volatility, local_volatility : float
+        Annualised volatility of daily returns (``ddof=1``), in dollars and in
+        the target currency (fractions).
+    usd_max_drawdown, local_max_drawdown : float
+        Deepest fall from a running high in each (negative fractions).
+    levels : pl.DataFrame
+        ``session``, ``usd`` (the index in dollars), ``fx_target_per_usd``,
+        ``fx_filled`` and ``local`` (the index in the target currency, starting
+        at the same number as ``usd``).
+    """
+
+    name: str
+    currency: str
+    column: str
+    quote: FxQuote
+    start: date
+    end: date
+    sessions: int
+    filled: int
+    fill_limit: int
+    repaired: tuple[date, ...]
+    periods_per_year: float
+    decomposition: ReturnDecomposition
+    usd_volatility: float
+    local_volatility: float
+    usd_max_drawdown: float
+    local_max_drawdown: float
+    levels: pl.DataFrame
+
+    def to_dict(self, *, series: bool = False) -> dict[str, Any]:
+        """JSON-ready values (ISO dates, NaN as ``None``); levels if ``series``."""
+        d = self.decomposition
+        out: dict[str, Any] = {
+            "name": self.name,
+            "currency": self.currency,
+            "fx_column": self.column,
+            "fx_quote": self.quote,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "sessions": self.sessions,
+            "fx_filled_sessions": self.filled,
+            "fill_limit_sessions": self.fill_limit,
+            "fx_repaired": [day.isoformat() for day in self.repaired],
+            "periods_per_year": self.periods_per_year,
+            "usd_return": _finite(d.usd_return),
+            "currency_return": _finite(d.currency_return),
+            "cross_term": _finite(d.cross_term),
+            "local_return": _finite(d.local_return),
+            "usd_volatility": _finite(self.usd_volatility),
+            "local_volatility": _finite(self.local_volatility),
+            "usd_max_drawdown": _finite(self.usd_max_drawdown),
+            "local_max_drawdown": _finite(self.local_max_drawdown),
+        }
+        if series:
+            out["levels"] = [
+                {
+                    k: (v.isoformat() if isinstance(v, date) else v)
+                    for k, v in row.items()
+                }
+                for row in self.levels.to_dicts()
+            ]
+        return out
+
+
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+def currency_version(
+    levels: pl.DataFrame,
+    fx: pl.DataFrame,
+    *,
+    currency: str,
+    column: str,
+    name: str = "index",
+    fill_limit: int = 5,
+    periods_per_year: float = 252,
+    repaired: Sequence[date] = (),
+) -> CurrencyVersion:
+    """The index in ``currency``: levels, returns, volatility, drawdown, decomposition.
+
+    The window starts at the first session of ``levels`` that has a rate on its
+    own date and ends at the last session of ``levels`` not after the last
+    rate; a session without a rate takes the last earlier one, at most
+    ``fill_limit`` sessions in a row (see :func:`convert_levels`).
+
+    Parameters
+    ----------
+    levels : pl.DataFrame
+        ``session`` and ``level`` in dollars.
+    fx : pl.DataFrame
+        ``session`` and ``rate``: the values of ``column``.
+    currency : str
+        Target currency (``"EUR"``).
+    column : str
+        The pair the rates are (``"EURUSD"``); the quote direction is read from
+        it with :func:`usd_quote`.
+    name : str, default "index"
+        Label of the index.
+    fill_limit : int, default 5
+        Longest run of sessions carried forward.
+    periods_per_year : float, default 252
+        Sessions a year, to annualise the volatility.
+    repaired : sequence of date, default ()
+        FX dates the caller treated as missing (reported, not used here).
+
+    Returns
+    -------
+    CurrencyVersion
+
+    Raises
+    ------
+    MissingDataError
+        If the rates and the levels share fewer than two sessions.
+    SchemaError, MethodologyError
+        As :func:`convert_levels`.
+    """
+    from r2k.analytics.drawdown import max_drawdown
+    from r2k.analytics.returns import simple_returns
+    from r2k.analytics.risk import annualized_volatility
+
+    quote = usd_quote(column, currency)
+    _need_columns(levels, "levels", ["session", "level"])
+    _need_columns(fx, "fx", ["session", "rate"])
+    rates = fx.select("session", "rate").drop_nulls("rate").sort("session")
+    if rates.height == 0:
+        msg = f"{column} has no rate: no {currency} version of {name}"
+        raise MissingDataError(msg)
+    first_rate: date = rates.item(0, "session")
+    last_rate: date = rates.item(-1, "session")
+    own = levels.select("session", "level").join(
+        rates.select("session"), on="session", how="semi"
+    )
+    own = own.filter(pl.col("session") >= first_rate)
+    if own.height == 0:
+        msg = (
+            f"{name} has no session with a {column} rate on its own date "
+            f"({first_rate} .. {last_rate}): no {currency} version"
+        )
+        raise MissingDataError(msg)
+    start: date = own.sort("session").item(0, "session")
+    window = levels.select("session", "level").filter(
+        pl.col("session").is_between(start, last_rate)
+    )
+    if window.height < 2:
+        msg = (
+            f"{name} and {column} share {window.height} session(s) "
+            f"({first_rate} .. {last_rate}); a {currency} version needs two"
+        )
+        raise MissingDataError(msg)
+    converted = convert_levels(
+        window,
+        rates,
+        fx_quote=quote,
+        columns=("level",),
+        missing_fx="ffill",
+        fill_limit=fill_limit,
+    )
+    out = window.sort("session").select(
+        "session",
+        pl.col("level").cast(pl.Float64).alias("usd"),
+        converted.get_column("fx_target_per_usd"),
+        converted.get_column("fx_filled"),
+        converted.get_column("level").alias("local"),
+    )
+    usd, fxr, local = (out.get_column(c) for c in ("usd", "fx_target_per_usd", "local"))
+    ppy = float(periods_per_year)
+    return CurrencyVersion(
+        name=name,
+        currency=currency,
+        column=column,
+        quote=quote,
+        start=out.get_column("session")[0],
+        end=out.get_column("session")[-1],
+        sessions=out.height,
+        filled=int(out.get_column("fx_filled").sum()),
+        fill_limit=fill_limit,
+        repaired=tuple(repaired),
+        periods_per_year=ppy,
+        decomposition=decompose_return(
+            float(usd[0]), float(usd[-1]), float(fxr[0]), float(fxr[-1])
+        ),
+        usd_volatility=annualized_volatility(
+            simple_returns(usd), periods_per_year=ppy, ddof=1
+        ),
+        local_volatility=annualized_volatility(
+            simple_returns(local), periods_per_year=ppy, ddof=1
+        ),
+        usd_max_drawdown=max_drawdown(usd),
+        local_max_drawdown=max_drawdown(local),
+        levels=out,
     )
