@@ -204,3 +204,43 @@ def test_tc6_market_adjusted_breakpoint() -> None:
     # methodology.md TC6 (R7 App. E): $1.8B x (1 + 2.05%) = $1.8369B; R7 prints
     # 1.804, an arithmetic slip (1.8 x 1.00205) flagged in the methodology notes.
     assert market_adjusted_breakpoint(1.8e9, 0.0205) == pytest.approx(1.8369e9)
+
+
+def test_ceased_lines_are_ranked_then_left_out() -> None:
+    s = _synthetic(7)
+    base = _run(s)
+    pv = _companies(base)
+    r2000 = pv.filter(pl.col("r2000")).sort("rank")
+    r1000 = pv.filter(pl.col("r1000")).sort("rank")
+    incumbent_ids = set(s.incumbents["security_id"].to_list())
+    gone_r2000 = r2000.filter(pl.col("security_id").is_in(list(incumbent_ids)))[
+        "security_id"
+    ][0]
+    gone_r1000 = r1000["security_id"][10]
+    ceased = frozenset({gone_r2000, gone_r1000})
+    result = reconstitute(
+        s.universe,
+        s.incumbents,
+        RULES,
+        rank_day=RANK_DAY,
+        effective_date=EFFECTIVE,
+        ceased=ceased,
+    )
+    # The breakpoints are those of the rank day: ranks are unchanged.
+    assert_frame_equal(result.breakpoints, base.breakpoints)
+    kept = result.membership
+    assert kept.filter(pl.col("security_id").is_in(list(ceased))).height == 0
+    assert result.counts()["r3000"] == base.counts()["r3000"] - 2
+    same = base.membership.filter(
+        ~pl.col("company_id").is_in(
+            base.membership.filter(pl.col("security_id").is_in(list(ceased)))[
+                "company_id"
+            ].implode()
+        )
+    )
+    assert_frame_equal(kept, same)
+    reasons = result.exclusions.filter(pl.col("security_id").is_in(list(ceased)))
+    assert set(reasons["exclusion_reason"].to_list()) == {"stopped_trading"}
+    assert set(reasons["stage"].to_list()) == {"post_rank"}
+    delete = result.changes.filter(pl.col("security_id") == gone_r2000)
+    assert delete.select("change", "reason").row(0) == ("delete", "stopped_trading")

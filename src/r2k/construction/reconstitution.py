@@ -117,6 +117,8 @@ def reconstitute(
     effective_date: date,
     float_estimate: FloatEstimate | None = None,
     r1000_complement: bool = False,
+    ceased: frozenset[str] = frozenset(),
+    unheld_classes: frozenset[str] = frozenset(),
 ) -> Reconstitution:
     """Reconstitute the Russell US indexes from a rank-day universe.
 
@@ -137,6 +139,20 @@ def reconstitute(
         When the incumbents list only the Russell 2000 (as from IWM holdings), treat
         every company absent from it as a current Russell 1000 member. This matters
         only inside the #1,000 band (see docs/methodology.md).
+    ceased
+        Security ids of lines known to stop trading before the effective date
+        (acquired, taken private, delisted). They are ranked like every other line
+        (the breakpoints are those of the rank day) and then left out of every
+        index: a company whose pricing vehicle ceases leaves with all its lines
+        (exclusion ``stopped_trading``, stage ``post_rank``); an extra class line
+        that ceases leaves alone.
+    unheld_classes
+        Share-class lines of current members that the incumbent fund files do not
+        hold. FTSE Russell tested them at the last reconstitution (R7 §6.6) and
+        left them out; the data lack the class-level shares and float to test them
+        again (the panel reports the company total on every class line), so they
+        are not made extra index lines. They still count in the company's total
+        shares and may still be its pricing vehicle.
     """
     universe = schemas.check_schema(universe, schemas.UNIVERSE, source="universe")
     incumbents = schemas.check_schema(
@@ -186,12 +202,19 @@ def reconstitute(
     )
     bands = _bands(ranked, rules)
     flags = _index_flags(ranked, bands, rules)
+    flags, ceased_exclusions = _drop_ceased(flags, ceased)
     membership = _membership_lines(
-        flags, eligible_lines, rules, rank_day, effective_date, float_estimate
+        flags,
+        eligible_lines.filter(~pl.col("security_id").is_in(list(ceased))),
+        rules,
+        rank_day,
+        effective_date,
+        float_estimate,
+        unheld_classes,
     )
-    exclusions = pl.concat([line_exclusions, company_exclusions]).rename(
-        {"reason": "exclusion_reason"}
-    )
+    exclusions = pl.concat(
+        [line_exclusions, company_exclusions, ceased_exclusions]
+    ).rename({"reason": "exclusion_reason"})
     exclusions = schemas.check_schema(
         exclusions.sort("security_id"), EXCLUSIONS, source="exclusions"
     )
@@ -211,6 +234,28 @@ def reconstitute(
         if float_estimate is None
         else float_estimate.ownership_ratio,
     )
+
+
+def _drop_ceased(
+    flags: pl.DataFrame, ceased: frozenset[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Clear every index flag of companies whose pricing vehicle ceases trading."""
+    hit = pl.col("security_id").is_in(list(ceased))
+    gone = flags.filter(hit & pl.col("r3000e"))
+    out = flags.with_columns(
+        [
+            pl.when(hit).then(pl.lit(value=False)).otherwise(pl.col(c)).alias(c)
+            for c in INDEX_COLUMNS
+        ]
+    )
+    exclusions = gone.select(
+        "security_id",
+        "company_id",
+        "name",
+        stage=pl.lit("post_rank"),
+        reason=pl.lit("stopped_trading"),
+    )
+    return out, exclusions
 
 
 def _check_unique(frame: pl.DataFrame, column: str, source: str) -> None:
@@ -292,13 +337,18 @@ def _membership_lines(
     rank_day: date,
     effective_date: date,
     float_estimate: FloatEstimate | None,
+    unheld_classes: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
     members = flags.filter(pl.col("r3000e"))
     company_cols = members.select(
         "company_id", "rank", "total_market_cap", "cum_cap_pct", *INDEX_COLUMNS
     )
     lines = eligible_lines.join(company_cols, on="company_id", how="inner").filter(
-        pl.col("is_pricing_vehicle") | is_extra_class_line(rules.share_classes)
+        pl.col("is_pricing_vehicle")
+        | (
+            is_extra_class_line(rules.share_classes)
+            & ~pl.col("security_id").is_in(list(unheld_classes))
+        )
     )
     lines = attach_float_factors(
         lines, float_estimate, fallback_factor(rules.float, float_estimate)

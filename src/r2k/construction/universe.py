@@ -17,6 +17,8 @@ rows dated on or before that day:
   count is kept once, on the most traded line (repair ``company_level_shares``);
 * a missing rank-day cap is filled with the latest share count seen before it
   (repair ``shares_carried_forward``);
+* a share count that lags a reverse split is divided by the split ratio the
+  prices show (repair ``split_lag``, :func:`split_lags`);
 * ``avg_close_30d``: mean close over the sessions in the 30 calendar days before the
   rank day (R7 §5.8.1); ``avg_volume`` and ``addtv`` (average daily dollar volume):
   means over every session on or before the rank day (R7 asks for up to two years;
@@ -104,6 +106,8 @@ def build_universe(
     lines = _attach_exchange(lines, sec_tickers)
     lines = lines.with_columns(company_id=company_ids(lines))
     lines, repairs = _repair_shares(lines)
+    lines, lagging = _repair_split_lag(lines, history, rank_day)
+    repairs = pl.concat([repairs, lagging])
     universe = lines.select(
         "security_id",
         "company_id",
@@ -141,6 +145,108 @@ def build_universe(
         ),
         repairs=repairs,
     )
+
+
+SPLIT_LAG_SESSIONS = 30  # sessions before the rank day searched for a split
+SPLIT_MIN_RATIO = 3.0  # price ratio from one close to the next taken as a split
+
+
+def split_lags(
+    history: pl.DataFrame,
+    rank_day: date,
+    *,
+    sessions: int = SPLIT_LAG_SESSIONS,
+    min_ratio: float = SPLIT_MIN_RATIO,
+) -> pl.DataFrame:
+    """Lines whose rank-day share count lags a reverse split, and its ratio.
+
+    Nasdaq's market cap is total shares x price, and its share count can lag a
+    reverse split by days: reAlpha (``AIRE``) closed at $0.16 on 2026-04-29 and at
+    $3.07 on the rank day after a reverse split, with 134M pre-split shares, so
+    the panel's cap jumps from $21M to $412M. A split shows in the prices: from
+    one close to the next the price rises by a factor ``r`` of at least
+    ``min_ratio`` while the share volume falls (by at least ``sqrt(r)``; a news
+    jump trades *more* shares) and the share count does not move (within 2%).
+    When the latest such move in the last ``sessions`` sessions up to the rank day
+    is followed by no change of the share count up to the rank day, the count
+    lags: ``ratio = r`` rounded to a whole number. Forward splits are not
+    corrected: a price that falls by a factor while more shares trade looks the
+    same as a crash on news. Only data up to the rank day are read.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``security_id, session, ratio`` (rank-day shares are divided by ``ratio``).
+    """
+    days = history.filter(pl.col("session") <= rank_day)["session"].unique().sort()
+    recent = days.tail(sessions + 1)
+    if recent.len() < 2:
+        return pl.DataFrame(
+            schema={"security_id": pl.String, "session": pl.Date, "ratio": pl.Float64}
+        )
+    frame = (
+        history.filter(pl.col("session").is_in(recent.implode()))
+        .sort("security_id", "session")
+        .with_columns(
+            r=pl.col("close") / pl.col("close").shift(1).over("security_id"),
+            v=pl.col("volume").cast(pl.Float64)
+            / pl.col("volume").cast(pl.Float64).shift(1).over("security_id"),
+            s=pl.col("shares_outstanding")
+            / pl.col("shares_outstanding").shift(1).over("security_id"),
+        )
+    )
+    up = pl.col("r").abs().log()
+    split = (
+        (pl.col("r") >= min_ratio)
+        & (pl.col("v").log() <= -0.5 * up)
+        & ((pl.col("s") - 1.0).abs() <= _SAME)
+    )
+    jumps = (
+        frame.filter(split.fill_null(value=False))
+        .group_by("security_id")
+        .agg(
+            session=pl.col("session").last(),
+            r=pl.col("r").last(),
+            shares_then=pl.col("shares_outstanding").last(),
+        )
+    )
+    last = frame.filter(pl.col("session") == rank_day).select(
+        "security_id", shares_now="shares_outstanding"
+    )
+    lagging = jumps.join(last, on="security_id", how="inner").filter(
+        ((pl.col("shares_now") / pl.col("shares_then")) - 1.0).abs() <= _SAME
+    )
+    return lagging.select("security_id", "session", ratio=pl.col("r").round(0)).sort(
+        "security_id"
+    )
+
+
+def _repair_split_lag(
+    lines: pl.DataFrame, history: pl.DataFrame, rank_day: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    lags = split_lags(history, rank_day)
+    hit = lines.join(lags, on="security_id", how="inner").filter(
+        pl.col("shares_outstanding").is_not_null()
+    )
+    repairs = hit.select(
+        "security_id",
+        repair=pl.lit("split_lag"),
+        detail=pl.format(
+            "price x{} on {} with the share count unchanged: shares / {}",
+            pl.col("ratio").round(1),
+            pl.col("session"),
+            pl.col("ratio").round(1),
+        ),
+    )
+    out = (
+        lines.join(lags.select("security_id", "ratio"), on="security_id", how="left")
+        .with_columns(
+            shares_outstanding=pl.col("shares_outstanding")
+            / pl.col("ratio").fill_null(1.0)
+        )
+        .drop("ratio")
+    )
+    return out, schemas.check_schema(repairs, REPAIRS, source="repairs")
 
 
 def _history_stats(history: pl.DataFrame, rank_day: date) -> pl.DataFrame:

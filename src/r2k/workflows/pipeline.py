@@ -11,17 +11,34 @@ picks, point-in-time where the data allows:
 * the **incumbent Russell 2000**: the latest IWM holdings file dated on or before the
   rank day; if none exists, the earliest one dated on or before the preliminary list
   (membership only: between rank day and preliminary list the index only loses
-  members). Every company outside it is taken as a Russell 1000 incumbent inside
-  the #1,000 band (``r1000_complement``);
+  members). The **Russell 1000 incumbents** are the companies of the latest IWV
+  file of the 13 months before the rank day that IWM does not hold, followed to
+  the rank day through symbol changes and names; every other company is a
+  non-member except one already listed and large when the panel starts
+  (:mod:`r2k.construction.incumbency`). Without such an IWV file (2025), every
+  company outside IWM is an R1000 incumbent inside the #1,000 band
+  (``r1000_complement``);
+* on a panel universe, **Russell 1000 companies the panel leaves out** (domiciled
+  abroad) from that IWV file (:func:`_add_r1000_from_iwv`), **ineligible
+  structures** the names miss (:mod:`r2k.construction.structures`) and **share-
+  class lines** of members that the fund files do not hold
+  (:func:`unheld_class_lines`);
 * **float factors**: estimated from the incumbent IWM quantities
-  (:mod:`r2k.construction.floats`).
+  (:mod:`r2k.construction.floats`);
+* **lines that stop trading** before the effective date: the one use of data
+  after the rank day. With ``as_of`` later than the rank day, the market panel's
+  sessions up to ``as_of`` (only which symbols are listed, their names and caps, to
+  follow symbol changes; never prices or volumes) and, for lines the panel does not
+  cover, the fund's lists (holdings files and membership snapshots) up to ``as_of``
+  say which rank-day lines stopped trading; those are ranked as usual and then left
+  out of every index (:func:`ceased_before`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -30,16 +47,38 @@ import polars as pl
 from r2k import schemas
 from r2k.construction.classify import company_key_expr, security_type_expr
 from r2k.construction.floats import FloatEstimate, estimate_from_holdings
+from r2k.construction.incumbency import established_r1000, match_by_name
+from r2k.construction.listings import (
+    ceased_lines,
+    follow,
+    is_index_line,
+    successions,
+)
 from r2k.construction.reconstitution import Reconstitution, reconstitute
+from r2k.construction.structures import structure_screen
 from r2k.construction.universe import build_universe, company_ids
 from r2k.data.sources.ishares import Holdings, read_holdings
 from r2k.data.sources.levels import read_index_levels
+from r2k.data.sources.membership import (
+    read_membership_history,
+    snapshot_as_of_session,
+)
 from r2k.data.sources.panel import read_market_panel
 from r2k.data.sources.sec import read_sec_tickers
-from r2k.errors import MissingDataError, R2KError
+from r2k.errors import DataDirectoryError, MissingDataError, R2KError
+from r2k.fidelity.validation import (
+    CheckInputs,
+    ReconValidation,
+    actual_snapshot,
+    compare,
+)
 from r2k.methodology.rule_sets import RuleSet, rule_set_for
-from r2k.methodology.schedule import ReconSchedule, reconstitution_for_rank_day
-from r2k.sessions import next_session, session_offset
+from r2k.methodology.schedule import (
+    ReconSchedule,
+    reconstitution_for_rank_day,
+    reconstitutions,
+)
+from r2k.sessions import next_session, previous_session, session_offset
 from r2k.tickers import resolve_ticker
 
 if TYPE_CHECKING:
@@ -53,6 +92,8 @@ log = logging.getLogger(__name__)
 # COMM2024, PR2025b). Used only to put a holdings universe on a dollar scale.
 PUBLISHED_R3000_TOTAL_CAP = {2023: 44.2e12, 2024: 53.0e12, 2025: 58.4e12}
 HOLDINGS_UNIVERSE_MAX_SESSIONS = 5
+# Security types that are no company's shares (a fund line is never one of them).
+_INSTRUMENTS = ("warrant", "right", "unit", "preferred", "note", "etf", "other")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +108,13 @@ class ReconRun:
     inputs: dict[str, str]  # file name -> sha256
     repairs: pl.DataFrame
     notes: tuple[str, ...]
+    # security_id and name of every universe line (rank-day data and added lines)
+    universe_lines: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"security_id": pl.String, "name": pl.String}
+        )
+    )
+    as_of: date | None = None  # the last day read to learn which lines ceased
 
 
 def file_digest(path: Path) -> str:
@@ -79,10 +127,23 @@ def file_digest(path: Path) -> str:
 
 
 def run_reconstitution(
-    data: DataDir, rank_day: date, *, rules: RuleSet | None = None
+    data: DataDir,
+    rank_day: date,
+    *,
+    rules: RuleSet | None = None,
+    as_of: date | None = None,
 ) -> ReconRun:
-    """Reconstitute the Russell US indexes for ``rank_day`` from ``data``."""
+    """Reconstitute the Russell US indexes for ``rank_day`` from ``data``.
+
+    ``as_of`` (default: the rank day) is the last day whose data may be read to
+    learn which rank-day lines stopped trading before the effective date
+    (:func:`ceased_before`); nothing else is read after the rank day.
+    """
     schedule = reconstitution_for_rank_day(rank_day)
+    as_of = rank_day if as_of is None else as_of
+    if as_of < rank_day:
+        msg = f"--as-of {as_of} is before the rank day {rank_day}: give a later date"
+        raise MissingDataError(msg)
     rules = rules or rule_set_for(rank_day)
     notes: list[str] = []
     inputs: dict[str, Path] = {}
@@ -94,11 +155,13 @@ def run_reconstitution(
     panel_path = data.market_panel
     panel = read_market_panel(panel_path)
     sessions = panel["session"].unique()
+    sec: pl.DataFrame | None = None
     if rank_day in sessions:
         inputs[panel_path.name] = panel_path
         sec_path = data.sec_tickers
         inputs[sec_path.name] = sec_path
-        build = build_universe(panel, rank_day, sec_tickers=read_sec_tickers(sec_path))
+        sec = read_sec_tickers(sec_path)
+        build = build_universe(panel, rank_day, sec_tickers=sec)
         universe, repairs = build.universe, build.repairs
         universe_source = f"{panel_path.name} (cross-section of {rank_day})"
         shares_then = _panel_shares(panel, incumbent.as_of)
@@ -120,11 +183,15 @@ def run_reconstitution(
     known = frozenset(universe["security_id"].to_list())
     market_ids = known  # "universe" of validation: lines in the rank-day market data
     if rank_day in sessions:
+        listed_before = frozenset(
+            panel.filter(pl.col("session") <= rank_day)["security_id"].unique()
+        )
         extra = incumbents_outside_panel(
             incumbent,
             known,
             estimate,
             market_factor=_rut_factor(data, incumbent.as_of, rank_day),
+            listed_before=listed_before,
         )
         if extra.height:
             notes.append(
@@ -147,11 +214,86 @@ def run_reconstitution(
             )
             universe = pl.concat([universe, extra]).sort("security_id")
             known = frozenset(universe["security_id"].to_list())
+    on_panel = rank_day in sessions
+    if on_panel:
+        universe, added = _add_r1000_from_iwv(
+            data,
+            rank_day,
+            universe,
+            incumbent=incumbent,
+            panel=panel,
+            sec=sec,
+            rules=rules,
+            notes=notes,
+        )
+        if added is not None:
+            inputs[added[0].name] = added[0]
+            repairs = pl.concat([repairs, added[1]], how="diagonal_relaxed")
+            known = frozenset(universe["security_id"].to_list())
     incumbents = incumbents_from_holdings(incumbent, known)
-    r1000 = _r1000_from_r3000_holdings(data, rank_day, incumbents, known, notes)
+    r1000 = _r1000_from_r3000_holdings(
+        data,
+        rank_day,
+        incumbents,
+        universe,
+        notes,
+        panel=panel if on_panel else None,
+        sec=sec,
+    )
+    complement = r1000 is None
     if r1000 is not None:
         inputs[r1000[0].name] = r1000[0]
         incumbents = pl.concat([incumbents, r1000[1]]).sort("security_id")
+    if on_panel:
+        universe, flags = structure_screen(
+            universe, members=incumbents["security_id"].to_list(), sec=sec
+        )
+        if flags.height:
+            counts = flags.group_by("rule").len().sort("rule")
+            notes.append(
+                "company structures (R7 §5.11.1, §5.15) found from the SEC map, "
+                "units and names, current members exempt: "
+                + ", ".join(f"{r} {n}" for r, n in counts.iter_rows())
+            )
+            repairs = pl.concat(
+                [repairs, flags.rename({"rule": "repair"})], how="diagonal_relaxed"
+            )
+    held = frozenset(incumbents["security_id"].to_list())
+    if r1000 is not None and on_panel:
+        incumbents = _add_established_r1000(
+            universe,
+            incumbents,
+            rules,
+            panel=panel,
+            rank_day=rank_day,
+            since=_last_effective_date(rank_day),
+            notes=notes,
+        )
+    unheld = unheld_class_lines(universe, held)
+    ceased: frozenset[str] = frozenset()
+    if as_of > rank_day:
+        ceased = ceased_before(
+            data,
+            as_of=as_of,
+            rank_day=rank_day,
+            panel=panel,
+            panel_ids=market_ids if rank_day in sessions else frozenset(),
+            incumbent=incumbent,
+            known=known,
+            sec=sec,
+            notes=notes,
+        )
+        if ceased:
+            repairs = pl.concat(
+                [
+                    repairs,
+                    pl.DataFrame({"security_id": sorted(ceased)}).with_columns(
+                        repair=pl.lit("stopped_trading"),
+                        detail=pl.lit(f"stops trading before {as_of}"),
+                    ),
+                ],
+                how="diagonal_relaxed",
+            )
     result = reconstitute(
         universe,
         incumbents,
@@ -159,7 +301,9 @@ def run_reconstitution(
         rank_day=rank_day,
         effective_date=schedule.effective_date,
         float_estimate=estimate,
-        r1000_complement=True,
+        r1000_complement=complement,
+        ceased=ceased,
+        unheld_classes=unheld,
     )
     return ReconRun(
         result=result,
@@ -170,7 +314,238 @@ def run_reconstitution(
         inputs={name: file_digest(path) for name, path in sorted(inputs.items())},
         repairs=repairs,
         notes=tuple(notes),
+        universe_lines=universe.select("security_id", "name"),
+        as_of=as_of,
     )
+
+
+def session_before_effective(rank_day: date) -> date:
+    """The ``as_of`` of a reconstitution that takes effect: the session before.
+
+    What a calculation that applies the reconstitution on its effective date
+    knows (which rank-day lines stopped trading up to then; see
+    :func:`ceased_before`).
+    """
+    return previous_session(reconstitution_for_rank_day(rank_day).effective_date)
+
+
+def validate_reconstitution(
+    data: DataDir, effective_date: date, *, rules: RuleSet | None = None
+) -> tuple[ReconRun, ReconValidation]:
+    """Reconstitute and compare with the real Russell 2000 after ``effective_date``.
+
+    The reconstitution learns which lines stopped trading up to the session before
+    the effective date (``as_of``); the check reports the naive and the corrected
+    figures (:mod:`r2k.fidelity.validation`).
+
+    Raises
+    ------
+    MissingDataError
+        If ``effective_date`` is not the effective date of a reconstitution.
+    NoSnapshotError
+        If the membership history holds no list after the effective date.
+    """
+    schedule = next(
+        (
+            s
+            for s in reconstitutions(effective_date.year)
+            if s.effective_date == effective_date
+        ),
+        None,
+    )
+    if schedule is None:
+        dates = ", ".join(
+            s.effective_date.isoformat() for s in reconstitutions(effective_date.year)
+        )
+        msg = (
+            f"--effective {effective_date} is not a reconstitution effective date "
+            f"({dates})"
+        )
+        raise MissingDataError(msg)
+    as_of = previous_session(effective_date)
+    history = read_membership_history(data.membership_history)
+    actual_snapshot(history, effective_date)  # fail early: NoSnapshotError
+    run = run_reconstitution(data, schedule.rank_day, rules=rules, as_of=as_of)
+    predicted = set(run.result.index("r2000")["security_id"].to_list())
+    holdings = tuple(
+        read_holdings(p).frame
+        for fund in ("IWM", "IWV")
+        for p in data.holdings_files(fund)
+    )
+    try:
+        sec = read_sec_tickers(data.sec_tickers)
+    except DataDirectoryError:
+        sec = None
+    later: set[str] = set()
+    ciks: dict[str, str] = {}
+    if sec is not None:
+        later |= set(sec["security_id"].to_list())
+        ciks = dict(sec.select("security_id", "cik").iter_rows())
+    try:
+        panel = read_market_panel(data.market_panel)
+        later |= set(panel["security_id"].unique().to_list())
+    except DataDirectoryError:
+        pass
+    check = CheckInputs(
+        universe_lines=run.universe_lines,
+        holdings=holdings,
+        ciks=ciks,
+        later_listed=frozenset(later),
+    )
+    result = compare(
+        predicted,
+        history,
+        rank_day=schedule.rank_day,
+        effective_date=effective_date,
+        universe_ids=set(run.universe_ids),
+        check=check,
+    )
+    return run, result
+
+
+def ceased_before(
+    data: DataDir,
+    *,
+    as_of: date,
+    rank_day: date,
+    panel: pl.DataFrame,
+    panel_ids: frozenset[str],
+    incumbent: Holdings,
+    known: frozenset[str],
+    sec: pl.DataFrame | None,
+    notes: list[str],
+) -> frozenset[str]:
+    """Rank-day lines that stop trading after the rank day and on or before ``as_of``.
+
+    * Lines of the market panel: the panel's sessions from the rank day to the
+      last session on or before ``as_of``; a line absent from that last session
+      whose symbol does not pass to another line (same SEC CIK, same name, or the
+      same market cap within 5% up to five sessions later:
+      :func:`r2k.construction.listings.successions`) stopped trading. Only the
+      presence of symbols, their names and caps are read, never prices or volumes.
+    * Other lines (added from the holdings, or every line when the panel does not
+      cover the rank day): the fund's lists from the incumbent holdings file to
+      ``as_of`` (later IWM holdings files, membership snapshots whose as-of session
+      is on or before ``as_of``). FTSE Russell deletes a member between
+      reconstitutions only when it stops trading (acquisition, delisting), so an
+      incumbent line the fund no longer holds, followed through symbol changes
+      from one list to the next (same CIK, same name, or the same fund weight of
+      at least 0.05% when that is the only candidate), stopped trading.
+    """
+    ciks = {} if sec is None else dict(sec.select("security_id", "cik").iter_rows())
+    out: set[str] = set()
+    end = panel.filter(pl.col("session") <= as_of)["session"].max()
+    if panel_ids and isinstance(end, date) and end > rank_day:
+        window = panel.filter(
+            (pl.col("session") >= rank_day) & (pl.col("session") <= end)
+        )
+        days = sorted(window["session"].unique().to_list())
+        position = {d: i for i, d in enumerate(days)}
+        listings = window.select(
+            position=pl.col("session").replace_strict(position, return_dtype=pl.Int64),
+            security_id="security_id",
+            name="name",
+            size="total_market_cap",
+        )
+        successors = successions(
+            listings, ciks=ciks, max_gap=5, size_rtol=0.05, min_size=0.0
+        )
+        from_panel = ceased_lines(listings, panel_ids, successors)
+        out |= from_panel
+        notes.append(
+            f"{len(from_panel)} rank-day lines of the market panel stop trading "
+            f"between {rank_day} and {end} (their last session comes before it and "
+            "their symbol passes to no other line); they are ranked, then left out"
+        )
+        if end < as_of:
+            notes.append(
+                f"the market panel ends on {end}, before --as-of {as_of}: lines that "
+                "stop trading after it are not seen"
+            )
+    fund = _fund_ceased(data, as_of, incumbent, known - panel_ids, ciks)
+    if fund:
+        notes.append(
+            f"{len(fund)} incumbent lines outside the market panel are no longer "
+            f"held by the fund on or before {as_of} (deleted by FTSE Russell, which "
+            "between reconstitutions happens only when a line stops trading); they "
+            "are ranked, then left out"
+        )
+    out |= fund
+    return frozenset(out & known)
+
+
+def _fund_ceased(
+    data: DataDir,
+    as_of: date,
+    incumbent: Holdings,
+    candidates: frozenset[str],
+    ciks: dict[str, str],
+) -> set[str]:
+    """Incumbent lines the fund's lists stop holding on or before ``as_of``."""
+    if not candidates:
+        return set()
+    known = candidates
+
+    def resolve(expr: pl.Expr) -> pl.Expr:
+        return expr.map_elements(
+            lambda t: resolve_ticker(t, known), return_dtype=pl.String
+        )
+
+    index_line = pl.struct("security_id", "name").map_elements(
+        lambda r: is_index_line(r["security_id"], r["name"]), return_dtype=pl.Boolean
+    )
+    first = incumbent.equities.select(
+        position=pl.lit(0, dtype=pl.Int64),
+        security_id=resolve(pl.col("security_id")),
+        name="name",
+        size="weight_pct",
+    ).filter(index_line)
+    held = set(first["security_id"].to_list()) & candidates
+    blocks = [first]
+    later = sorted(
+        (read_as_of(p), p)
+        for p in data.holdings_files("IWM")
+        if incumbent.as_of < read_as_of(p) <= as_of
+    )
+    for as_of_file, path in later:
+        blocks.append(
+            read_holdings(path)
+            .equities.select(
+                position=pl.lit(len(blocks), dtype=pl.Int64),
+                security_id=resolve(pl.col("security_id")),
+                name="name",
+                size="weight_pct",
+            )
+            .filter(index_line)
+        )
+        del as_of_file
+    try:
+        history = read_membership_history(data.membership_history)
+    except DataDirectoryError:
+        history = None
+    if history is not None:
+        stamps = [
+            t
+            for t in history["taken_at"].unique().sort().to_list()
+            if incumbent.as_of < snapshot_as_of_session(t) <= as_of
+        ]
+        for stamp in stamps:
+            snap = history.filter(pl.col("taken_at") == stamp)
+            blocks.append(
+                snap.select(
+                    position=pl.lit(len(blocks), dtype=pl.Int64),
+                    security_id=resolve(pl.col("ticker")),
+                    name="name",
+                    size="weight_pct",
+                ).filter(index_line)
+            )
+    if len(blocks) == 1:
+        return set()
+    listings = pl.concat(blocks).unique(["position", "security_id"], keep="first")
+    successors = successions(
+        listings, ciks=ciks, max_gap=1, size_rtol=0.08, min_size=0.05
+    )
+    return ceased_lines(listings, held, successors)
 
 
 def incumbents_from_holdings(
@@ -202,15 +577,20 @@ def _r1000_from_r3000_holdings(
     data: DataDir,
     rank_day: date,
     r2000: pl.DataFrame,
-    known: frozenset[str],
+    universe: pl.DataFrame,
     notes: list[str],
+    *,
+    panel: pl.DataFrame | None = None,
+    sec: pl.DataFrame | None = None,
 ) -> tuple[Path, pl.DataFrame] | None:
     """Russell 1000 incumbents from the latest IWV file of the past 13 months.
 
     Lines of the iShares Russell 3000 holdings that the incumbent Russell 2000
     does not hold. Only the change report and the #1,000 band use them; a company
     that moved from the R2000 to the R1000 at the last reconstitution is in IWV
-    and not in IWM, so it counts as R1000, as it should.
+    and not in IWM, so it counts as R1000, as it should. IWV symbols are followed
+    to the rank day (:func:`_iwv_to_universe`); a company is an incumbent through
+    any of its lines.
     """
     window = [
         (read_as_of(p), p)
@@ -220,13 +600,20 @@ def _r1000_from_r3000_holdings(
     if not window:
         return None
     as_of, path = max(window)
-    ids = {
-        resolve_ticker(t, known)
-        for t in read_holdings(path).equities["security_id"].to_list()
-    }
-    ids = (ids & known) - set(r2000["security_id"].to_list())
+    iwv = read_holdings(path).equities
+    matched, moved = _iwv_to_universe(
+        iwv, universe, r2000, rank_day=rank_day, panel=panel, sec=sec
+    )
+    # IWM's file is the later evidence: a company it holds is a Russell 2000 member.
+    r2000_companies = universe.filter(
+        pl.col("security_id").is_in(r2000["security_id"].implode())
+    )["company_id"]
+    ids = universe.filter(
+        pl.col("security_id").is_in(list(matched))
+        & ~pl.col("company_id").is_in(r2000_companies.implode())
+    )["security_id"]
     frame = pl.DataFrame(
-        {"security_id": sorted(ids)}, schema={"security_id": pl.String}
+        {"security_id": sorted(ids.to_list())}, schema={"security_id": pl.String}
     )
     frame = frame.with_columns(
         r1000=pl.lit(value=True),
@@ -234,11 +621,313 @@ def _r1000_from_r3000_holdings(
         top500=pl.lit(None, dtype=pl.Boolean),
         microcap=pl.lit(None, dtype=pl.Boolean),
     )
+    shown = ", ".join(f"{a}->{b}" for a, b in sorted(moved.items())[:12])
     notes.append(
         f"Russell 1000 incumbents: {frame.height} lines of {path.name} (as of {as_of}) "
         "that the incumbent Russell 2000 does not hold"
+        + (
+            f"; {len(moved)} IWV symbols followed to the rank day ({shown}"
+            + (" ..." if len(moved) > 12 else "")
+            + ")"
+            if moved
+            else ""
+        )
     )
     return path, schemas.check_schema(frame, schemas.INCUMBENTS, source=path.name)
+
+
+def unheld_class_lines(universe: pl.DataFrame, held: frozenset[str]) -> frozenset[str]:
+    """Lines of companies the fund files hold that the files do not hold themselves.
+
+    Only companies with at least two lines and at least one held line count: the
+    fund's choice of classes is FTSE Russell's (R7 §6.6), point-in-time.
+    """
+    frame = universe.select("security_id", "company_id").with_columns(
+        held=pl.col("security_id").is_in(list(held))
+    )
+    hit = frame.filter(
+        pl.col("held").any().over("company_id")
+        & (pl.len().over("company_id") >= 2)
+        & ~pl.col("held")
+    )
+    return frozenset(hit["security_id"].to_list())
+
+
+def _iwv_to_universe(
+    iwv: pl.DataFrame,
+    universe: pl.DataFrame,
+    r2000: pl.DataFrame,
+    *,
+    rank_day: date,
+    panel: pl.DataFrame | None,
+    sec: pl.DataFrame | None,
+) -> tuple[set[str], dict[str, str]]:
+    """Universe lines that IWV's lines are on the rank day, and the renamed ones.
+
+    An IWV symbol is taken as it is when the universe has it; else followed
+    through the market data's symbol changes up to the rank day (same SEC CIK or
+    same name: :func:`r2k.construction.listings.successions`; equal caps pair
+    unrelated lines over four months of sessions, so that rule is off here); else
+    paired by company name key with exactly one share line of the universe, of a
+    company that neither fund list claims
+    (:func:`r2k.construction.incumbency.match_by_name`).
+    """
+    known = frozenset(universe["security_id"].to_list())
+    lines = iwv.filter(
+        pl.struct("security_id", "name").map_elements(
+            lambda r: is_index_line(r["security_id"], r["name"]),
+            return_dtype=pl.Boolean,
+        )
+    ).with_columns(
+        resolved=pl.col("security_id").map_elements(
+            lambda t: resolve_ticker(t, known), return_dtype=pl.String
+        )
+    )
+    plain = ~pl.col("security_type").is_in(list(_INSTRUMENTS))
+    equity = frozenset(universe.filter(plain)["security_id"].to_list())
+    matched = set(lines["resolved"].to_list()) & equity
+    moved: dict[str, str] = {}
+    rest = lines.filter(~pl.col("resolved").is_in(list(known)))
+    if panel is not None and rest.height:
+        window = panel.filter(pl.col("session") <= rank_day)
+        days = sorted(window["session"].unique().to_list())
+        position = {d: i for i, d in enumerate(days)}
+        listings = window.select(
+            position=pl.col("session").replace_strict(position, return_dtype=pl.Int64),
+            security_id="security_id",
+            name="name",
+            size="total_market_cap",
+        )
+        ciks = {} if sec is None else dict(sec.select("security_id", "cik").iter_rows())
+        successors = successions(listings, ciks=ciks, max_gap=5, use_size=False)
+        for sid in rest["resolved"].to_list():
+            end = follow(sid, successors)
+            if end != sid and end in known:
+                moved[sid] = end
+    claimed = matched | set(moved.values()) | set(r2000["security_id"].to_list())
+    rest = rest.filter(~pl.col("resolved").is_in(list(moved)))
+    if rest.height:
+        claimed_companies = universe.filter(pl.col("security_id").is_in(list(claimed)))[
+            "company_id"
+        ]
+        free = universe.filter(
+            plain & ~pl.col("company_id").is_in(claimed_companies.implode())
+        ).select("security_id", "name")
+        by_name = match_by_name(rest.select(security_id="resolved", name="name"), free)
+        moved.update(by_name)
+    return matched | set(moved.values()), moved
+
+
+def _latest_iwv(data: DataDir, rank_day: date) -> Path | None:
+    """The latest IWV file of the 13 months up to the rank day, if any."""
+    window = [
+        (read_as_of(p), p)
+        for p in data.holdings_files("IWV")
+        if rank_day - timedelta(days=400) <= read_as_of(p) <= rank_day
+    ]
+    return max(window)[1] if window else None
+
+
+def _add_r1000_from_iwv(
+    data: DataDir,
+    rank_day: date,
+    universe: pl.DataFrame,
+    *,
+    incumbent: Holdings,
+    panel: pl.DataFrame,
+    sec: pl.DataFrame | None,
+    rules: RuleSet,
+    notes: list[str],
+) -> tuple[pl.DataFrame, tuple[Path, pl.DataFrame] | None]:
+    """Add the Russell 1000 members the market panel leaves out, from IWV.
+
+    The panel lists US-domiciled companies only; Russell assigns many companies
+    domiciled abroad to the US (Accenture, Eaton, Chubb, Linde ...). The Russell
+    2000 ones come from the incumbent IWM file (:func:`incumbents_outside_panel`);
+    the larger ones from the latest IWV (iShares Russell 3000) file of the past
+    13 months, the same way: IWV price moved by the S&P 500's change to the rank
+    day (large companies), total shares = quantity / (IWV's ownership ratio x
+    IWV's median float factor, both estimated against the panel's first share
+    counts on or before the rank day). A line is added only when
+
+    * the universe has no line for it (by symbol, by the panel's symbol changes,
+      by company name: :func:`_iwv_to_universe`) and IWM does not hold it;
+    * the panel never listed its symbol up to the rank day (then it stopped
+      trading or trades under another symbol the universe has);
+    * the SEC ticker map lists its symbol (an IWV line the map does not know was
+      acquired, merged or renamed since: Discover, Hess, Ansys, Juniper ...).
+      Without the SEC map nothing is added;
+    * its symbol's root is no universe symbol (``LEN.B`` beside ``LEN``);
+    * its company's estimated cap is at least the #1,000 band's lower edge
+      (:func:`band_lower_edge`): the addition is there to put the #1,000
+      breakpoint right; below the band a year-old estimate (Amer Sports' IWV
+      quantity reflects its 2025 float) would decide Russell 2000 membership,
+      and the SEC map (not dated) still lists companies acquired in late 2025.
+    """
+    path = _latest_iwv(data, rank_day)
+    if path is None or sec is None:
+        return universe, None
+    iwv = read_holdings(path)
+    known = frozenset(universe["security_id"].to_list())
+    r2000 = incumbents_from_holdings(incumbent, known)
+    matched, moved = _iwv_to_universe(
+        iwv.equities, universe, r2000, rank_day=rank_day, panel=panel, sec=sec
+    )
+    taken = set(moved) | matched | set(r2000["security_id"].to_list())
+    listed = frozenset(sec["security_id"].to_list())
+    candidates = iwv.equities.with_columns(
+        security_id=pl.col("security_id").map_elements(
+            lambda t: resolve_ticker(t, known | listed), return_dtype=pl.String
+        )
+    ).filter(
+        pl.col("security_id").is_in(list(listed))
+        & ~pl.col("security_id").is_in(list(taken))
+        # another class of a universe company (LEN.B beside LEN, UHAL.B beside UHAL)
+        & ~pl.col("security_id").str.split(".").list.first().is_in(list(known))
+        & pl.struct("security_id", "name").map_elements(
+            lambda r: is_index_line(r["security_id"], r["name"]),
+            return_dtype=pl.Boolean,
+        )
+    )
+    if candidates.height == 0:
+        return universe, None
+    first = panel.filter(
+        (pl.col("session") >= iwv.as_of) & (pl.col("session") <= rank_day)
+    )["session"].min()
+    if not isinstance(first, date):
+        return universe, None
+    estimate = _float_estimate(iwv, _panel_shares(panel, first), rules, notes)
+    listed_before = frozenset(
+        panel.filter(pl.col("session") <= rank_day)["security_id"].unique()
+    )
+    factor = _index_factor(data, "SPX", iwv.as_of, rank_day)
+    extra = incumbents_outside_panel(
+        replace(iwv, frame=candidates),
+        known,
+        estimate,
+        market_factor=factor,
+        listed_before=listed_before,
+    )
+    if extra.height == 0:
+        return universe, None
+    extra = extra.filter(~pl.col("security_id").is_in(list(known)))
+    edge = band_lower_edge(pl.concat([universe, extra]), rules, rank_day)
+    if edge is not None:
+        big = extra.group_by("company_id").agg(
+            cap=(pl.col("shares_outstanding") * pl.col("close")).sum()
+        )
+        keep = big.filter(pl.col("cap") >= edge)["company_id"]
+        dropped = extra.height
+        extra = extra.filter(pl.col("company_id").is_in(keep.implode()))
+        dropped -= extra.height
+        if dropped:
+            notes.append(
+                f"{dropped} IWV lines left out: their year-old size, moved to the rank "
+                f"day, is below the #1,000 band's lower edge (${edge / 1e6:,.0f}M), "
+                "where a stale estimate cannot place a company (and small IWV lines "
+                "the SEC map still lists include acquired ones)"
+            )
+    if extra.height == 0:
+        return universe, None
+    notes.append(
+        f"{extra.height} Russell 1000 lines of {path.name} are not in the market "
+        "panel (companies domiciled abroad that Russell assigns to the US) and "
+        f"still listed in the SEC map; they enter the universe priced at the IWV "
+        f"price x {factor:.3f} (S&P 500 from {iwv.as_of} to {rank_day})"
+    )
+    repairs = extra.select(
+        "security_id",
+        repair=pl.lit("added_from_iwv"),
+        detail=pl.lit(f"not in the panel; from {path.name}"),
+    )
+    universe = pl.concat([universe, extra]).sort("security_id")
+    return universe, (path, repairs)
+
+
+def band_lower_edge(
+    universe: pl.DataFrame, rules: RuleSet, rank_day: date
+) -> float | None:
+    """The #1,000 band's lower edge cap of a universe (incumbency plays no part)."""
+    empty = pl.DataFrame(schema=schemas.INCUMBENTS)
+    probe = reconstitute(
+        universe, empty, rules, rank_day=rank_day, effective_date=rank_day
+    )
+    edge = probe.breakpoints.filter(pl.col("name") == "r1000")["lower_edge_cap"]
+    return None if edge.len() == 0 or edge[0] is None else float(edge[0])
+
+
+def _last_effective_date(rank_day: date) -> date:
+    """Effective date of the latest reconstitution before ``rank_day``'s."""
+    earlier = [
+        s.effective_date
+        for year in (rank_day.year - 1, rank_day.year)
+        for s in reconstitutions(year)
+        if s.effective_date < rank_day
+    ]
+    return max(earlier) if earlier else rank_day - timedelta(days=365)
+
+
+def _add_established_r1000(
+    universe: pl.DataFrame,
+    incumbents: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    panel: pl.DataFrame,
+    rank_day: date,
+    since: date,
+    notes: list[str],
+) -> pl.DataFrame:
+    """Add the companies in neither fund list that were already large (R1000).
+
+    See :func:`r2k.construction.incumbency.established_r1000`. The threshold is
+    the #1,000 band's lower edge cap of the rank day (from a reconstitution of the
+    same universe: breakpoints do not depend on incumbency); the caps are those of
+    the first panel session after ``since`` (the last effective date), on or
+    before the rank day.
+    """
+    listed = set(incumbents["security_id"].to_list())
+    by_company = universe.select("security_id", "company_id")
+    held = set(
+        by_company.filter(pl.col("security_id").is_in(list(listed)))[
+            "company_id"
+        ].to_list()
+    )
+    unlisted = set(by_company["company_id"].to_list()) - held
+    first_day = panel.filter(
+        (pl.col("session") > since) & (pl.col("session") <= rank_day)
+    )["session"].min()
+    if not unlisted or not isinstance(first_day, date):
+        return incumbents
+    edge = band_lower_edge(universe, rules, rank_day)
+    if edge is None:
+        return incumbents
+    first_caps = (
+        panel.filter(pl.col("session") == first_day)
+        .join(by_company, on="security_id", how="inner")
+        .group_by("company_id")
+        .agg(total_market_cap=pl.col("total_market_cap").max())
+    )
+    companies = established_r1000(first_caps, unlisted=unlisted, threshold=edge)
+    ids = sorted(
+        by_company.filter(pl.col("company_id").is_in(list(companies)))[
+            "security_id"
+        ].to_list()
+    )
+    notes.append(
+        f"{len(unlisted)} universe companies are in neither fund list: non-members, "
+        f"except {len(companies)} already listed on {first_day} with a cap of at "
+        f"least the #1,000 band's lower edge (${edge / 1e6:,.0f}M), taken "
+        "as Russell 1000 incumbents"
+    )
+    extra = pl.DataFrame({"security_id": ids}, schema={"security_id": pl.String})
+    extra = extra.with_columns(
+        r1000=pl.lit(value=True),
+        top200=pl.lit(None, dtype=pl.Boolean),
+        top500=pl.lit(None, dtype=pl.Boolean),
+        microcap=pl.lit(None, dtype=pl.Boolean),
+    )
+    extra = schemas.check_schema(extra, schemas.INCUMBENTS, source="established")
+    return pl.concat([incumbents, extra]).sort("security_id")
 
 
 def incumbents_outside_panel(
@@ -247,6 +936,7 @@ def incumbents_outside_panel(
     estimate: FloatEstimate | None,
     *,
     market_factor: float,
+    listed_before: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
     """Universe lines for incumbent holdings that the market panel lacks.
 
@@ -256,6 +946,11 @@ def incumbents_outside_panel(
     enters with its holdings price times ``market_factor`` (the Russell 2000's
     move from the holdings date to the rank day) and total shares estimated as
     ``quantity / (ownership ratio x median float factor)``.
+
+    A holding is never re-added when it has no price on the rank day although the
+    market data know it: its symbol is in ``listed_before`` (the panel's symbols up
+    to the rank day) -- it stopped trading, or trades under another symbol that
+    the universe already has -- or its holdings price is zero.
     """
     if estimate is None:
         return pl.DataFrame(schema=schemas.UNIVERSE)
@@ -264,9 +959,10 @@ def incumbents_outside_panel(
             lambda t: resolve_ticker(t, known), return_dtype=pl.String
         )
     )
-    missing = eq.filter(~pl.col("security_id").is_in(list(known))).unique(
-        "security_id", keep="first"
-    )
+    missing = eq.filter(
+        ~pl.col("security_id").is_in(list(known))
+        & ~pl.col("security_id").is_in(list(listed_before))
+    ).unique("security_id", keep="first")
     denominator = estimate.ownership_ratio * estimate.median_factor
     return _holdings_lines(
         missing,
@@ -328,8 +1024,13 @@ def _venue(exchange: pl.Expr) -> pl.Expr:
 
 def _rut_factor(data: DataDir, start: date, end: date) -> float:
     """Russell 2000 price change from ``start`` to ``end`` (1.0 if not covered)."""
+    return _index_factor(data, "RUT", start, end)
+
+
+def _index_factor(data: DataDir, index: str, start: date, end: date) -> float:
+    """An index's price change from ``start`` to ``end`` (1.0 if not covered)."""
     try:
-        levels = read_index_levels(data.index_levels("RUT"), "RUT")
+        levels = read_index_levels(data.index_levels(index), index)
     except R2KError:
         return 1.0
     a = levels.filter(pl.col("session") <= start).tail(1)
