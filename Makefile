@@ -6,8 +6,11 @@ VENV := .venv
 R2K_DATA ?= ../shared/data
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# The browser tests drive Debian's Chromium with Playwright (never a downloaded one).
+CHROMIUM ?= /usr/bin/chromium
+export R2K_CHROMIUM := $(CHROMIUM)
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit browser bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -29,8 +32,22 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-unit: install
+unit: install browser
 	$(VENV)/bin/pytest
+
+# Chromium for tests/browser: installed with apt-get when missing and we are root.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		[ -x "$(CHROMIUM)" ] || { echo "chromium did not install at $(CHROMIUM)"; exit 1; }; \
+	else \
+		echo "The browser tests need Chromium at $(CHROMIUM), and it is missing."; \
+		echo "Install it as root: apt-get update && apt-get install -y chromium"; \
+		echo "(or point CHROMIUM=/path/to/chromium at another build; no browser is downloaded)."; \
+		exit 1; \
+	fi
 
 test: lint typecheck unit
 

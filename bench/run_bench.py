@@ -1,6 +1,8 @@
 """``make bench``: reconstitution and calculation speed, as in-process ratios.
 
 Calculation cases: see :mod:`bench.calc_bench` (``--skip-calc`` leaves them out).
+Load test of ``r2k serve`` on 127.0.0.1: see :mod:`bench.load_bench` (real data
+only; ``--skip-load`` leaves it out).
 
 Reconstitution cases:
 * the full 2026 rank day from the real data (universe build + engine), when the
@@ -48,6 +50,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-calc", action="store_true")
+    parser.add_argument("--skip-load", action="store_true")
     args = parser.parse_args()
     rules = RuleSet.default()
     rows: list[tuple[str, int, float, float]] = []
@@ -126,6 +129,13 @@ def main() -> None:
 
         print("\nIndex calculation (synthetic market, batch vs per-session loop):\n")
         print(report(bench_calculation(repeat=args.repeat)))
+
+    if data is not None and not args.skip_load:
+        from bench.load_bench import report as load_report
+        from bench.load_bench import run as load_run
+
+        print("\nAPI load test (r2k serve on 127.0.0.1, 2,000 requests per row):\n")
+        print(load_report(load_run(data.root)))
 
 
 if __name__ == "__main__":

@@ -51,12 +51,12 @@ _EXPORTS: dict[str, str] = {
     "reconstitute": "r2k.construction.reconstitution",
     "Reconstitution": "r2k.construction.reconstitution",
     # maintenance and calculation
-    "MarketHistory": "r2k.maintenance.engine",
-    "IndexState": "r2k.maintenance.engine",
-    "ReconDecision": "r2k.maintenance.engine",
-    "Settings": "r2k.maintenance.engine",
+    "MarketHistory": "r2k.maintenance.market",
+    "IndexState": "r2k.maintenance.state",
+    "ReconDecision": "r2k.maintenance.state",
+    "Settings": "r2k.maintenance.settings",
     "Calculation": "r2k.maintenance.engine",
-    "initial_state": "r2k.maintenance.engine",
+    "initial_state": "r2k.maintenance.state",
     "calculate": "r2k.maintenance.engine",
     "calculate_session": "r2k.maintenance.engine",
     # data
@@ -134,16 +134,10 @@ if TYPE_CHECKING:
         SourceFormatError,
         StoreError,
     )
-    from r2k.maintenance.engine import (
-        Calculation,
-        IndexState,
-        MarketHistory,
-        ReconDecision,
-        Settings,
-        calculate,
-        calculate_session,
-        initial_state,
-    )
+    from r2k.maintenance.engine import Calculation, calculate, calculate_session
+    from r2k.maintenance.market import MarketHistory
+    from r2k.maintenance.settings import Settings
+    from r2k.maintenance.state import IndexState, ReconDecision, initial_state
     from r2k.methodology.rule_sets import RuleSet, rule_set_for
     from r2k.synthetic.market import synthetic_market
     from r2k.synthetic.universe import synthetic_universe

@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 
 from r2k.analytics.analysis import analyze
-from r2k.reporting import report
 from r2k.reporting.report import (
     ReportInputs,
     gather_report,
@@ -54,6 +53,8 @@ def test_report_sections_and_numbers(real: tuple[ReportInputs, str]) -> None:
         "Index characteristics",
         "Sector mix",
         "Cap distribution",
+        "Rates and the policy cycle",
+        "Currencies",
         "Data provenance",
     ]
     # RUT since 1987: 855.77 (2007-07-13) to 343.26 (2009-03-09) is -59.89%
@@ -82,10 +83,11 @@ def test_report_sections_and_numbers(real: tuple[ReportInputs, str]) -> None:
 def test_report_is_self_contained(real: tuple[ReportInputs, str]) -> None:
     _, text = real
     images = DATA_URI.findall(text)
-    # level, relative, roc, volatility, drawdown, rallies, ranges, and for both
-    # the r2k index and the IWM file: sectors and caps
-    assert len(images) == 11
-    assert text.count("<img ") == 11
+    # level, relative, roc, volatility, drawdown, rallies, ranges, for both
+    # the r2k index and the IWM file: sectors and caps; the four rate charts
+    # and the two currency charts
+    assert len(images) == 17
+    assert text.count("<img ") == 17
     for encoded in images:
         png = base64.b64decode(encoded)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -99,7 +101,7 @@ def test_report_is_self_contained(real: tuple[ReportInputs, str]) -> None:
     assert "<link" not in rest
     assert "url(" not in rest
     assert 'src="data:image/png;base64,"' in rest  # every src is a data URI
-    assert len(re.findall(r'src="', rest)) == 11
+    assert len(re.findall(r'src="', rest)) == 17
 
 
 def test_report_without_characteristics() -> None:
@@ -113,14 +115,6 @@ def test_report_without_characteristics() -> None:
     assert "Index characteristics" not in text.split("<nav>")[1].split("</nav>")[1]
     assert len(DATA_URI.findall(text)) == 6  # no benchmark: no relative chart
     assert "Data provenance" in text
-
-
-def test_rounding_is_half_even() -> None:
-    # 0.125 and 0.375 are exact binary ties: round-half-even gives 0.12 and 0.38
-    assert report._num(0.125) == "0.12"
-    assert report._num(0.375) == "0.38"
-    assert report._pct(float("nan")) == "n/a"
-    assert report._money(3.25e12) == "$3.25T"
 
 
 def test_write_report_atomic(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from r2k.data.sources.levels import read_index_levels
 from r2k.data.sources.panel import read_market_panel
 from r2k.data.sources.splits import read_splits
 from r2k.fidelity.tracking import tracking
-from r2k.maintenance.engine import (
+from r2k.maintenance import (
     IndexState,
     MarketHistory,
     Settings,

@@ -4,32 +4,34 @@
 The commands follow ``r2k.cli.app``'s conventions: ``--data`` (default
 ``$R2K_DATA``), ``--json`` for machine output, dates as ``YYYY-MM-DD``, and
 errors raised as :class:`r2k.errors.R2KError`, which ``r2k.cli.app.main`` prints as
-one line with exit code 2. The option types are duplicated here (they are
-small) so that this module does not import ``r2k.cli.app`` (no import cycle).
+one line with exit code 2. The shared options come from
+:mod:`r2k.cli.options`.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from r2k.cli.currency import CurrencyOpt, print_currency
+from r2k.cli.options import DataOpt, JsonOpt, err, out, parse_date
+from r2k.cli.rates import PLOT_CHARTS, draw_chart
 from r2k.data.datadir import DataDir
 from r2k.errors import MethodologyError
+from r2k.reporting.formatting import number, percent
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from r2k.analytics.analysis import Analysis
     from r2k.analytics.characteristics import Characteristics
 
 __all__ = ["register"]
 
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 # The chart names and their descriptions, kept in step with r2k.reporting.charts.CHARTS
 # (a test checks it) so that --help does not import matplotlib.
@@ -45,13 +47,6 @@ CHART_NAMES: dict[str, str] = {
     "caps": "histogram of company market caps, log scale",
 }
 
-DataOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data", help="Data directory (default: $R2K_DATA).", show_default=False
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 IndexOpt = Annotated[
     str,
     typer.Option(
@@ -74,7 +69,9 @@ ChartOpt = Annotated[
     typer.Option(
         "--chart",
         help="Chart to draw: "
-        + "; ".join(f"{name}: {what}" for name, what in CHART_NAMES.items()),
+        + "; ".join(
+            f"{name}: {what}" for name, what in (CHART_NAMES | PLOT_CHARTS).items()
+        ),
     ),
 ]
 PngOpt = Annotated[Path, typer.Option("--out", help="PNG file to write.")]
@@ -91,13 +88,7 @@ BenchmarkOpt = Annotated[
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        msg = f"{option} {value!r} is not a date; write it as YYYY-MM-DD"
-        raise typer.BadParameter(msg) from None
+    return None if value is None else parse_date(value, option)
 
 
 def _index(value: str) -> str:
@@ -117,34 +108,21 @@ def _window(start: str | None, end: str | None) -> tuple[date | None, date | Non
     return first, last
 
 
-def _pct(value: float, digits: int = 2, *, sign: bool = False) -> str:
-    if value is None or value != value:  # None or NaN
-        return "n/a"
-    shown = round(value * 100.0, digits)
-    return f"{shown:+,.{digits}f}%" if sign else f"{shown:,.{digits}f}%"
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    if value is None or value != value:
-        return "n/a"
-    return f"{round(value, digits):,.{digits}f}"
-
-
 def _print_analysis(a: Analysis) -> None:
     worst = a.deepest_drawdown
     summary = Table(title=f"{a.name}: {a.start} to {a.end} ({a.sessions:,} sessions)")
     summary.add_column("measure")
     summary.add_column("value", justify="right")
     rows = [
-        ("first / last level", f"{_num(a.first_level)} / {_num(a.last_level)}"),
-        ("total return", _pct(a.total_return)),
-        ("annualised return (geometric)", _pct(a.annualized_return)),
-        ("annualised volatility (ddof=1)", _pct(a.annualized_volatility)),
+        ("first / last level", f"{number(a.first_level)} / {number(a.last_level)}"),
+        ("total return", percent(a.total_return)),
+        ("annualised return (geometric)", percent(a.annualized_return)),
+        ("annualised volatility (ddof=1)", percent(a.annualized_volatility)),
         (
             f"volatility, last {a.volatility_window} sessions",
-            _pct(a.last_rolling_volatility),
+            percent(a.last_rolling_volatility),
         ),
-        ("maximum drawdown", _pct(a.max_drawdown)),
+        ("maximum drawdown", percent(a.max_drawdown)),
     ]
     if worst is not None:
         rows.append(
@@ -174,11 +152,11 @@ def _print_analysis(a: Analysis) -> None:
         bench.add_row(
             f"{b.name} ({b.code})",
             span,
-            _num(b.beta, 3),
-            _num(b.correlation, 3),
-            _num(b.up_capture, 3),
-            _num(b.down_capture, 3),
-            _pct(b.relative_change, sign=True),
+            number(b.beta, 3),
+            number(b.correlation, 3),
+            number(b.up_capture, 3),
+            number(b.down_capture, 3),
+            percent(b.relative_change, sign=True),
         )
     out.print(bench)
 
@@ -189,10 +167,10 @@ def _print_analysis(a: Analysis) -> None:
         roc.add_row(
             str(r["period"]),
             str(r["from_session"] or "n/a"),
-            _pct(r["fraction"], sign=True),
-            _num(r["fraction"], 4),
-            _num(r["ratio"], 4),
-            _num(r["momentum"]),
+            percent(r["fraction"], sign=True),
+            number(r["fraction"], 4),
+            number(r["ratio"], 4),
+            number(r["momentum"]),
         )
     out.print(roc)
 
@@ -204,14 +182,15 @@ def _print_analysis(a: Analysis) -> None:
             str(r["start"]),
             str(r["trough"]),
             str(r["recovery"] or "not yet"),
-            _pct(r["depth"]),
+            percent(r["depth"]),
             str(r["duration_sessions"]),
         )
     out.print(dd)
 
     ral = Table(
         title=f"Rallies, the last 10 of {a.rallies.height} "
-        f"(>= {_pct(a.rally_threshold, 0)} after >= {_pct(a.decline_threshold, 0)})"
+        f"(>= {percent(a.rally_threshold, 0)} "
+        f"after >= {percent(a.decline_threshold, 0)})"
     )
     for col in ("trough", "peak", "gain", "sessions", "ongoing"):
         ral.add_column(col, justify="right")
@@ -219,7 +198,7 @@ def _print_analysis(a: Analysis) -> None:
         ral.add_row(
             str(r["trough_session"]),
             str(r["peak_session"]),
-            _pct(r["gain"], sign=True),
+            percent(r["gain"], sign=True),
             str(r["length_sessions"]),
             "yes" if r["ongoing"] else "no",
         )
@@ -233,8 +212,8 @@ def _print_analysis(a: Analysis) -> None:
             str(r["start_session"]),
             str(r["end_session"]),
             str(r["length_sessions"]),
-            _num(r["support"]),
-            _num(r["resistance"]),
+            number(r["support"]),
+            number(r["resistance"]),
         )
     out.print(rng)
     for note in a.notes:
@@ -296,6 +275,7 @@ def register(app: typer.Typer) -> None:
         index: IndexOpt = "RUT",
         start: StartOpt = None,
         end: EndOpt = None,
+        currency: CurrencyOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Returns, risk, drawdowns, benchmarks, rallies and ranges of an index."""
@@ -304,6 +284,19 @@ def register(app: typer.Typer) -> None:
         name = _index(index)
         first, last = _window(start, end)
         source = DataDir.resolve(data)
+        if currency is not None:
+            from r2k.workflows.currency import analyze_in_currency
+
+            with err.status(f"analysing {name} in {currency} from {source.root} ..."):
+                in_ccy = analyze_in_currency(
+                    source, name, currency, start=first, end=last
+                )
+            if as_json:
+                out.print_json(json.dumps(in_ccy.to_dict()))
+                return
+            _print_analysis(in_ccy.analysis)
+            print_currency(in_ccy.version, in_ccy.notes)
+            return
         with err.status(f"analysing {name} from {source.root} ..."):
             result = analyze_index(source, name, start=first, end=last)
         if as_json:
@@ -344,14 +337,31 @@ def register(app: typer.Typer) -> None:
         start: StartOpt = None,
         end: EndOpt = None,
         benchmark: BenchmarkOpt = "SPX",
+        currency: CurrencyOpt = None,
     ) -> None:
         """Draw one chart as a PNG file (sectors/caps: r2k's index, or IWM for RUT)."""
-        if chart not in CHART_NAMES:
+        if chart not in CHART_NAMES and chart not in PLOT_CHARTS:
             msg = (
                 f"--chart {chart!r} is not a chart; choose one of: "
-                f"{', '.join(CHART_NAMES)}"
+                f"{', '.join([*CHART_NAMES, *PLOT_CHARTS])}"
             )
             raise MethodologyError(msg)
+        if chart in PLOT_CHARTS:
+            from r2k.reporting.charts import save_png
+
+            first, last = _window(start, end)
+            with err.status(f"drawing {chart} for {index} ..."):
+                fig = draw_chart(
+                    chart,
+                    DataDir.resolve(data),
+                    _index(index),
+                    currency=currency,
+                    start=first,
+                    end=last,
+                )
+                path = save_png(fig, out_file)
+            out.print(f"{chart} chart written to {path}")
+            return
         from r2k.reporting.charts import chart_by_name, save_png
         from r2k.workflows.explain import analyze_index
 

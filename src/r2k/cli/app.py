@@ -17,16 +17,30 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import polars as pl
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from r2k import __version__
+from r2k._typing import INDEX_LABELS, IndexCode
+from r2k.cli.options import (
+    DataOpt,
+    FamilyIndexOpt,
+    JsonOpt,
+    RulesOpt,
+    StoreOpt,
+    err,
+    index_code,
+    out,
+    parse_date,
+)
 from r2k.data.datadir import DataDir
+from r2k.data.files import write_frame
 from r2k.data.store import Store, resolve_store_path
 from r2k.errors import DataDirectoryError, R2KError
 from r2k.fidelity.validation import NoSnapshotError
 from r2k.methodology.rule_sets import RuleSet
 from r2k.methodology.schedule import calendar_year, reconstitutions
+from r2k.reporting.formatting import money
 
 if TYPE_CHECKING:
     from r2k.workflows.pipeline import ReconRun
@@ -43,35 +57,6 @@ validate_app = typer.Typer(
     help="Check r2k against the real index.", no_args_is_help=True
 )
 app.add_typer(validate_app, name="validate")
-
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-DataOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data", help="Data directory (default: $R2K_DATA).", show_default=False
-    ),
-]
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option("--store", help="DuckDB store (default: $R2K_STORE or ./r2k.duckdb)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-RulesOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--rules", help="Rule-set TOML (default: the packaged rules in force)."
-    ),
-]
-
-
-def _parse_date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        msg = f"{option} {value!r} is not a date; write it as YYYY-MM-DD"
-        raise typer.BadParameter(msg) from None
 
 
 def _rules(path: Path | None) -> RuleSet | None:
@@ -163,11 +148,13 @@ def calendar(
     out.print(qt)
 
 
-def _run(data: DataDir, rank_day: date, rules: RuleSet | None) -> ReconRun:
+def _run(
+    data: DataDir, rank_day: date, rules: RuleSet | None, as_of: date | None = None
+) -> ReconRun:
     from r2k.workflows.pipeline import run_reconstitution
 
     with err.status(f"reconstituting rank day {rank_day} from {data.root} ..."):
-        return run_reconstitution(data, rank_day, rules=rules)
+        return run_reconstitution(data, rank_day, rules=rules, as_of=as_of)
 
 
 def _summary(run: ReconRun, run_id: str, written: bool) -> dict[str, Any]:
@@ -192,14 +179,6 @@ def _summary(run: ReconRun, run_id: str, written: bool) -> dict[str, Any]:
     }
 
 
-def _money(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 1e9:
-        return f"${value / 1e9:,.2f}B"
-    return f"${value / 1e6:,.1f}M"
-
-
 def _print_summary(s: dict[str, Any]) -> None:
     out.print(
         f"[bold]Russell US reconstitution[/bold] rank day {s['rank_day']}, effective "
@@ -221,12 +200,12 @@ def _print_summary(s: dict[str, Any]) -> None:
         edges = (
             "-"
             if not row["band_pct"]
-            else f"{_money(row['upper_edge_cap'])} .. {_money(row['lower_edge_cap'])}"
+            else f"{money(row['upper_edge_cap'])} .. {money(row['lower_edge_cap'])}"
         )
         bp.add_row(
             row["name"],
             str(row["rank"]),
-            _money(row["total_market_cap"]),
+            money(row["total_market_cap"]),
             pct,
             f"±{row['band_pct']}%" if row["band_pct"] else "none",
             edges,
@@ -248,17 +227,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 def _write_membership(frame: pl.DataFrame, path: Path) -> None:
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        msg = f"--out {path}: write .parquet or .csv"
-        raise typer.BadParameter(msg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if suffix == ".parquet":
-        frame.write_parquet(tmp)
-    else:
-        frame.write_csv(tmp)
-    tmp.replace(path)  # atomic: a failed write leaves any earlier file intact
+    write_frame(frame, path, formats=("parquet", "csv"), parents=True)
 
 
 @app.command()
@@ -272,10 +241,19 @@ def reconstitute(
     store: StoreOpt = None,
     rules: RulesOpt = None,
     as_json: JsonOpt = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Last day read to learn which lines stop trading before the "
+            "effective date (default: the rank day), YYYY-MM-DD.",
+        ),
+    ] = None,
 ) -> None:
     """Reconstitute the Russell US indexes for a rank day from raw market data."""
-    day = _parse_date(rank_day, "--rank-day")
-    run = _run(DataDir.resolve(data), day, _rules(rules))
+    day = parse_date(rank_day, "--rank-day")
+    seen = None if as_of is None else parse_date(as_of, "--as-of")
+    run = _run(DataDir.resolve(data), day, _rules(rules), seen)
     with Store(resolve_store_path(store)) as db:
         run_id, written = db.save_reconstitution(
             run.result, kind="recon", inputs=run.inputs
@@ -299,10 +277,9 @@ def validate_recon(
     as_json: JsonOpt = False,
 ) -> None:
     """Compare r2k's Russell 2000 with the real one after a reconstitution."""
-    from r2k.data.sources.membership import read_membership_history
-    from r2k.fidelity.validation import compare
+    from r2k.workflows.pipeline import validate_reconstitution
 
-    day = _parse_date(effective, "--effective")
+    day = parse_date(effective, "--effective")
     schedule = next(
         (s for s in reconstitutions(day.year) if s.effective_date == day), None
     )
@@ -313,16 +290,8 @@ def validate_recon(
         msg = f"--effective {day} is not a reconstitution effective date ({dates})"
         raise typer.BadParameter(msg)
     source = DataDir.resolve(data)
-    run = _run(source, schedule.rank_day, _rules(rules))
-    history = read_membership_history(source.membership_history)
-    predicted = set(run.result.index("r2000")["security_id"].to_list())
-    result = compare(
-        predicted,
-        history,
-        rank_day=schedule.rank_day,
-        effective_date=day,
-        universe_ids=set(run.universe_ids),
-    )
+    with err.status(f"reconstituting rank day {schedule.rank_day} and checking ..."):
+        run, result = validate_reconstitution(source, day, rules=_rules(rules))
     payload = result.as_dict() | {
         "universe": run.universe_source,
         "notes": list(run.notes),
@@ -334,6 +303,8 @@ def validate_recon(
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in payload.items():
+        if isinstance(value, (list, dict)) and key != "notes":
+            continue  # the line lists are in --json
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         table.add_row(key, shown)
     out.print(table)
@@ -374,8 +345,9 @@ def _return_column(value: str) -> str:
     return _RETURN_COLUMNS[value]
 
 
-def _index_name(weights: str) -> str:
-    return f"r2000-{weights}"
+def _index_name(weights: str, index: IndexCode = "r2000") -> str:
+    """Name of a calculation in the store (``r2000-r2k``, ``r1000-r2k``, ...)."""
+    return f"{index}-{weights}"
 
 
 @app.command()
@@ -385,6 +357,7 @@ def calculate(
     data: DataOpt = None,
     kind: ReturnOpt = "price",
     weights: WeightsOpt = "r2k",
+    index: FamilyIndexOpt = "r2000",
     out_file: Annotated[
         Path | None,
         typer.Option("--out", help="Write levels and divisor (.csv or .parquet)."),
@@ -392,26 +365,37 @@ def calculate(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Calculate the Russell 2000 over a window (batch mode) and store it."""
+    """Calculate an index of the family over a window (batch mode) and store it."""
     from r2k.workflows.real_index import calculate_real
 
-    first = _parse_date(start, "--start")
-    last = _parse_date(end, "--end")
+    first = parse_date(start, "--start")
+    last = parse_date(end, "--end")
     if last <= first:
         msg = f"--end {last} must be after --start {first}"
         raise typer.BadParameter(msg)
     column = _return_column(kind)
     mode = _weights(weights)
+    code = index_code(index)
     result = calculate_real(
-        DataDir.resolve(data), first, last, weights=mode, constituents=True
+        DataDir.resolve(data),
+        first,
+        last,
+        weights=mode,
+        constituents=True,
+        index=code,
     )
     calc = result.calculation
-    name = _index_name(mode)
+    name = _index_name(mode, code)
     with Store(resolve_store_path(store)) as db:
         db.save_calculation(
             name,
             calc,
-            settings={"start": first.isoformat(), "weights": mode, "data": str(data)},
+            settings={
+                "start": first.isoformat(),
+                "weights": mode,
+                "index": code,
+                "data": str(data),
+            },
         )
     if out_file is not None:
         frame = calc.levels.select(
@@ -422,7 +406,7 @@ def calculate(
     if as_json:
         out.print_json(json.dumps(summary, default=str))
         return
-    _print_mapping(f"Russell 2000 ({mode}), {first} .. {last}", summary)
+    _print_mapping(f"{INDEX_LABELS[code]} ({mode}), {first} .. {last}", summary)
     if out_file is not None:
         out.print(f"levels written to {out_file}")
 
@@ -431,6 +415,7 @@ def _calc_summary(result: RealRun, column: str) -> dict[str, Any]:
     calc = result.calculation
     levels = calc.levels
     return {
+        "index": result.index,
         "sessions": levels.height,
         "first_session": levels["session"][0],
         "last_session": levels["session"][-1],
@@ -461,6 +446,7 @@ def run_session(
     session: Annotated[str, typer.Option("--session", help="Session to calculate.")],
     data: DataOpt = None,
     weights: WeightsOpt = "r2k",
+    index: FamilyIndexOpt = "r2000",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -468,15 +454,16 @@ def run_session(
     from r2k.maintenance.engine import calculate_session
     from r2k.workflows.real_index import setup
 
-    day = _parse_date(session, "--session")
+    day = parse_date(session, "--session")
     mode = _weights(weights)
-    name = _index_name(mode)
+    code = index_code(index)
+    name = _index_name(mode, code)
     with Store(resolve_store_path(store)) as db:
         loaded = db.load_state(name)
         if loaded is None:
             msg = (
                 f"the store has no calculated {name}; run `r2k calculate --start S "
-                f"--end E --weights {mode}` first"
+                f"--end E --weights {mode} --index {code}` first"
             )
             raise R2KError(msg)
         state, settings = loaded
@@ -492,6 +479,7 @@ def run_session(
                 DataDir.resolve(data),
                 date.fromisoformat(str(settings["start"])),
                 weights=mode,
+                index=code,
             )
             step = calculate_session(
                 state, inputs.market, inputs.actions, inputs.settings, session=day
@@ -520,8 +508,8 @@ def validate_tracking(
     from r2k.fidelity.tracking import tracking
     from r2k.workflows.real_index import calculate_real
 
-    first = _parse_date(start, "--start")
-    last = _parse_date(end, "--end")
+    first = parse_date(start, "--start")
+    last = parse_date(end, "--end")
     mode = _weights(weights)
     source = DataDir.resolve(data)
     result = calculate_real(source, first, last, weights=mode)
@@ -563,7 +551,7 @@ def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
     try:
         source = DataDir.resolve(data)
     except DataDirectoryError as exc:
-        out.print(f"[yellow]No data directory ({exc}).[/yellow]")
+        out.print(f"[yellow]No data directory ({escape(str(exc))}).[/yellow]")
         out.print("Running the whole pipeline on the synthetic market instead.\n")
         _synthetic_demo(store)
         return
@@ -670,13 +658,13 @@ def main() -> None:
         with _WarningsToStderr():
             app()
     except NoSnapshotError as exc:
-        err.print(f"r2k: {exc}")
+        err.print(f"r2k: {escape(str(exc))}")
         sys.exit(3)
     except R2KError as exc:
-        err.print(f"[red]r2k: error:[/red] {exc}")
+        err.print(f"[red]r2k: error:[/red] {escape(str(exc))}")
         sys.exit(2)
     except OSError as exc:
-        err.print(f"[red]r2k: error:[/red] {exc}")
+        err.print(f"[red]r2k: error:[/red] {escape(str(exc))}")
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("r2k: interrupted")
@@ -686,8 +674,14 @@ def main() -> None:
 def _register_commands() -> None:
     """Add the analytics commands (analyze, report, plot) to :data:`app`."""
     from r2k.cli.analytics import register
+    from r2k.cli.export import register as register_export
+    from r2k.cli.rates import register as register_rates
+    from r2k.cli.serve import register as register_serve
 
     register(app)
+    register_export(app)
+    register_serve(app)
+    register_rates(app)
 
 
 _register_commands()

@@ -17,9 +17,6 @@ bytes hold no URL.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -35,11 +32,15 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from r2k.data.files import write_bytes_atomic
 from r2k.errors import MethodologyError, MissingDataError
+from r2k.reporting.formatting import money
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable
     from datetime import date
+    from pathlib import Path
 
     from matplotlib.axes import Axes
 
@@ -476,12 +477,6 @@ def sector_chart(characteristics: Characteristics) -> Figure:
     return fig
 
 
-def _money(value: float) -> str:
-    if value >= 1e9:
-        return f"${value / 1e9:,.1f}B"
-    return f"${value / 1e6:,.0f}M"
-
-
 def cap_distribution_chart(characteristics: Characteristics) -> Figure:
     """Histogram of the companies' total market caps on a log scale.
 
@@ -511,10 +506,10 @@ def cap_distribution_chart(characteristics: Characteristics) -> Figure:
             color=BENCHMARK_COLOUR,
             linestyle=style,
             linewidth=1.2,
-            label=f"{label} {_money(value)}",
+            label=f"{label} {money(value)}",
         )
     ax.xaxis.set_major_locator(MultipleLocator(1.0))  # one tick per decade
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _money(10.0**v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: money(10.0**v)))
     ax.set_title(
         f"Company market caps: {characteristics.source} on {characteristics.as_of} "
         f"({characteristics.cap_coverage} of {characteristics.constituents} covered)"
@@ -551,21 +546,13 @@ def save_png(fig: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) -> Pa
     -------
     Path
         ``path``.
+
+    Raises
+    ------
+    r2k.data.files.OutputFileError
+        If the file cannot be written (any old file is left as it was).
     """
-    target = Path(path)
-    data = png_bytes(fig, dpi=dpi)
-    handle, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        Path(tmp).chmod(0o644)  # mkstemp creates 0600; make it a normal file
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_bytes_atomic(path, png_bytes(fig, dpi=dpi))
 
 
 def chart_by_name(

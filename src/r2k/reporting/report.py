@@ -16,12 +16,8 @@ from __future__ import annotations
 
 import base64
 import html
-import math
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
@@ -33,12 +29,22 @@ from r2k.analytics.characteristics import (
     reconstitution_turnover,
     sp600_overlap,
 )
+from r2k.data.files import write_bytes_atomic
 from r2k.errors import MissingDataError
 from r2k.reporting import charts
+from r2k.reporting.formatting import is_missing, money, number, percent
+from r2k.reporting.rates_report import (
+    RatesInputs,
+    gather_rates,
+    render_sections,
+    source_rows,
+)
 from r2k.workflows.explain import analyze_index, calculate_r2k
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Iterable, Sequence
+    from pathlib import Path
 
     from matplotlib.figure import Figure
 
@@ -91,6 +97,8 @@ class ReportInputs:
         The files read.
     benchmark : str
         Benchmark drawn on the level and relative charts (``"SPX"``).
+    rates : RatesInputs or None
+        The rates and currency sections (:mod:`r2k.reporting.rates_report`).
     """
 
     analysis: Analysis
@@ -101,6 +109,7 @@ class ReportInputs:
     turnover: Turnover | None = None
     sources: tuple[SourceFile, ...] = ()
     benchmark: str = "SPX"
+    rates: RatesInputs | None = None
 
 
 def _span(frame: pl.DataFrame, column: str = "session") -> tuple[date, date, int]:
@@ -231,6 +240,11 @@ def gather_report(
         )
     )
     sources.append(SourceFile(what="split catalogue", path=str(data.splits_dir)))
+    rates = gather_rates(data, index, calculation=calc)
+    sources.extend(
+        SourceFile(what=w, path=p, first=f, last=la, rows=n)
+        for w, p, f, la, n in source_rows(rates)
+    )
     return ReportInputs(
         analysis=analysis,
         index_characteristics=ours,
@@ -239,41 +253,15 @@ def gather_report(
         holdings_overlap=sp600_overlap(theirs.members, sp) if theirs else None,
         turnover=turnover,
         sources=tuple(sources),
+        rates=rates,
     )
 
 
 # ------------------------------------------------------------------ formatting
 
 
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
-
-
-def _pct(value: object, digits: int = 2, *, sign: bool = False) -> str:
-    if _missing(value):
-        return "n/a"
-    shown = round(float(value) * 100.0, digits)  # type: ignore[arg-type]
-    return f"{shown:+,.{digits}f}%" if sign else f"{shown:,.{digits}f}%"
-
-
-def _num(value: object, digits: int = 2) -> str:
-    if _missing(value):
-        return "n/a"
-    return f"{round(float(value), digits):,.{digits}f}"  # type: ignore[arg-type]
-
-
-def _money(value: object) -> str:
-    if _missing(value):
-        return "n/a"
-    v = float(value)  # type: ignore[arg-type]
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if abs(v) >= scale:
-            return f"${round(v / scale, 2):,.2f}{suffix}"
-    return f"${round(v):,}"
-
-
 def _text(value: object) -> str:
-    if _missing(value):
+    if is_missing(value):
         return "n/a"
     if isinstance(value, date):
         return value.isoformat()
@@ -334,7 +322,7 @@ img{max-width:100%;height:auto;display:block;margin:.6em 0}
 def _summary(a: Analysis) -> str:
     worst = a.deepest_drawdown
     dd = (
-        f"{_pct(a.max_drawdown)} ({worst['start']} to {worst['trough']}, "
+        f"{percent(a.max_drawdown)} ({worst['start']} to {worst['trough']}, "
         f"recovered {worst['recovery'] or 'not yet'})"
         if worst
         else "none"
@@ -342,16 +330,16 @@ def _summary(a: Analysis) -> str:
     rows = [
         ("Window", f"{a.start} to {a.end}"),
         ("Sessions", f"{a.sessions:,}"),
-        ("First / last level", f"{_num(a.first_level)} / {_num(a.last_level)}"),
-        ("Total return", _pct(a.total_return)),
-        ("Annualised return (geometric)", _pct(a.annualized_return)),
+        ("First / last level", f"{number(a.first_level)} / {number(a.last_level)}"),
+        ("Total return", percent(a.total_return)),
+        ("Annualised return (geometric)", percent(a.annualized_return)),
         (
             f"Annualised volatility (ddof={a.ddof}, {a.periods_per_year:g}/year)",
-            _pct(a.annualized_volatility),
+            percent(a.annualized_volatility),
         ),
         (
             f"Rolling {a.volatility_window}-session volatility at the end",
-            _pct(a.last_rolling_volatility),
+            percent(a.last_rolling_volatility),
         ),
         ("Maximum drawdown", dd),
     ]
@@ -369,11 +357,11 @@ def _summary(a: Analysis) -> str:
             (
                 r["period"],
                 r["from_session"],
-                _num(r["from_level"]),
-                _pct(r["fraction"], sign=True),
-                _num(r["fraction"], 4),
-                _num(r["ratio"], 4),
-                _num(r["momentum"]),
+                number(r["from_level"]),
+                percent(r["fraction"], sign=True),
+                number(r["fraction"], 4),
+                number(r["ratio"], 4),
+                number(r["momentum"]),
             )
             for r in a.rate_of_change.iter_rows(named=True)
         ],
@@ -395,14 +383,14 @@ def _benchmarks(a: Analysis, benchmark: str) -> str:
             f"{b.name} ({b.code})",
             f"{_text(b.first_session)} to {_text(b.last_session)}",
             f"{b.sessions:,}",
-            _num(b.beta, 3),
-            _num(b.correlation, 3),
-            _num(b.up_capture, 3),
-            _num(b.down_capture, 3),
-            _pct(b.index_annualized_return),
-            _pct(b.benchmark_annualized_return),
-            _pct(b.relative_change, sign=True),
-            _pct(b.relative_annualized, sign=True),
+            number(b.beta, 3),
+            number(b.correlation, 3),
+            number(b.up_capture, 3),
+            number(b.down_capture, 3),
+            percent(b.index_annualized_return),
+            percent(b.benchmark_annualized_return),
+            percent(b.relative_change, sign=True),
+            percent(b.relative_annualized, sign=True),
         )
         for b in a.benchmarks
     ]
@@ -463,7 +451,7 @@ def _risk(a: Analysis) -> str:
                 r["start"],
                 r["trough"],
                 r["recovery"] or "not yet",
-                _pct(r["depth"]),
+                percent(r["depth"]),
                 r["decline_sessions"],
                 r["duration_sessions"],
             )
@@ -479,7 +467,7 @@ def _risk(a: Analysis) -> str:
                 r["first_session"],
                 r["last_session"],
                 r["sessions"],
-                _pct(r["return"], sign=True),
+                percent(r["return"], sign=True),
                 r["complete"],
             )
             for r in a.yearly.iter_rows(named=True)
@@ -521,20 +509,20 @@ def _periods(a: Analysis) -> str:
         [
             (
                 r["preceding_peak_session"],
-                _pct(r["preceding_decline"]),
+                percent(r["preceding_decline"]),
                 r["trough_session"],
-                _num(r["trough_level"]),
+                number(r["trough_level"]),
                 r["peak_session"],
-                _num(r["peak_level"]),
-                _pct(r["gain"], sign=True),
+                number(r["peak_level"]),
+                percent(r["gain"], sign=True),
                 r["length_sessions"],
                 r["ongoing"],
             )
             for r in a.rallies.iter_rows(named=True)
         ],
         caption=(
-            f"Rallies: rises of at least {_pct(a.rally_threshold, 0)} from a trough "
-            f"that followed a decline of at least {_pct(a.decline_threshold, 0)} "
+            f"Rallies: rises of at least {percent(a.rally_threshold, 0)} from a trough "
+            f"that followed a decline of at least {percent(a.decline_threshold, 0)} "
             f"({a.rallies.height})"
         ),
     )
@@ -545,9 +533,9 @@ def _periods(a: Analysis) -> str:
                 r["start_session"],
                 r["end_session"],
                 r["length_sessions"],
-                _num(r["support"]),
-                _num(r["resistance"]),
-                _pct(r["resistance"] / r["support"] - 1.0),
+                number(r["support"]),
+                number(r["resistance"]),
+                percent(r["resistance"] / r["support"] - 1.0),
                 r["ongoing"],
             )
             for r in a.ranges.iter_rows(named=True)
@@ -583,23 +571,23 @@ def _characteristics(inputs: ReportInputs) -> str:
         ("market panel session", lambda c: _text(c.market_session)),
         ("constituents (lines)", lambda c: f"{c.constituents:,}"),
         ("with a company cap", lambda c: f"{c.cap_coverage:,}"),
-        ("total market cap", lambda c: _money(c.total_market_cap)),
+        ("total market cap", lambda c: money(c.total_market_cap)),
         (
             "float-adjusted cap (fund: market value)",
-            lambda c: _money(c.float_market_cap),
+            lambda c: money(c.float_market_cap),
         ),
-        ("smallest company cap", lambda c: _money(c.smallest_cap)),
-        ("largest company cap", lambda c: _money(c.largest_cap)),
-        ("median company cap", lambda c: _money(c.median_cap)),
-        ("mean company cap", lambda c: _money(c.mean_cap)),
-        ("weighted-average company cap", lambda c: _money(c.weighted_average_cap)),
-        ("top-10 weight", lambda c: _pct(c.top10_weight)),
-        ("HHI (x 10,000)", lambda c: _num(c.hhi * 10_000.0, 1)),
+        ("smallest company cap", lambda c: money(c.smallest_cap)),
+        ("largest company cap", lambda c: money(c.largest_cap)),
+        ("median company cap", lambda c: money(c.median_cap)),
+        ("mean company cap", lambda c: money(c.mean_cap)),
+        ("weighted-average company cap", lambda c: money(c.weighted_average_cap)),
+        ("top-10 weight", lambda c: percent(c.top10_weight)),
+        ("HHI (x 10,000)", lambda c: number(c.hhi * 10_000.0, 1)),
         (
             "effective number of constituents",
-            lambda c: _num(c.effective_constituents, 1),
+            lambda c: number(c.effective_constituents, 1),
         ),
-        ("daily dollar volume", lambda c: _money(c.dollar_volume)),
+        ("daily dollar volume", lambda c: money(c.dollar_volume)),
         ("weights", lambda c: c.weight_basis),
         ("sectors", lambda c: c.sector_scheme),
     ]
@@ -612,7 +600,7 @@ def _characteristics(inputs: ReportInputs) -> str:
         _table(
             ["ticker", "name", "sector", "weight"],
             [
-                (r["security_id"], r["name"], r["sector"], _pct(r["weight"], 3))
+                (r["security_id"], r["name"], r["sector"], percent(r["weight"], 3))
                 for r in c.top10.iter_rows(named=True)
             ],
             caption=f"Ten largest: {c.source} on {c.as_of}",
@@ -645,10 +633,10 @@ def _characteristics(inputs: ReportInputs) -> str:
                         name,
                         f"{o.members:,}",
                         o.in_sp600,
-                        _pct(o.weight_in_sp600),
-                        f"{_pct(o.share_of_sp600, 1)} of {o.sp600_size}",
+                        percent(o.weight_in_sp600),
+                        f"{percent(o.share_of_sp600, 1)} of {o.sp600_size}",
                         o.in_sp500,
-                        _pct(o.weight_in_sp500),
+                        percent(o.weight_in_sp500),
                     )
                     for name, o in overlaps
                 ],
@@ -679,11 +667,11 @@ def _characteristics(inputs: ReportInputs) -> str:
                         t.members_before,
                         t.members_after,
                         t.additions,
-                        _pct(t.addition_weight),
+                        percent(t.addition_weight),
                         t.deletions,
-                        _pct(t.deletion_weight),
+                        percent(t.deletion_weight),
                         t.updates,
-                        _pct(t.one_way_turnover),
+                        percent(t.one_way_turnover),
                     )
                 ],
                 caption="r2k's last reconstitution: turnover by weight "
@@ -749,12 +737,14 @@ def render_report(inputs: ReportInputs, *, title: str | None = None) -> str:
     """
     a = inputs.analysis
     heading = title or f"{BENCHMARK_NAMES.get(a.name, a.name)} ({a.name}) analysis"
+    rate_sections, rate_nav = render_sections(inputs.rates)
     body = [
         _summary(a),
         _benchmarks(a, inputs.benchmark),
         _risk(a),
         _periods(a),
         _characteristics(inputs),
+        rate_sections,
         _provenance(inputs),
     ]
     nav = " ".join(
@@ -770,6 +760,7 @@ def render_report(inputs: ReportInputs, *, title: str | None = None) -> str:
             ("characteristics", "Characteristics"),
             ("sectors", "Sectors"),
             ("caps", "Caps"),
+            *rate_nav,
             ("provenance", "Provenance"),
         )
     )
@@ -799,17 +790,10 @@ def write_report(path: str | os.PathLike[str], html_text: str) -> Path:
     -------
     Path
         ``path``.
+
+    Raises
+    ------
+    r2k.data.files.OutputFileError
+        If the file cannot be written (any old file is left as it was).
     """
-    target = Path(path)
-    handle, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(html_text)
-        Path(tmp).chmod(0o644)  # mkstemp creates 0600; make it a normal file
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_bytes_atomic(path, html_text.encode("utf-8"))

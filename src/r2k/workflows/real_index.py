@@ -1,6 +1,7 @@
-"""The Russell 2000 calculated on the real data of a data directory.
+"""An index of the Russell family calculated on the real data of a data directory.
 
-Two ways to choose the members (``weights``), both priced with the market panel:
+For the Russell 2000 there are two ways to choose the members (``weights``), both
+priced with the market panel:
 
 * ``"holdings"``: the float-adjusted quantities of the latest IWM holdings file on
   or before the start, held fixed (index shares = quantity); only the real splits
@@ -11,6 +12,12 @@ Two ways to choose the members (``weights``), both priced with the market panel:
   rank-day data by :func:`r2k.workflows.pipeline.run_reconstitution`), quarterly IPO
   additions and share/float updates, the real splits, and exits of lines that stop
   trading (``stale_price_removal_sessions``).
+
+Every other index of the family (``index``: see :data:`r2k._typing.INDEX_CODES`)
+has no holdings file to start from: it starts from r2k's own reconstitution on the
+latest effective date on or before the start that the data can build (the seed),
+and is maintained from there exactly like the Russell 2000 with ``"r2k"`` weights.
+Its levels have base 100 at the seed's close.
 
 The panel has no dividends, so total and net total return equal price return here.
 """
@@ -29,24 +36,25 @@ from r2k.construction.floats import estimate_from_holdings
 from r2k.data.sources.ishares import Holdings, read_holdings
 from r2k.data.sources.panel import read_market_panel
 from r2k.data.sources.splits import read_splits
-from r2k.errors import MissingDataError
-from r2k.maintenance.engine import (
-    Calculation,
-    IndexState,
-    MarketHistory,
-    ReconDecision,
-    Settings,
-    calculate,
-    initial_state,
-    recon_schedule,
-)
+from r2k.errors import MethodologyError, MissingDataError
+from r2k.maintenance.engine import Calculation, calculate
+from r2k.maintenance.market import MarketHistory
+from r2k.maintenance.scheduled import recon_schedule
+from r2k.maintenance.settings import Settings
+from r2k.maintenance.state import IndexState, ReconDecision, initial_state
 from r2k.methodology.rule_sets import RuleSet, rule_set_for
 from r2k.tickers import resolve_ticker
-from r2k.workflows.pipeline import ReconRun, read_as_of, run_reconstitution
+from r2k.workflows.pipeline import (
+    ReconRun,
+    read_as_of,
+    run_reconstitution,
+    session_before_effective,
+)
 
 if TYPE_CHECKING:
     from datetime import date
 
+    from r2k._typing import IndexCode
     from r2k.data.datadir import DataDir
 
 Weights = Literal["holdings", "r2k"]
@@ -57,6 +65,7 @@ class RealRun:
     """A calculation on real data with what it started from."""
 
     calculation: Calculation
+    index: IndexCode
     weights: Weights
     holdings_file: str
     unpriced: tuple[str, ...]  # holdings lines with no panel price on the start
@@ -147,9 +156,47 @@ def latest_holdings(data: DataDir, on_or_before: date) -> Holdings:
     return read_holdings(files[-1])
 
 
-def recon_decision(run: ReconRun, rules: RuleSet) -> ReconDecision:
-    """What the calculation needs from a reconstitution run (its R2000 lines)."""
-    return ReconDecision.from_reconstitution(run.result, rules)
+def recon_decision(
+    run: ReconRun, rules: RuleSet, index: IndexCode = "r2000"
+) -> ReconDecision:
+    """What the calculation needs from a reconstitution run (``index``'s lines)."""
+    return ReconDecision.from_reconstitution(run.result, rules, index=index)
+
+
+def seed_reconstitution(
+    market: MarketHistory, start: date, index: IndexCode
+) -> tuple[date, date]:
+    """(rank day, effective date) of the reconstitution an index starts from.
+
+    The latest reconstitution whose effective date is a session of the market on
+    or before ``start``. Its rank day need not be in the market: the data
+    directory's IWV holdings stand in for the universe then (see
+    :func:`r2k.workflows.pipeline.run_reconstitution`).
+
+    Raises
+    ------
+    MissingDataError
+        If no such reconstitution exists; the message names the nearest usable
+        start.
+    """
+    first, last = market.sessions[0], market.sessions[-1]
+    known = set(market.sessions)
+    usable = [d for d in recon_schedule(first, last) if d[1] in known]
+    before = [d for d in usable if d[1] <= start]
+    if before:
+        return before[-1]
+    nearest = (
+        f"the nearest usable start is {usable[0][1]} (the effective date of the "
+        f"reconstitution ranked on {usable[0][0]})"
+        if usable
+        else f"the market ({first} .. {last}) holds no reconstitution's effective date"
+    )
+    msg = (
+        f"{index} has no holdings file to start from: it starts from r2k's own "
+        f"reconstitution on an effective date on or before --start {start}, and the "
+        f"market has none; {nearest}"
+    )
+    raise MissingDataError(msg)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,9 +215,24 @@ class RealSetup:
 
 
 def setup(
-    data: DataDir, start: date, *, weights: Weights, rules: RuleSet | None = None
+    data: DataDir,
+    start: date,
+    *,
+    weights: Weights,
+    rules: RuleSet | None = None,
+    index: IndexCode = "r2000",
 ) -> RealSetup:
-    """Inputs, settings and the base state of a window starting on ``start``."""
+    """Inputs, settings and the base state of a window starting on ``start``.
+
+    For an index other than the Russell 2000 the window starts on the effective
+    date of :func:`seed_reconstitution` (on or before ``start``).
+    """
+    if index != "r2000" and weights != "r2k":
+        msg = (
+            f"--weights {weights}: only the Russell 2000 has holdings (IWM) to hold; "
+            f"{index} is calculated with r2k's own weights (--weights r2k)"
+        )
+        raise MethodologyError(msg)
     panel = read_market_panel(data.market_panel)
     market = MarketHistory(panel)
     if start not in market.sessions:
@@ -179,6 +241,10 @@ def setup(
             f"{market.sessions[0]} .. {market.sessions[-1]}"
         )
         raise MissingDataError(msg)
+    seed: tuple[date, date] | None = None
+    if index != "r2000":
+        seed = seed_reconstitution(market, start, index)
+        start = seed[1]
     rules = rules or rule_set_for(start)
     holdings = latest_holdings(data, start)
     known = frozenset(market.cross_section(start)["security_id"].to_list())
@@ -220,13 +286,16 @@ def setup(
 
         def reconstitute(rank_day: date, _members: frozenset[str]) -> ReconDecision:
             if rank_day not in decisions:
-                run = run_reconstitution(data, rank_day)
-                decisions[rank_day] = recon_decision(run, rules)
+                run = run_reconstitution(
+                    data, rank_day, as_of=session_before_effective(rank_day)
+                )
+                decisions[rank_day] = recon_decision(run, rules, index)
             return decisions[rank_day]
 
         dates = tuple(recon_schedule(start, market.sessions[-1]))
         settings = Settings(
             rules=rules,
+            index=index,
             reconstitute=reconstitute,
             reconstitution_dates=dates,
             fallback_float=estimate.median_factor,
@@ -251,7 +320,13 @@ def setup(
                 )
                 notes.append(
                     f"the window starts on the effective date {effective}: r2k's "
-                    "reconstitution is the starting membership"
+                    f"reconstitution (rank day {rank_day}) is the starting membership"
+                    + (
+                        f" of {index} (no holdings file exists for it); base 100 at "
+                        f"the close of {effective}"
+                        if seed is not None
+                        else ""
+                    )
                 )
     state, unpriced = initial_state(start, members, market)
     if announced is not None:
@@ -277,9 +352,14 @@ def calculate_real(
     weights: Weights,
     constituents: bool = False,
     rules: RuleSet | None = None,
+    index: IndexCode = "r2000",
 ) -> RealRun:
-    """Levels of the Russell 2000 from ``start`` (base 100) to ``end``."""
-    inputs = setup(data, start, weights=weights, rules=rules)
+    """Levels of ``index`` from ``start`` (base 100) to ``end``.
+
+    For an index other than the Russell 2000 the levels start on the seed
+    reconstitution's effective date (see :func:`setup`).
+    """
+    inputs = setup(data, start, weights=weights, rules=rules, index=index)
     calc = calculate(
         inputs.initial,
         inputs.market,
@@ -296,6 +376,7 @@ def calculate_real(
         applied.insert(0, inputs.starts_on_effective.isoformat())
     return RealRun(
         calculation=calc,
+        index=index,
         weights=weights,
         holdings_file=inputs.holdings_file,
         unpriced=inputs.unpriced,
