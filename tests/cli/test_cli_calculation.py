@@ -175,3 +175,122 @@ def test_demo_without_data_runs_on_the_synthetic_market(
     assert levels["price_return"][0] == 100.0
     with Store(tmp_path / "s.duckdb") as db:
         assert db.levels("r2000-synthetic").height == levels.height
+
+
+def test_any_index_calculates_and_runs_incrementally(
+    data_dir: DataDir,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--index midcap: seeded by r2k's June 2026 reconstitution; run adds a session."""
+    store, out_file = tmp_path / "r2k.duckdb", tmp_path / "midcap.csv"
+    data = ["--data", str(data_dir.root), "--store", str(store)]
+    code, out, _ = _run(
+        [
+            "calculate",
+            "--index",
+            "midcap",
+            "--start",
+            "2026-06-26",
+            "--end",
+            "2026-07-20",
+            "--out",
+            str(out_file),
+            "--json",
+            *data,
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, out
+    summary = json.loads(out)
+    assert summary["index"] == "midcap"
+    assert summary["stored_as"] == "midcap-r2k"
+    assert any("starting membership of midcap" in n for n in summary["notes"])
+    levels = pl.read_csv(out_file)
+    assert levels.columns[:2] == ["session", "level"]
+    assert {
+        "market_value",
+        "divisor",
+        "price_return",
+        "total_return",
+        "net_total_return",
+        "dividend_points",
+        "net_dividend_points",
+    } <= set(levels.columns)
+    # the Midcap (R1000 ranks 201-1000) holds about 800 companies
+    assert 700 < summary["members_at_end"] < 850
+    code, out, _ = _run(
+        ["run", "--index", "midcap", "--session", "2026-07-21", "--json", *data],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, out
+    assert json.loads(out)["status"] == "calculated"
+    with Store(store) as db:
+        assert db.levels("midcap-r2k").height == levels.height + 1
+
+
+def test_index_without_a_seed_names_the_nearest_start(
+    data_dir: DataDir,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = tmp_path / "r2k.duckdb"
+    code, _, err = _run(
+        [
+            "calculate",
+            "--index",
+            "r1000",
+            "--start",
+            "2026-04-10",
+            "--end",
+            "2026-05-01",
+            "--data",
+            str(data_dir.root),
+            "--store",
+            str(store),
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2
+    assert "nearest usable start is 2026-06-26" in " ".join(err.split())
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--index", "r5000"], "--index 'r5000'"),
+        (["--index", "r1000", "--weights", "holdings"], "only the Russell 2000"),
+    ],
+)
+def test_bad_index_options_are_one_line(
+    data_dir: DataDir,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    needle: str,
+) -> None:
+    code, out, err = _run(
+        [
+            "calculate",
+            "--start",
+            "2026-06-26",
+            "--end",
+            "2026-07-01",
+            *args,
+            "--data",
+            str(data_dir.root),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2
+    assert needle in " ".join((out + err).split())

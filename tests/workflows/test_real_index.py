@@ -125,3 +125,23 @@ def test_incremental_agrees_with_batch_on_real_data(data_dir: DataDir) -> None:
         state = IndexState.from_json(step.state.to_json())
         expected = tail.filter(pl.col("session") == day)["price_return"][0]
         assert step.levels["price_return"][0] == pytest.approx(expected, rel=1e-10)
+
+
+def test_russell_1000_moves_with_the_sp500(data_dir: DataDir) -> None:
+    """The Russell 1000 from r2k's June 2026 reconstitution tracks large caps.
+
+    Issue 8's bar: daily returns correlate with the S&P 500's (shared data) at 0.98
+    or more over 2026-06-26 .. 2026-07-22 (measured: 0.983, 17 returns).
+    """
+    run = calculate_real(
+        data_dir, date(2026, 6, 26), date(2026, 7, 22), weights="r2k", index="r1000"
+    )
+    assert run.index == "r1000"
+    assert run.reconstitutions == ("2026-06-26",)
+    levels = run.calculation.levels.select("session", level="price_return")
+    spx = read_index_levels(data_dir.index_levels("SPX"), "SPX").select(
+        "session", level="close"
+    )
+    t = tracking(levels, spx)
+    assert t.sessions == 17
+    assert t.correlation >= 0.98
