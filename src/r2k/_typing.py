@@ -50,3 +50,19 @@ SecurityType = Literal[
 ]
 
 ReconKind = Literal["june", "december"]
+
+# ------------------------------------------------ settings of the layers
+
+BandEdges = Literal["inclusive", "exclusive"]
+Weights = Literal["holdings", "r2k"]
+FileFormat = Literal["csv", "parquet", "json"]
+Phase = Literal["open", "close"]
+TotalReturnConvention = Literal["reinvest", "points"]
+RocUnit = Literal["percent", "fraction", "ratio"]
+FxQuote = Literal["target_per_usd", "usd_per_target"]
+MissingFx = Literal["error", "ffill"]
+Frequency = Literal["daily", "weekly", "monthly"]
+FirstBar = Literal["high_low", "skip"]
+WidthUnit = Literal["points", "fraction", "percent"]
+PositionUnit = Literal["fraction", "percent"]
+SupportRule = Literal["extremes", "pivots"]

@@ -21,7 +21,7 @@ from r2k.data.sources.levels import read_index_levels
 from r2k.errors import MethodologyError, SchemaError
 
 if TYPE_CHECKING:
-    from r2k.analytics.ranges import SupportRule
+    from r2k._typing import SupportRule
     from r2k.data.datadir import DataDir
 
 START = date(2000, 1, 3)

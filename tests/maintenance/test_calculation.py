@@ -24,7 +24,6 @@ from r2k.errors import MissingDataError
 from r2k.maintenance.levels import (
     SUMS,
     LevelState,
-    TotalReturnConvention,
     base_state,
     chain_levels,
     levels_from_sums,
@@ -33,6 +32,8 @@ from r2k.maintenance.levels import (
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from r2k._typing import TotalReturnConvention
 
 D = [date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)]
 

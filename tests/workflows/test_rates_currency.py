@@ -18,7 +18,7 @@ from r2k.workflows.rates import RSTAR_PROXY, RateView, rate_view
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from r2k.analytics.rates import Frequency
+    from r2k._typing import Frequency
     from r2k.data.datadir import DataDir
     from r2k.maintenance.engine import Calculation
 

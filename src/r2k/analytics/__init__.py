@@ -31,15 +31,13 @@ array([nan,  4.])
 
 from __future__ import annotations
 
+from r2k._typing import FirstBar, PositionUnit, RocUnit, WidthUnit
 from r2k.analytics.backtest import range_trading_backtest
 from r2k.analytics.currency import convert_levels
 from r2k.analytics.drawdown import DRAWDOWNS, drawdown, drawdowns, max_drawdown
 from r2k.analytics.rallies import rallies, turning_points
 from r2k.analytics.range_bound import (
     DonchianChannel,
-    FirstBar,
-    PositionUnit,
-    WidthUnit,
     channel_position,
     channel_width,
     choppiness_index,
@@ -48,7 +46,7 @@ from r2k.analytics.range_bound import (
     vertical_horizontal_filter,
 )
 from r2k.analytics.ranges import pivots, range_periods, range_signals
-from r2k.analytics.rate_of_change import RocUnit, momentum, rate_of_change
+from r2k.analytics.rate_of_change import momentum, rate_of_change
 from r2k.analytics.returns import (
     annualized_return,
     levels_from_returns,

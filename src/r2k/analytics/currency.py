@@ -51,12 +51,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from r2k._typing import FxQuote, MissingFx
 from r2k.analytics._inputs import (
     ArrayInput,
     check_choice,
@@ -90,9 +91,7 @@ __all__ = [
     "usd_quote",
 ]
 
-FxQuote: TypeAlias = Literal["target_per_usd", "usd_per_target"]
 FX_QUOTES: tuple[FxQuote, ...] = ("target_per_usd", "usd_per_target")
-MissingFx: TypeAlias = Literal["error", "ffill"]
 MISSING_FX: tuple[MissingFx, ...] = ("error", "ffill")
 
 _FX = "_fx_rate"

@@ -33,7 +33,7 @@ Undefined values (a window with no range at all) are missing, like the warm-up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 import numpy as np
 import polars as pl
@@ -53,11 +53,11 @@ from r2k.analytics._inputs import (
 )
 from r2k.errors import MethodologyError, SchemaError
 
-FirstBar: TypeAlias = Literal["high_low", "skip"]
+if TYPE_CHECKING:
+    from r2k._typing import FirstBar, PositionUnit, WidthUnit
+
 FIRST_BARS: tuple[FirstBar, ...] = ("high_low", "skip")
-WidthUnit: TypeAlias = Literal["points", "fraction", "percent"]
 WIDTH_UNITS: tuple[WidthUnit, ...] = ("points", "fraction", "percent")
-PositionUnit: TypeAlias = Literal["fraction", "percent"]
 POSITION_UNITS: tuple[PositionUnit, ...] = ("fraction", "percent")
 
 SeriesT = TypeVar("SeriesT", pl.Series, FloatArray)

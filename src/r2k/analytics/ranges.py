@@ -45,12 +45,13 @@ Close-only series work too: pass the close as ``high`` and ``low``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 from numpy.lib.stride_tricks import sliding_window_view
 
+from r2k._typing import SupportRule
 from r2k.analytics._inputs import check_choice, check_period, parse_aligned
 from r2k.analytics._periods import check_fraction, parse_sessions, runs
 from r2k.analytics.range_bound import (
@@ -76,7 +77,6 @@ __all__ = [
     "range_signals",
 ]
 
-SupportRule: TypeAlias = Literal["extremes", "pivots"]
 SUPPORT_RULES: tuple[SupportRule, ...] = ("extremes", "pivots")
 
 

@@ -17,7 +17,7 @@ parameter rather than implied by a name. The first ``p`` values are missing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, overload
 
 from r2k.analytics._inputs import (
     ArrayInput,
@@ -34,7 +34,8 @@ from r2k.analytics._inputs import (
 if TYPE_CHECKING:
     import polars as pl
 
-RocUnit: TypeAlias = Literal["percent", "fraction", "ratio"]
+    from r2k._typing import RocUnit
+
 ROC_UNITS: tuple[RocUnit, ...] = ("percent", "fraction", "ratio")
 
 

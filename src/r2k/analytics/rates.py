@@ -39,11 +39,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Final, Literal, TypeAlias, cast
+from typing import Any, Final, Literal, cast
 
 import numpy as np
 import polars as pl
 
+from r2k._typing import Frequency
 from r2k.analytics._inputs import (
     ArrayInput,
     FloatArray,
@@ -88,7 +89,6 @@ __all__ = [
     "stance_by_year",
 ]
 
-Frequency: TypeAlias = Literal["daily", "weekly", "monthly"]
 FREQUENCIES: Final[tuple[Frequency, ...]] = ("daily", "weekly", "monthly")
 PERIODS_PER_YEAR: Final[dict[str, int]] = {"daily": 252, "weekly": 52, "monthly": 12}
 """Periods a year of each frequency (sessions, weeks, months)."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from matplotlib.figure import Figure
 
-    from r2k.analytics.rates import Frequency
+    from r2k._typing import Frequency
     from r2k.workflows.rates import RateView
 
 __all__ = ["PLOT_CHARTS", "beta_effect", "draw_chart", "print_rate_view", "register"]

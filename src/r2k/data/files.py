@@ -23,8 +23,9 @@ import stat
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final
 
+from r2k._typing import FileFormat
 from r2k.errors import R2KError
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ __all__ = [
     "write_frame",
 ]
 
-FileFormat = Literal["csv", "parquet", "json"]
 FORMATS: Final[tuple[FileFormat, ...]] = ("csv", "parquet", "json")
 _NEW_FILE_MODE: Final = 0o644  # a new file; a replaced one keeps its mode
 

@@ -22,6 +22,7 @@ Inside r2k, import from the defining module; this package re-exports the public
 API for users.
 """
 
+from r2k._typing import TotalReturnConvention
 from r2k.maintenance.actions import (
     ACTIONS,
     KINDS,
@@ -34,7 +35,6 @@ from r2k.maintenance.engine import Calculation, calculate, calculate_session
 from r2k.maintenance.levels import (
     DEFAULT_WITHHOLDING,
     LevelState,
-    TotalReturnConvention,
     chain_levels,
     levels_from_sums,
 )

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import polars as pl
@@ -40,10 +40,10 @@ from r2k.maintenance.state import PendingRemoval
 if TYPE_CHECKING:
     from datetime import date
 
+    from r2k._typing import Phase
     from r2k.maintenance.book import Block, Book
     from r2k.methodology.rule_sets import MaintenanceRules
 
-Phase = Literal["open", "close"]
 #: An open handler: (book, row t, session, column of the member line, action row).
 OpenHandler = Callable[["Book", int, "date", int, dict[str, Any]], None]
 #: A close handler: (book, row t, session, action row).

@@ -30,7 +30,7 @@ the same numbers (tests require 1e-10): :func:`chain_levels` over a window at on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -41,7 +41,8 @@ from r2k.errors import MissingDataError
 if TYPE_CHECKING:
     from datetime import date
 
-TotalReturnConvention = Literal["reinvest", "points"]
+    from r2k._typing import TotalReturnConvention
+
 DEFAULT_WITHHOLDING = 0.30
 
 #: Per-session sums the levels are chained from (one row per session).

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from r2k._typing import INDEX_CODES
+from r2k._typing import INDEX_CODES, TotalReturnConvention
 from r2k.errors import MethodologyError
-from r2k.maintenance.levels import DEFAULT_WITHHOLDING, TotalReturnConvention
+from r2k.maintenance.levels import DEFAULT_WITHHOLDING
 
 if TYPE_CHECKING:
     import polars as pl

@@ -28,11 +28,18 @@ from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+from typing import (
+    Any,
+    Literal,
+    TypeVar,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
+from r2k._typing import BandEdges  # noqa: TC001 (read at run time by get_type_hints)
 from r2k.errors import MethodologyError
 
-BandEdges = Literal["inclusive", "exclusive"]
 _T = TypeVar("_T")
 _RULE_FILES = ("russell_us_1989.toml", "russell_us_current.toml")
 _EXAMPLE_FILE = "russell_us_current.toml"  # examples in error messages come from it

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -54,10 +54,8 @@ from r2k.workflows.pipeline import (
 if TYPE_CHECKING:
     from datetime import date
 
-    from r2k._typing import IndexCode
+    from r2k._typing import IndexCode, Weights
     from r2k.data.datadir import DataDir
-
-Weights = Literal["holdings", "r2k"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
