@@ -125,6 +125,32 @@ def test_save_png_is_atomic(tmp_path: Path, toy: Analysis) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["dd.png"]
 
 
+@pytest.mark.parametrize(
+    ("suffix", "magic"),
+    [("png", b"\x89PNG\r\n\x1a\n"), ("svg", b"<?xml"), ("pdf", b"%PDF-")],
+)
+def test_save_figure_writes_the_format_of_the_suffix(
+    tmp_path: Path, toy: Analysis, suffix: str, magic: bytes
+) -> None:
+    target = tmp_path / f"dd.{suffix.upper() if suffix == 'pdf' else suffix}"
+    path = charts.save_figure(charts.drawdown_chart(toy), target)
+    data = path.read_bytes()
+    assert data.startswith(magic)
+    if suffix == "svg":
+        assert b"<svg" in data
+    # no creation date: the same figure gives the same bytes
+    again = charts.figure_bytes(charts.drawdown_chart(toy), suffix)
+    assert again == data
+
+
+def test_save_figure_refuses_an_unknown_suffix(tmp_path: Path, toy: Analysis) -> None:
+    for name in ("dd.jpg", "dd"):
+        with pytest.raises(MethodologyError, match=r"not a chart format; name a \.png"):
+            charts.save_figure(charts.drawdown_chart(toy), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    assert charts.figure_format("x.Svg") == "svg"
+
+
 def test_chart_errors(toy: Analysis) -> None:
     with pytest.raises(MethodologyError, match="unknown chart 'pie'; choose one of"):
         charts.chart_by_name("pie", toy)

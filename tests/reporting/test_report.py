@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from r2k.analytics.analysis import analyze
+from r2k.reporting.formatting import money, number, percent
 from r2k.reporting.report import (
     ReportInputs,
     gather_report,
@@ -43,6 +44,7 @@ def test_report_sections_and_numbers(real: tuple[ReportInputs, str]) -> None:
     assert text.startswith("<!DOCTYPE html>")
     titles = re.findall(r"<h2>(.*?)</h2>", text)
     assert titles == [
+        "Factsheet",
         "Summary",
         "Level vs large caps, rallies and range-bound periods",
         "Rate of change",
@@ -104,6 +106,56 @@ def test_report_is_self_contained(real: tuple[ReportInputs, str]) -> None:
     assert len(re.findall(r'src="', rest)) == 17
 
 
+def test_report_opens_with_the_factsheet(real: tuple[ReportInputs, str]) -> None:
+    """The factsheet summary of the dashboard, first, from the same pure module."""
+    from r2k.analytics.factsheet import factsheet
+
+    inputs, text = real
+    a = inputs.analysis
+    body = text.split("</nav>", 1)[1]
+    assert body.startswith('<section id="factsheet"><h2>Factsheet</h2>')
+    section = body.split("</section>", 1)[0]
+    sheet = factsheet(a.daily.select("session", "level"), name=a.name)
+    # the same figures as /indexes/RUT/factsheet, formatted once
+    for period in ("1M", "3M", "YTD", "1Y", "3Y", "5Y", "10Y", "Since start"):
+        assert f"<th>{period}</th>" in section
+    one_year = sheet.period("1Y").cumulative
+    assert f"<td>{percent(one_year)}</td>" in section
+    assert f"<td>{percent(sheet.risk_of('5Y').volatility)}</td>" in section
+    assert f"<td>{number(sheet.risk_of('3Y').sortino)}</td>" in section
+    last_year = sheet.calendar_years[-1]
+    assert f"<td>{percent(last_year.value, sign=True)}</td>" in section
+    # RUT's size, top 10 and sectors are those of the latest IWM file
+    theirs = inputs.holdings_characteristics
+    assert theirs is not None
+    assert f"Size: {theirs.source}" in section
+    assert f"<td>constituents</td><td>{theirs.constituents:,}</td>" in section
+    assert f"<td>{money(theirs.median_cap)}</td>" in section
+    assert "<caption>Top 10</caption>" in section
+    assert section.count("<tr><td>", section.index("Top 10")) >= 10
+    assert "Sector weights" in section
+    assert '<a href="#factsheet">Factsheet</a>' in text
+
+
+def test_report_prints_well(real: tuple[ReportInputs, str]) -> None:
+    _, text = real
+    css = text.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "@media print{" in css
+    printed = css.split("@media print{", 1)[1]
+    assert "nav{display:none}" in printed
+    assert "break-inside:avoid" in printed
+    assert "thead{display:table-header-group}" in printed
+    assert "#factsheet{break-after:page}" in printed
+    assert "url(" not in css  # still offline: no font or image fetched
+
+
+def test_report_names_without_security_types(real: tuple[ReportInputs, str]) -> None:
+    _, text = real
+    shown = _without_images(text)
+    assert "Common Stock" not in shown
+    assert "Ordinary Shares" not in shown
+
+
 def test_report_without_characteristics() -> None:
     rng = np.random.default_rng(3)
     n = 400
@@ -114,6 +166,9 @@ def test_report_without_characteristics() -> None:
     assert "<h1>Toy &lt;report&gt;</h1>" in text
     assert "Index characteristics" not in text.split("<nav>")[1].split("</nav>")[1]
     assert len(DATA_URI.findall(text)) == 6  # no benchmark: no relative chart
+    factsheet_part = text.split('<section id="factsheet">')[1].split("</section>")[0]
+    assert "Performance to" in factsheet_part
+    assert "Top 10" not in factsheet_part  # no characteristics: no size table
     assert "Data provenance" in text
 
 

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from r2k.cli.currency import CurrencyOpt, print_currency
-from r2k.cli.options import DataOpt, JsonOpt, err, out, parse_date
+from r2k.cli.options import DataOpt, JsonOpt, out, parse_date, progress
 from r2k.cli.rates import PLOT_CHARTS, draw_chart
 from r2k.data.datadir import DataDir
 from r2k.errors import MethodologyError
@@ -74,7 +74,13 @@ ChartOpt = Annotated[
         ),
     ),
 ]
-PngOpt = Annotated[Path, typer.Option("--out", help="PNG file to write.")]
+FigureOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="Chart file to write; its suffix picks the format: .png, .svg, .pdf.",
+    ),
+]
 HtmlOpt = Annotated[
     Path, typer.Option("--out", help="HTML file to write (one file, works offline).")
 ]
@@ -260,6 +266,14 @@ def _characteristics(data: DataDir, index: str) -> Characteristics:
     return holdings_characteristics(holdings, known.filter(pl.col("session") == day))
 
 
+def _done(as_json: bool, chart: str, path: Path, fmt: str) -> None:
+    if as_json:
+        payload = {"chart": chart, "out": str(path), "format": fmt}
+        out.print_json(json.dumps(payload))
+        return
+    out.print(f"{chart} chart written to {path}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``analyze``, ``report`` and ``plot`` commands to ``app``.
 
@@ -287,7 +301,7 @@ def register(app: typer.Typer) -> None:
         if currency is not None:
             from r2k.workflows.currency import analyze_in_currency
 
-            with err.status(f"analysing {name} in {currency} from {source.root} ..."):
+            with progress(f"analysing {name} in {currency} from {source.root} ..."):
                 in_ccy = analyze_in_currency(
                     source, name, currency, start=first, end=last
                 )
@@ -297,7 +311,7 @@ def register(app: typer.Typer) -> None:
             _print_analysis(in_ccy.analysis)
             print_currency(in_ccy.version, in_ccy.notes)
             return
-        with err.status(f"analysing {name} from {source.root} ..."):
+        with progress(f"analysing {name} from {source.root} ..."):
             result = analyze_index(source, name, start=first, end=last)
         if as_json:
             out.print_json(json.dumps(result.to_dict()))
@@ -311,18 +325,28 @@ def register(app: typer.Typer) -> None:
         index: IndexOpt = "RUT",
         start: StartOpt = None,
         end: EndOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
-        """Write one self-contained HTML report: charts, tables, provenance."""
+        """Write one self-contained HTML report: factsheet, charts, provenance."""
         from r2k.reporting.report import gather_report, render_report, write_report
 
         name = _index(index)
         first, last = _window(start, end)
         source = DataDir.resolve(data)
-        with err.status(f"building the {name} report from {source.root} ..."):
+        with progress(f"building the {name} report from {source.root} ..."):
             inputs = gather_report(source, index=name, start=first, end=last)
             text = render_report(inputs)
         path = write_report(out_file, text)
         images = text.count("data:image/png;base64,")
+        if as_json:
+            payload = {
+                "index": name,
+                "out": str(path),
+                "bytes": len(text.encode()),
+                "charts": images,
+            }
+            out.print_json(json.dumps(payload))
+            return
         out.print(
             f"report written to {path} ({len(text.encode()) / 1e6:,.1f} MB, "
             f"{images} charts)"
@@ -331,15 +355,19 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def plot(
         chart: ChartOpt,
-        out_file: PngOpt,
+        out_file: FigureOpt,
         data: DataOpt = None,
         index: IndexOpt = "RUT",
         start: StartOpt = None,
         end: EndOpt = None,
         benchmark: BenchmarkOpt = "SPX",
         currency: CurrencyOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
-        """Draw one chart as a PNG file (sectors/caps: r2k's index, or IWM for RUT)."""
+        """Draw one chart as PNG, SVG or PDF (sectors/caps: r2k's index or IWM)."""
+        from r2k.reporting.charts import figure_format, save_figure
+
+        fmt = figure_format(out_file)
         if chart not in CHART_NAMES and chart not in PLOT_CHARTS:
             msg = (
                 f"--chart {chart!r} is not a chart; choose one of: "
@@ -347,10 +375,8 @@ def register(app: typer.Typer) -> None:
             )
             raise MethodologyError(msg)
         if chart in PLOT_CHARTS:
-            from r2k.reporting.charts import save_png
-
             first, last = _window(start, end)
-            with err.status(f"drawing {chart} for {index} ..."):
+            with progress(f"drawing {chart} for {index} ..."):
                 fig = draw_chart(
                     chart,
                     DataDir.resolve(data),
@@ -359,16 +385,16 @@ def register(app: typer.Typer) -> None:
                     start=first,
                     end=last,
                 )
-                path = save_png(fig, out_file)
-            out.print(f"{chart} chart written to {path}")
+                path = save_figure(fig, out_file)
+            _done(as_json, chart, path, fmt)
             return
-        from r2k.reporting.charts import chart_by_name, save_png
+        from r2k.reporting.charts import chart_by_name
         from r2k.workflows.explain import analyze_index
 
         name = _index(index)
         first, last = _window(start, end)
         source = DataDir.resolve(data)
-        with err.status(f"drawing {chart} for {name} ..."):
+        with progress(f"drawing {chart} for {name} ..."):
             if chart in ("sectors", "caps"):
                 from r2k.reporting.charts import cap_distribution_chart, sector_chart
 
@@ -381,5 +407,5 @@ def register(app: typer.Typer) -> None:
             else:
                 result = analyze_index(source, name, start=first, end=last)
                 fig = chart_by_name(chart, result, benchmark=benchmark.upper())
-            path = save_png(fig, out_file)
-        out.print(f"{chart} chart written to {path}")
+            path = save_figure(fig, out_file)
+        _done(as_json, chart, path, fmt)

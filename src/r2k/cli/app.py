@@ -2,21 +2,25 @@
 
 Errors are one line on stderr and a non-zero exit, never a traceback: ``2`` for bad
 input or data (any :class:`r2k.errors.R2KError`), ``3`` when the data holds no real
-membership to validate against.
+membership to validate against. With ``--json`` an error is also a JSON object
+on stdout (``error``, ``message``, ``hint``; see :func:`main`). Steps that
+take more than a moment show a spinner with the elapsed time on stderr.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import warnings
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import polars as pl
 import typer
+import typer.main
 from rich.markup import escape
 from rich.table import Table
 
@@ -32,17 +36,28 @@ from r2k.cli.options import (
     index_code,
     out,
     parse_date,
+    progress,
 )
 from r2k.data.datadir import DataDir
 from r2k.data.files import write_frame
 from r2k.data.store import Store, resolve_store_path
-from r2k.errors import DataDirectoryError, R2KError
+from r2k.errors import (
+    DataDirectoryError,
+    MethodologyError,
+    MissingDataError,
+    NotSessionError,
+    R2KError,
+    SourceFormatError,
+    StoreError,
+)
 from r2k.fidelity.validation import NoSnapshotError
 from r2k.methodology.rule_sets import RuleSet
 from r2k.methodology.schedule import calendar_year, reconstitutions
-from r2k.reporting.formatting import money
+from r2k.reporting.formatting import money, text
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from r2k.workflows.pipeline import ReconRun
     from r2k.workflows.real_index import RealRun
 
@@ -69,7 +84,8 @@ def calendar(
     as_json: JsonOpt = False,
 ) -> None:
     """Rank days, preliminary lists, lock-down, effective dates and quarterly dates."""
-    cal = calendar_year(year)
+    with progress("building the XNYS session calendar ..."):
+        cal = calendar_year(year)
     recons = [
         {
             "kind": r.kind,
@@ -153,7 +169,7 @@ def _run(
 ) -> ReconRun:
     from r2k.workflows.pipeline import run_reconstitution
 
-    with err.status(f"reconstituting rank day {rank_day} from {data.root} ..."):
+    with progress(f"reconstituting rank day {rank_day} from {data.root} ..."):
         return run_reconstitution(data, rank_day, rules=rules, as_of=as_of)
 
 
@@ -222,8 +238,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         for key, n in mapping.items():
             table.add_row(str(key), str(n))
         out.print(table)
-    for note in s["notes"]:
-        out.print(f"[yellow]note:[/yellow] {note}")
+    _print_notes(s["notes"])
 
 
 def _write_membership(frame: pl.DataFrame, path: Path) -> None:
@@ -290,7 +305,7 @@ def validate_recon(
         msg = f"--effective {day} is not a reconstitution effective date ({dates})"
         raise typer.BadParameter(msg)
     source = DataDir.resolve(data)
-    with err.status(f"reconstituting rank day {schedule.rank_day} and checking ..."):
+    with progress(f"reconstituting rank day {schedule.rank_day} and checking ..."):
         run, result = validate_reconstitution(source, day, rules=_rules(rules))
     payload = result.as_dict() | {
         "universe": run.universe_source,
@@ -303,11 +318,12 @@ def validate_recon(
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in payload.items():
-        if isinstance(value, (list, dict)) and key != "notes":
-            continue  # the line lists are in --json
-        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        if isinstance(value, (list, dict)):
+            continue  # the line lists are in --json; the notes follow the table
+        shown = f"{value:.4f}" if isinstance(value, float) else text(value)
         table.add_row(key, shown)
     out.print(table)
+    _print_notes(run.notes)
 
 
 ReturnOpt = Annotated[
@@ -376,14 +392,16 @@ def calculate(
     column = _return_column(kind)
     mode = _weights(weights)
     code = index_code(index)
-    result = calculate_real(
-        DataDir.resolve(data),
-        first,
-        last,
-        weights=mode,
-        constituents=True,
-        index=code,
-    )
+    source = DataDir.resolve(data)
+    with progress(f"calculating {INDEX_LABELS[code]} ({mode}), {first} .. {last} ..."):
+        result = calculate_real(
+            source,
+            first,
+            last,
+            weights=mode,
+            constituents=True,
+            index=code,
+        )
     calc = result.calculation
     name = _index_name(mode, code)
     with Store(resolve_store_path(store)) as db:
@@ -432,13 +450,32 @@ def _calc_summary(result: RealRun, column: str) -> dict[str, Any]:
 
 
 def _print_mapping(title: str, mapping: dict[str, Any]) -> None:
+    """A measure/value table, with no raw Python dict or list in a cell.
+
+    Counts by kind show on one line, nested details as indented rows, lists as
+    comma-separated items and the notes after the table.
+    """
     table = Table(title=title)
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in mapping.items():
-        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
-        table.add_row(key, shown)
+        if key == "notes":
+            continue
+        if isinstance(value, dict) and not all(
+            isinstance(v, int | float) for v in value.values()
+        ):
+            table.add_row(key, "")
+            for sub, item in value.items():
+                table.add_row(f"  {sub}", text(item))
+            continue
+        table.add_row(key, text(value))
     out.print(table)
+    _print_notes(mapping.get("notes", ()))
+
+
+def _print_notes(notes: Iterable[object]) -> None:
+    for note in notes:
+        out.print(f"[yellow]note:[/yellow] {escape(str(note))}")
 
 
 @app.command("run")
@@ -475,15 +512,17 @@ def run_session(
             payload = {"session": day, "status": "already calculated, unchanged"}
             payload |= {k: stored[k][0] for k in _RETURN_COLUMNS.values()}
         else:
-            inputs = setup(
-                DataDir.resolve(data),
-                date.fromisoformat(str(settings["start"])),
-                weights=mode,
-                index=code,
-            )
-            step = calculate_session(
-                state, inputs.market, inputs.actions, inputs.settings, session=day
-            )
+            source = DataDir.resolve(data)
+            with progress(f"calculating {name} for session {day} ..."):
+                inputs = setup(
+                    source,
+                    date.fromisoformat(str(settings["start"])),
+                    weights=mode,
+                    index=code,
+                )
+                step = calculate_session(
+                    state, inputs.market, inputs.actions, inputs.settings, session=day
+                )
             db.save_calculation(name, step, settings=settings)
             row = step.levels.row(0, named=True)
             payload = {"session": day, "status": "calculated"}
@@ -512,12 +551,13 @@ def validate_tracking(
     last = parse_date(end, "--end")
     mode = _weights(weights)
     source = DataDir.resolve(data)
-    result = calculate_real(source, first, last, weights=mode)
-    rut = read_index_levels(source.index_levels("RUT"), "RUT")
-    stats = tracking(
-        result.calculation.levels.select("session", level="price_return"),
-        rut.select("session", level="close"),
-    )
+    with progress(f"calculating r2k ({mode}), {first} .. {last}, and tracking RUT ..."):
+        result = calculate_real(source, first, last, weights=mode)
+        rut = read_index_levels(source.index_levels("RUT"), "RUT")
+        stats = tracking(
+            result.calculation.levels.select("session", level="price_return"),
+            rut.select("session", level="close"),
+        )
     calc = result.calculation
     payload = stats.to_dict() | {
         "weights": mode,
@@ -541,7 +581,9 @@ def validate_tracking(
 
 
 @app.command()
-def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
+def demo(
+    data: DataOpt = None, store: StoreOpt = None, as_json: JsonOpt = False
+) -> None:
     """The main job, on the real data if present, else on the synthetic market.
 
     Real data: the 2026 reconstitution, then the Russell 2000 calculated from
@@ -551,9 +593,10 @@ def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
     try:
         source = DataDir.resolve(data)
     except DataDirectoryError as exc:
-        out.print(f"[yellow]No data directory ({escape(str(exc))}).[/yellow]")
-        out.print("Running the whole pipeline on the synthetic market instead.\n")
-        _synthetic_demo(store)
+        if not as_json:
+            out.print(f"[yellow]No data directory ({escape(str(exc))}).[/yellow]")
+            out.print("Running the whole pipeline on the synthetic market instead.\n")
+        _synthetic_demo(store, as_json=as_json, reason=str(exc))
         return
     rank_day = date(2026, 4, 30)
     run = _run(source, rank_day, None)
@@ -563,15 +606,18 @@ def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
         )
     path = Path("out") / f"membership_{rank_day}.parquet"
     _write_membership(run.result.membership, path)
-    _print_summary(_summary(run, run_id, written))
-    out.print(f"membership written to {path} and to the store (run {run_id})\n")
+    recon = _summary(run, run_id, written)
+    if not as_json:
+        _print_summary(recon)
+        out.print(f"membership written to {path} and to the store (run {run_id})\n")
 
     from r2k.data.sources.levels import read_index_levels
     from r2k.fidelity.tracking import tracking
     from r2k.workflows.real_index import calculate_real
 
     start, end = date(2026, 4, 10), date(2026, 7, 22)
-    result = calculate_real(source, start, end, weights="r2k", constituents=True)
+    with progress(f"calculating the Russell 2000, {start} .. {end} ..."):
+        result = calculate_real(source, start, end, weights="r2k", constituents=True)
     with Store(resolve_store_path(store)) as db:
         db.save_calculation(
             _index_name("r2k"),
@@ -590,15 +636,28 @@ def demo(data: DataOpt = None, store: StoreOpt = None) -> None:
         f"vs RUT {stats.start}..{stats.end}: correlation": round(stats.correlation, 4),
         "tracking error (bp/day, ddof=1)": round(stats.tracking_error_bp, 2),
     }
+    if as_json:
+        payload = {
+            "market": "real",
+            "reconstitution": recon,
+            "membership_file": str(path),
+            "calculation": summary,
+            "levels_file": str(levels_path),
+        }
+        out.print_json(json.dumps(payload, default=str))
+        return
     _print_mapping(f"Russell 2000 calculated by r2k, {start} .. {end}", summary)
     out.print(f"levels written to {levels_path} and to the store")
 
 
-def _synthetic_demo(store: Path | None) -> None:
+def _synthetic_demo(
+    store: Path | None, *, as_json: bool = False, reason: str = ""
+) -> None:
     from r2k.workflows.synthetic_run import run_synthetic
 
     start, end = date(2023, 1, 3), date(2025, 12, 31)
-    run = run_synthetic(4000, start=start, end=end, seed=0, constituents=True)
+    with progress(f"building and calculating a synthetic market, {start} .. {end} ..."):
+        run = run_synthetic(4000, start=start, end=end, seed=0, constituents=True)
     calc = run.calculation
     latest = run.reconstitutions[-1]
     levels = calc.levels
@@ -624,13 +683,26 @@ def _synthetic_demo(store: Path | None) -> None:
         )
     path = Path("out") / "synthetic_r2000_levels.csv"
     _write_membership(levels, path)
+    if as_json:
+        payload = {
+            "market": "synthetic",
+            "reason": reason,
+            "calculation": summary,
+            "levels_file": str(path),
+            "stored_as": "r2000-synthetic",
+        }
+        out.print_json(json.dumps(payload, default=str))
+        return
     _print_mapping(f"Synthetic Russell 2000, {start} .. {end} (base 100)", summary)
     out.print(f"levels written to {path} and to the store as r2000-synthetic")
 
 
 @app.command()
-def version() -> None:
+def version(as_json: JsonOpt = False) -> None:
     """Print the r2k version."""
+    if as_json:
+        out.print_json(json.dumps({"version": __version__}))
+        return
     out.print(__version__)
 
 
@@ -651,24 +723,134 @@ class _WarningsToStderr:
         warnings.showwarning = self._old
 
 
+#: Hints of the ``--json`` error object, by error class (the first match wins).
+_HINTS: tuple[tuple[type[BaseException], str], ...] = (
+    (
+        NoSnapshotError,
+        "the data directory holds no real membership after that date; validate an "
+        "earlier reconstitution",
+    ),
+    (
+        DataDirectoryError,
+        "pass --data DIR or set $R2K_DATA to a data directory (see docs/data.md)",
+    ),
+    (NotSessionError, "choose an XNYS session (a day the NYSE trades)"),
+    (MissingDataError, "choose dates the data directory covers"),
+    (SourceFormatError, "check the file named in the message"),
+    (StoreError, "check --store or $R2K_STORE names a writable DuckDB file"),
+    (MethodologyError, "see `r2k COMMAND --help` for the accepted values"),
+    (OSError, "check the path in the message exists and can be written"),
+)
+_GENERIC_HINT = "see `r2k COMMAND --help`"
+
+
+def _error_code(exc: BaseException) -> str:
+    """``MissingDataError`` -> ``missing_data``; ``R2KError`` -> ``r2k``."""
+    name = type(exc).__name__.removesuffix("Error")
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower() or "error"
+
+
+def _fail(
+    as_json: bool,
+    code: int,
+    *,
+    error: str,
+    message: str,
+    hint: str,
+    line: str,
+) -> NoReturn:
+    """Report an error and exit with ``code``.
+
+    ``line`` goes to stderr either way (as before ``--json`` errors existed);
+    with ``--json`` one JSON object (``error``, ``message``, ``hint``) also goes
+    to stdout, its only content.
+    """
+    err.print(line)
+    if as_json:
+        payload = {"error": error, "message": message, "hint": hint}
+        sys.stdout.write(json.dumps(payload) + "\n")
+        sys.stdout.flush()
+    sys.exit(code)
+
+
+def _hint(exc: BaseException) -> str:
+    for kind, hint in _HINTS:
+        if isinstance(exc, kind):
+            return hint
+    return _GENERIC_HINT
+
+
+def _wants_json(args: list[str]) -> bool:
+    """``--json`` among the options (before any ``--``)."""
+    head = args[: args.index("--")] if "--" in args else args
+    return "--json" in head
+
+
+def _usage_hint(exc: typer.TyperException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "r2k"
+    return f"run `{path} --help` for the options"
+
+
 def main() -> None:
-    """Entry point of the ``r2k`` script."""
+    """Entry point of the ``r2k`` script.
+
+    Errors never show a traceback. They are one line on stderr; with ``--json``
+    they are also one JSON object on stdout with the keys ``error`` (a short
+    code: ``usage``, ``missing_data``, ``data_directory``, ...), ``message`` and
+    ``hint``. The exit code is the same either way: 2 for bad
+    input or data, 3 when there is no membership to validate against, 130 on
+    an interrupt.
+    """
     logging.basicConfig(level=logging.WARNING, format="r2k: %(message)s")
+    as_json = _wants_json(sys.argv[1:])
     try:
         with _WarningsToStderr():
-            app()
+            if not as_json:
+                app()
+                return
+            command = typer.main.get_command(app)
+            code = command.main(
+                args=sys.argv[1:], prog_name="r2k", standalone_mode=False
+            )
+            if isinstance(code, int) and code:
+                sys.exit(code)
     except NoSnapshotError as exc:
-        err.print(f"r2k: {escape(str(exc))}")
-        sys.exit(3)
-    except R2KError as exc:
-        err.print(f"[red]r2k: error:[/red] {escape(str(exc))}")
-        sys.exit(2)
-    except OSError as exc:
-        err.print(f"[red]r2k: error:[/red] {escape(str(exc))}")
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("r2k: interrupted")
-        sys.exit(130)
+        _fail(
+            as_json,
+            3,
+            error="no_snapshot",
+            message=str(exc),
+            hint=_hint(exc),
+            line=f"r2k: {escape(str(exc))}",
+        )
+    except (R2KError, OSError) as exc:
+        _fail(
+            as_json,
+            2,
+            error=_error_code(exc) if isinstance(exc, R2KError) else "os",
+            message=str(exc),
+            hint=_hint(exc),
+            line=f"[red]r2k: error:[/red] {escape(str(exc))}",
+        )
+    except typer.TyperException as exc:  # only with --json (else Typer prints it)
+        _fail(
+            True,
+            exc.exit_code,
+            error="usage",
+            message=exc.format_message(),
+            hint=_usage_hint(exc),
+            line=f"[red]r2k: error:[/red] {escape(exc.format_message())}",
+        )
+    except (KeyboardInterrupt, typer.Abort):
+        _fail(
+            as_json,
+            130,
+            error="interrupted",
+            message="interrupted",
+            hint="run the command again",
+            line="r2k: interrupted",
+        )
 
 
 def _register_commands() -> None:

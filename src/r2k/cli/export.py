@@ -22,10 +22,10 @@ from r2k.cli.options import (
     FamilyIndexOpt,
     JsonOpt,
     StoreOpt,
-    err,
     index_code,
     out,
     parse_date,
+    progress,
 )
 from r2k.data.datadir import DataDir
 from r2k.data.files import write_frame
@@ -86,7 +86,7 @@ def export_constituents(
     code = index_code(index)
     kind = _format(fmt, out_file)
     source = DataDir.resolve(data)
-    with err.status(f"gathering the {code} constituents of {day} ..."):
+    with progress(f"gathering the {code} constituents of {day} ..."):
         frame, origin = constituents_table(
             source, code, day, store=resolve_store_path(store)
         )
@@ -123,7 +123,7 @@ def export_changes(
     day = parse_date(rank_day, "--rank-day")
     kind = _format(fmt, out_file)
     source = DataDir.resolve(data)
-    with err.status(f"reconstituting rank day {day} ..."):
+    with progress(f"reconstituting rank day {day} ..."):
         frame = changes_table(source, day)
     path = write_frame(frame, out_file, kind, parents=True)
     counts = dict(sorted(frame.group_by("change").len().iter_rows()))

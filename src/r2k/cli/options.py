@@ -6,14 +6,19 @@ Each option is defined once here; the command modules (``app``, ``analytics``,
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from r2k._typing import INDEX_CODES, IndexCode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = [
     "DataOpt",
@@ -25,6 +30,7 @@ __all__ = [
     "index_code",
     "out",
     "parse_date",
+    "progress",
 ]
 
 out = Console()
@@ -40,7 +46,14 @@ StoreOpt = Annotated[
     Path | None,
     typer.Option("--store", help="DuckDB store (default: $R2K_STORE or ./r2k.duckdb)."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print JSON instead of tables (an error too: an object with error, "
+        "message and hint on stdout).",
+    ),
+]
 RulesOpt = Annotated[
     Path | None,
     typer.Option(
@@ -74,3 +87,24 @@ def index_code(value: str, option: str = "--index") -> IndexCode:
             return code
     msg = f"{option} {value!r}: use one of {', '.join(INDEX_CODES)}"
     raise typer.BadParameter(msg)
+
+
+@contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A spinner, ``message`` and the elapsed time on stderr while a long step runs.
+
+    It goes to :data:`err` (stdout stays clean for ``--json``), disappears when
+    the step ends and shows nothing when stderr is not a terminal.
+    """
+    if not err.is_terminal:
+        yield
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(message, markup=False),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        bar.add_task(message, total=None)
+        yield

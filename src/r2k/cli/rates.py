@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from r2k.cli.options import DataOpt, JsonOpt, err, out, parse_date
+from r2k.cli.options import DataOpt, JsonOpt, out, parse_date, progress
 from r2k.data.datadir import DataDir
 from r2k.errors import MethodologyError
 from r2k.reporting.formatting import number, percent
@@ -500,7 +500,7 @@ def register(app: typer.Typer) -> None:
             msg = f"--end {last} must be after --start {first}"
             raise typer.BadParameter(msg)
         source = DataDir.resolve(data)
-        with err.status(f"reading rates and {index} from {source.root} ..."):
+        with progress(f"reading rates and {index} from {source.root} ..."):
             view = rate_view(
                 source,
                 index,

@@ -11,13 +11,14 @@ session) answer 403 unless the server is started with an API key
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path  # noqa: TC003 (Typer reads the annotations)
 from typing import Annotated
 
 import typer
 
-from r2k.cli.options import DataOpt, StoreOpt, err, out
+from r2k.cli.options import DataOpt, JsonOpt, StoreOpt, err, out
 from r2k.errors import R2KError
 
 __all__ = ["API_KEY_ENV", "register"]
@@ -75,6 +76,7 @@ def register(app: typer.Typer) -> None:
                 help="Precompute the r2k calculation and analyses at start-up.",
             ),
         ] = True,
+        as_json: JsonOpt = False,
     ) -> None:
         """Serve the REST API (/docs) and the dashboard (/) on one port."""
         import uvicorn
@@ -97,9 +99,19 @@ def register(app: typer.Typer) -> None:
                 "reachable from other machines"
             )
         mode = "read-write (API key required)" if key else "read-only"
-        out.print(
-            f"r2k API and dashboard on http://{host}:{port}/ ({mode}); "
-            f"docs at /docs; data {source.root}"
-            + (f"; store {store_path}" if store_path else "")
-        )
+        if as_json:
+            payload = {
+                "url": f"http://{host}:{port}/",
+                "docs": f"http://{host}:{port}/docs",
+                "mode": "read-write" if key else "read-only",
+                "data": str(source.root),
+                "store": None if store_path is None else str(store_path),
+            }
+            out.print_json(json.dumps(payload))
+        else:
+            out.print(
+                f"r2k API and dashboard on http://{host}:{port}/ ({mode}); "
+                f"docs at /docs; data {source.root}"
+                + (f"; store {store_path}" if store_path else "")
+            )
         uvicorn.run(application, host=host, port=port, log_level="warning")

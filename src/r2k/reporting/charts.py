@@ -49,15 +49,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHARTS",
+    "FIGURE_FORMATS",
     "cap_distribution_chart",
     "chart_by_name",
     "drawdown_chart",
+    "figure_bytes",
+    "figure_format",
     "level_chart",
     "png_bytes",
     "rallies_chart",
     "ranges_chart",
     "relative_chart",
     "roc_chart",
+    "save_figure",
     "save_png",
     "sector_chart",
     "volatility_chart",
@@ -70,6 +74,14 @@ RANGE_COLOUR: Final = "#f0a030"
 DRAWDOWN_COLOUR: Final = "#b22222"
 SIZE: Final = (10.0, 4.6)
 DPI: Final = 100
+#: File formats :func:`save_figure` writes, by suffix.
+FIGURE_FORMATS: Final = ("png", "svg", "pdf")
+#: Metadata left out so that the same figure gives the same bytes.
+_NO_METADATA: Final[dict[str, dict[str, None]]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+}
 
 CHARTS: Final[dict[str, str]] = {
     "level": "index vs large caps, rebased, rallies and range-bound periods marked",
@@ -591,3 +603,50 @@ def chart_by_name(
         return cap_distribution_chart(characteristics)
     msg = f"unknown chart {name!r}; choose one of: {', '.join(CHARTS)}"
     raise MethodologyError(msg)
+
+
+def figure_format(path: str | os.PathLike[str]) -> str:
+    """The format of a chart file from its suffix: ``png``, ``svg`` or ``pdf``.
+
+    Raises
+    ------
+    MethodologyError
+        If the suffix is none of them (the message names the accepted ones).
+    """
+    name = str(path)
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in FIGURE_FORMATS:
+        shown = f".{suffix}" if suffix else "no suffix"
+        msg = (
+            f"--out {name}: {shown} is not a chart format; name a "
+            f"{', '.join('.' + f for f in FIGURE_FORMATS)} file"
+        )
+        raise MethodologyError(msg)
+    return suffix
+
+
+def figure_bytes(fig: Figure, fmt: str, *, dpi: int = DPI) -> bytes:
+    """Render ``fig`` as ``fmt`` (one of :data:`FIGURE_FORMATS`), no dated metadata."""
+    if fmt not in FIGURE_FORMATS:
+        msg = f"format {fmt!r}: use one of {', '.join(FIGURE_FORMATS)}"
+        raise MethodologyError(msg)
+    from matplotlib import rc_context
+
+    buffer = io.BytesIO()
+    # A fixed salt makes the SVG element ids, and so the bytes, reproducible.
+    with rc_context({"svg.hashsalt": "r2k"}):
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_NO_METADATA[fmt])
+    return buffer.getvalue()
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) -> Path:
+    """Write ``fig`` atomically in the format its suffix names (.png, .svg, .pdf).
+
+    Raises
+    ------
+    MethodologyError
+        If the suffix is not one of :data:`FIGURE_FORMATS`.
+    r2k.data.files.OutputFileError
+        If the file cannot be written (any old file is left as it was).
+    """
+    return write_bytes_atomic(path, figure_bytes(fig, figure_format(path), dpi=dpi))

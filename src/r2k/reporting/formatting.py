@@ -17,13 +17,16 @@ Missing values (``None``, NaN, infinities) show as ``n/a``.
 '$952.5M'
 >>> money(None)
 'n/a'
+>>> text({"stale_price": 2, "deletion": 1})
+'stale_price: 2, deletion: 1'
 """
 
 from __future__ import annotations
 
 import math
+from datetime import date
 
-__all__ = ["MISSING", "is_missing", "money", "number", "percent"]
+__all__ = ["MISSING", "is_missing", "money", "number", "percent", "text"]
 
 #: How a missing value is shown.
 MISSING = "n/a"
@@ -61,3 +64,37 @@ def money(value: object) -> str:
         if abs(v) >= scale:
             return f"${v / scale:,.{digits}f}{suffix}"
     return f"${v:,.0f}"
+
+
+def text(value: object) -> str:
+    """Any value as plain text for a table cell: never Python's ``{...}`` or ``[...]``.
+
+    Dates are ISO, booleans ``yes``/``no``, floats six significant digits; a
+    mapping is ``key: value`` pairs and a sequence its items, separated by
+    commas; an empty one is ``none``.
+
+    >>> text(["2026-06-26", "2026-12-11"])
+    '2026-06-26, 2026-12-11'
+    >>> text({"r1000": 1004, "r2000": 1978})
+    'r1000: 1004, r2000: 1978'
+    >>> text([]), text(None), text(True), text(0.1234567)
+    ('none', 'n/a', 'yes', '0.123457')
+    """
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict):
+        if not value:
+            return "none"
+        return ", ".join(f"{k}: {text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        if not value:
+            return "none"
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return ", ".join(text(v) for v in items)
+    return str(value)

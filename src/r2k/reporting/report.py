@@ -6,8 +6,11 @@ latest IWM holdings file, the S&P 600 overlap, the turnover of the last
 reconstitution); :func:`render_report` turns it into one HTML string and
 :func:`write_report` writes it atomically.
 
-The file works offline: the charts are PNG images embedded as base64 ``data:``
-URIs, the CSS is inline, and nothing refers to a network address. Figures are
+The report opens with the factsheet summary the dashboard shows
+(:func:`r2k.analytics.factsheet.factsheet`: performance 1M .. since start,
+risk, calendar years; size, top 10 and sector weights). The file works offline:
+the charts are PNG images embedded as base64 ``data:`` URIs, the CSS (with a
+print stylesheet) is inline, and nothing refers to a network address. Figures are
 computed unrounded; the tables round them for display only, with Python's
 ``round`` (round-half-even on the binary value) before formatting.
 """
@@ -29,8 +32,10 @@ from r2k.analytics.characteristics import (
     reconstitution_turnover,
     sp600_overlap,
 )
+from r2k.analytics.factsheet import factsheet
 from r2k.data.files import write_bytes_atomic
 from r2k.errors import MissingDataError
+from r2k.names import clean_name
 from r2k.reporting import charts
 from r2k.reporting.formatting import is_missing, money, number, percent
 from r2k.reporting.rates_report import (
@@ -50,6 +55,7 @@ if TYPE_CHECKING:
 
     from r2k.analytics.analysis import Analysis
     from r2k.analytics.characteristics import Characteristics, Overlap, Turnover
+    from r2k.analytics.factsheet import Factsheet
     from r2k.data.datadir import DataDir
 
 __all__ = [
@@ -313,10 +319,126 @@ th,td{border:1px solid #d0d7de;padding:.25em .55em;text-align:right}
 th{background:#eef3f8}td:first-child,th:first-child{text-align:left}
 img{max-width:100%;height:auto;display:block;margin:.6em 0}
 .note{color:#555;font-size:.9em}.cols{display:flex;gap:2em;flex-wrap:wrap}
+.cols>table{flex:0 1 auto}
+@media print{
+@page{size:A4;margin:14mm 12mm}
+body{max-width:none;margin:0;padding:0;font-size:9.5pt;color:#000}
+nav{display:none}a{color:inherit;text-decoration:none}
+h1{font-size:16pt}h2{font-size:12.5pt;margin-top:1.2em;break-after:avoid}
+section{break-before:auto}#factsheet{break-after:page}
+table{font-size:8.5pt;margin:.3em 0 .8em}thead{display:table-header-group}
+caption{break-after:avoid}tr,img{break-inside:avoid}
+th{background:#eef3f8;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+img{max-height:9.5cm;width:auto;max-width:100%}
+.cols{gap:1em}
+}
 """
 
 
 # ------------------------------------------------------------------ sections
+
+
+def _headline(inputs: ReportInputs) -> Characteristics | None:
+    """The characteristics the factsheet shows: those of the index analysed.
+
+    RUT: the latest IWM holdings file (the fund that replicates it); r2k's own
+    index: its constituents on its last session. Either falls back to the other.
+    """
+    ours, theirs = inputs.index_characteristics, inputs.holdings_characteristics
+    if inputs.analysis.name == "RUT":
+        return theirs if theirs is not None else ours
+    return ours if ours is not None else theirs
+
+
+def _factsheet(inputs: ReportInputs, sheet: Factsheet) -> str:
+    """The dashboard's factsheet summary: performance, risk, years, size, holdings."""
+    performance = _table(
+        ["", *(p.period for p in sheet.performance)],
+        [
+            ("cumulative", *(percent(p.cumulative) for p in sheet.performance)),
+            (
+                "annualised",
+                *(
+                    "-" if p.annualized is None else percent(p.annualized)
+                    for p in sheet.performance
+                ),
+            ),
+        ],
+        caption=f"Performance to {sheet.as_of} (price index)",
+    )
+    risk = _table(
+        ["period", "volatility", "Sharpe", "Sortino", "max drawdown"],
+        [
+            (
+                r.period,
+                percent(r.volatility),
+                number(r.sharpe),
+                number(r.sortino),
+                percent(r.max_drawdown),
+            )
+            for r in sheet.risk
+        ],
+        caption=f"Risk (annualised, daily returns, ddof={sheet.ddof}, "
+        f"risk-free rate {percent(sheet.risk_free_rate)})",
+    )
+    years = sheet.calendar_years[-10:]
+    calendar = _table(
+        ["", *(f"{y.year}{'' if y.complete else '*'}" for y in years)],
+        [("return", *(percent(y.value, sign=True) for y in years))],
+        caption=f"Calendar-year returns, the last {len(years)} (* part of a year)",
+    )
+    parts = [
+        f'<div class="cols">{performance}</div>',
+        f'<div class="cols">{risk}{calendar}</div>',
+    ]
+    traits = _headline(inputs)
+    if traits is not None:
+        size = _table(
+            ["measure", "value"],
+            [
+                ("constituents", f"{traits.constituents:,}"),
+                ("mean company cap", money(traits.mean_cap)),
+                ("median company cap", money(traits.median_cap)),
+                ("largest company cap", money(traits.largest_cap)),
+                ("smallest company cap", money(traits.smallest_cap)),
+                ("top-10 weight", percent(traits.top10_weight)),
+            ],
+            caption=f"Size: {traits.source} on {_text(traits.as_of)}",
+        )
+        top = _table(
+            ["#", "ticker", "name", "sector", "weight"],
+            [
+                (
+                    i,
+                    r["security_id"],
+                    clean_name(r["name"]),
+                    r["sector"],
+                    percent(r["weight"], 2),
+                )
+                for i, r in enumerate(traits.top10.iter_rows(named=True), start=1)
+            ],
+            caption="Top 10",
+        )
+        sectors = _table(
+            ["sector", "lines", "weight"],
+            [
+                (r["sector"], f"{r['count']:,}", percent(r["weight"]))
+                for r in traits.sectors.iter_rows(named=True)
+            ],
+            caption=f"Sector weights: {traits.sector_scheme}",
+        )
+        parts.append(f'<div class="cols">{size}{sectors}</div>')
+        parts.append(top)
+    return _section(
+        "factsheet",
+        "Factsheet",
+        _p(
+            f"{sheet.name}: {sheet.first_session} to {sheet.as_of}, level "
+            f"{number(sheet.first_level)} to {number(sheet.last_level)}. Periods "
+            "end on the last session; those of a year or more are also annualised."
+        ),
+        *parts,
+    )
 
 
 def _summary(a: Analysis) -> str:
@@ -600,7 +722,12 @@ def _characteristics(inputs: ReportInputs) -> str:
         _table(
             ["ticker", "name", "sector", "weight"],
             [
-                (r["security_id"], r["name"], r["sector"], percent(r["weight"], 3))
+                (
+                    r["security_id"],
+                    clean_name(r["name"]),
+                    r["sector"],
+                    percent(r["weight"], 3),
+                )
                 for r in c.top10.iter_rows(named=True)
             ],
             caption=f"Ten largest: {c.source} on {c.as_of}",
@@ -738,7 +865,9 @@ def render_report(inputs: ReportInputs, *, title: str | None = None) -> str:
     a = inputs.analysis
     heading = title or f"{BENCHMARK_NAMES.get(a.name, a.name)} ({a.name}) analysis"
     rate_sections, rate_nav = render_sections(inputs.rates)
+    sheet = factsheet(a.daily.select("session", "level"), name=a.name)
     body = [
+        _factsheet(inputs, sheet),
         _summary(a),
         _benchmarks(a, inputs.benchmark),
         _risk(a),
@@ -750,6 +879,7 @@ def render_report(inputs: ReportInputs, *, title: str | None = None) -> str:
     nav = " ".join(
         f'<a href="#{anchor}">{label}</a>'
         for anchor, label in (
+            ("factsheet", "Factsheet"),
             ("summary", "Summary"),
             ("level", "Level"),
             ("roc", "Rate of change"),

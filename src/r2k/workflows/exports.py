@@ -18,7 +18,6 @@ Both ``r2k export`` and the REST API (:mod:`r2k.api`) use these functions.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -27,6 +26,7 @@ import polars as pl
 from r2k.data.sources.panel import read_market_panel
 from r2k.data.store import Store
 from r2k.errors import MissingDataError, R2KError
+from r2k.names import clean_name, clean_names
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,39 +68,6 @@ CONSTITUENT_COLUMNS: Final = pl.Schema(
     }
 )
 """Columns of :func:`constituents_table`, largest weight first."""
-
-_SECURITY_TYPE = re.compile(
-    r"\s*(?:Common Stock|Common Shares|Ordinary Shares?)\b", re.IGNORECASE
-)
-_CLASS = re.compile(r"\b(?:Class|Cl)\.?\s+([A-Z])\b")
-
-
-def clean_name(name: str | None) -> str | None:
-    """A company name without the panel's security-type words.
-
-    The text from "Common Stock" (or "Common Shares", "Ordinary Shares") on is
-    dropped, a share class named after it is kept; names of warrants are left
-    as they are.
-
-    >>> clean_name("Acme Corp. Class A Common Stock ")
-    'Acme Corp. Class A'
-    >>> clean_name("Beta Inc. Common Stock $0.001 Par Value")
-    'Beta Inc.'
-    >>> clean_name("Gamma Inc Common Stock Class B")
-    'Gamma Inc Class B'
-    """
-    if name is None:
-        return None
-    stripped = " ".join(name.split())
-    if "warrant" in stripped.lower():
-        return stripped
-    parts = _SECURITY_TYPE.split(stripped, maxsplit=1)
-    head = parts[0].rstrip(" ,-")
-    if len(parts) == 2:
-        share_class = _CLASS.search(parts[1])
-        if share_class:
-            head += f" Class {share_class.group(1)}"
-    return head or stripped
 
 
 def calculation_name(index: IndexCode, weights: str = "r2k") -> str:
@@ -244,11 +211,6 @@ def changes_table(data: DataDir, rank_day: date) -> pl.DataFrame:
         pl.lit(result.effective_date).alias("effective_date"),
         pl.all(),
     ).with_columns(clean_names("name"))
-
-
-def clean_names(column: str) -> pl.Expr:
-    """``column`` with :func:`clean_name` applied to every value."""
-    return pl.col(column).map_elements(clean_name, return_dtype=pl.String)
 
 
 def _jsonable(frame: pl.DataFrame) -> list[dict[str, object]]:
