@@ -857,6 +857,7 @@ def _register_commands() -> None:
     """Add the analytics commands (analyze, report, plot) to :data:`app`."""
     from r2k.cli.analytics import register
     from r2k.cli.export import register as register_export
+    from r2k.cli.funds import register as register_funds
     from r2k.cli.rates import register as register_rates
     from r2k.cli.serve import register as register_serve
 
@@ -864,6 +865,7 @@ def _register_commands() -> None:
     register_export(app)
     register_serve(app)
     register_rates(app)
+    register_funds(app, validate_app)
 
 
 _register_commands()

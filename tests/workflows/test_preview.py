@@ -1,0 +1,143 @@
+"""The reconstitution preview on the real 2026 data (read in place)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+import pytest
+
+from r2k.funds.demand import PassiveAum
+from r2k.workflows.pipeline import run_reconstitution
+from r2k.workflows.preview import (
+    _latest_iwm,
+    build_preview,
+    recon_effect,
+    run_preview,
+    validate_preview,
+)
+
+if TYPE_CHECKING:
+    from r2k.data.datadir import DataDir
+    from r2k.workflows.pipeline import ReconRun
+    from r2k.workflows.preview import Preview
+
+RANK_DAY = date(2026, 4, 30)
+AS_OF = date(2026, 6, 25)
+EFFECTIVE = date(2026, 6, 26)
+
+
+@pytest.fixture(scope="module")
+def run(data_dir: DataDir) -> ReconRun:
+    return run_reconstitution(data_dir, RANK_DAY, as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def preview(data_dir: DataDir, run: ReconRun) -> Preview:
+    return run_preview(data_dir, RANK_DAY, as_of=AS_OF, run=run)
+
+
+def test_rows_and_columns(preview: Preview) -> None:
+    frame = preview.frame
+    for column in (
+        "security_id",
+        "name",
+        "change",
+        "index_before",
+        "index_after",
+        "weight_before",
+        "weight_after",
+        "demand_shares",
+        "demand_usd",
+        "adv_shares",
+        "days_of_volume",
+    ):
+        assert column in frame.columns
+    assert frame["security_id"].is_unique().all()
+    assert set(frame["change"].unique()) == {
+        "add",
+        "delete",
+        "migrate_up",
+        "migrate_down",
+        "stay",
+    }
+    assert frame["weight_before"].sum() == pytest.approx(1.0)
+    assert frame["weight_after"].sum() == pytest.approx(1.0)
+    adds = frame.filter(pl.col("change") == "add")
+    assert (adds["demand_shares"] > 0).all()
+    assert (frame.filter(pl.col("change") == "delete")["demand_shares"] < 0).all()
+    # migrations net the two funds: up is a net sale of the R2000 funds' stake
+    up = frame.filter(pl.col("change") == "migrate_up")
+    assert (up["demand_r1000_shares"] > 0).all()
+    assert (up["demand_shares"] < 0).all()
+    totals = preview.totals
+    assert 0.05 < float(totals["one_way_turnover"]) < 0.4  # type: ignore[arg-type]
+    assert "IWM_2026-05-05.csv" in preview.aum.source
+
+
+def test_no_look_ahead(data_dir: DataDir, run: ReconRun, preview: Preview) -> None:
+    """Prices and volumes after the as-of date are scrambled: output unchanged."""
+    from r2k.data.sources.panel import read_market_panel
+
+    market = read_market_panel(data_dir.market_panel)
+    rng = np.random.default_rng(7)
+    later = pl.col("session") > AS_OF
+    n = market.height
+    scrambled = market.with_columns(
+        volume=pl.when(later)
+        .then(pl.Series(rng.integers(0, 10**9, n)))
+        .otherwise(pl.col("volume")),
+        close=pl.when(later)
+        .then(pl.Series(rng.uniform(0.5, 5000, n)))
+        .otherwise(pl.col("close")),
+    )
+    again = build_preview(
+        run,
+        scrambled,
+        as_of=AS_OF,
+        aum=preview.aum,
+        holdings=_latest_iwm(data_dir, AS_OF),
+        adv_window=preview.adv_window,
+    )
+    assert again.frame.equals(preview.frame)
+
+
+def test_aum_doubles_demand(data_dir: DataDir, run: ReconRun, preview: Preview) -> None:
+    from r2k.data.sources.panel import read_market_panel
+
+    double = build_preview(
+        run,
+        read_market_panel(data_dir.market_panel),
+        as_of=AS_OF,
+        aum=PassiveAum(preview.aum.r2000 * 2, preview.aum.r1000 * 2),
+        holdings=_latest_iwm(data_dir, AS_OF),
+        adv_window=preview.adv_window,
+    )
+    np.testing.assert_allclose(
+        double.frame["demand_usd"].to_numpy(),
+        2 * preview.frame["demand_usd"].to_numpy(),
+    )
+
+
+def test_measured_scores(data_dir: DataDir, preview: Preview) -> None:
+    """The figures docs/funds.md reports (measured 2026-06-26)."""
+    result = validate_preview(data_dir, EFFECTIVE, preview=preview)
+    scores = result["scores"]
+    assert isinstance(scores, dict)
+    changes = scores["changes"]
+    assert changes["share_at_threshold"] == pytest.approx(0.853, abs=0.01)
+    assert changes["spearman"] == pytest.approx(0.526, abs=0.01)
+    # changes trade far more than the rest of the index
+    assert changes["median_volume_ratio"] > 2 * scores["stay"]["median_volume_ratio"]
+
+
+def test_recon_effect(data_dir: DataDir, preview: Preview) -> None:
+    result = recon_effect(data_dir, RANK_DAY, preview=preview)
+    rows = result["summary"]
+    assert isinstance(rows, list)
+    summary = {row["change"]: row for row in rows}
+    assert {"add", "delete"} <= set(summary)
+    assert summary["add"]["n"] > 100
+    assert "RUT" in str(result["benchmark"])
