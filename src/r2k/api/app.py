@@ -67,6 +67,7 @@ _STATIC: Final[dict[str, str]] = {
     "factsheet.html": "text/html; charset=utf-8",
     "constituents.html": "text/html; charset=utf-8",
     "reconstitution.html": "text/html; charset=utf-8",
+    "rates.html": "text/html; charset=utf-8",
 }
 _SWAGGER: Final[dict[str, str]] = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
@@ -106,6 +107,26 @@ FormatQ = Annotated[
     Query(description="json (default), csv or parquet; or send an Accept header."),
 ]
 PageQ = Annotated[int, Query(ge=1, le=1_000_000, description="Page, from 1.")]
+RateIndexQ = Annotated[
+    Literal["RUT", "r2000"],
+    Query(
+        description="RUT (the published Russell 2000) or r2000 (r2k's own, over "
+        "the market panel's window)."
+    ),
+]
+FrequencyQ = Annotated[
+    Literal["daily", "weekly", "monthly"],
+    Query(description="Return frequency of the betas and returns by stance."),
+]
+CurrencyCode = Annotated[
+    str,
+    Path(
+        description="ISO code of a currency the FX file quotes against USD; "
+        "see /currencies.",
+        pattern=r"^[A-Za-z]{3}$",
+        examples=["EUR", "JPY"],
+    ),
+]
 RankDay = Annotated[
     date, Path(description="Rank day (YYYY-MM-DD); see /reconstitutions.")
 ]
@@ -293,6 +314,28 @@ def _between(frame: pl.DataFrame, start: date | None, end: date | None) -> pl.Da
     if end is not None:
         frame = frame.filter(pl.col("session") <= end)
     return frame
+
+
+def _currency_frame(levels: pl.DataFrame) -> pl.DataFrame:
+    """Levels in both currencies with the cumulative split of the return.
+
+    From the window's first session: ``usd_return`` (the index in dollars),
+    ``currency_return`` (the dollar in the target currency), ``cross_term``
+    (their product) and ``local_return`` (their sum: the index in the target
+    currency), as :func:`r2k.analytics.currency.decompose_return`.
+    """
+    usd = pl.col("usd") / pl.col("usd").first() - 1.0
+    fx = pl.col("fx_target_per_usd") / pl.col("fx_target_per_usd").first() - 1.0
+    return (
+        levels.select("session", "usd", "fx_target_per_usd", "fx_filled", "local")
+        .with_columns(usd_return=usd, currency_return=fx)
+        .with_columns(cross_term=pl.col("usd_return") * pl.col("currency_return"))
+        .with_columns(
+            local_return=pl.col("usd_return")
+            + pl.col("currency_return")
+            + pl.col("cross_term")
+        )
+    )
 
 
 def _static(package: str, folder: str, names: dict[str, str]) -> dict[str, Rendered]:
@@ -798,6 +841,240 @@ def create_app(service: Service, *, warm: bool = False) -> FastAPI:
 
         return await cached(("ranges", index_id.lower(), start, end, chosen), build)
 
+    # ------------------------------------------------------ rates, currencies
+
+    @app.get("/rates", tags=["rates"], response_model=models.RatesOut)
+    async def rates(
+        index: RateIndexQ = "RUT",
+        frequency: FrequencyQ = "weekly",
+        start: StartQ = None,
+        end: EndQ = None,
+    ) -> Response:
+        """The rate view: rate betas, policy cycles, event study and r*.
+
+        Betas to the 2y / 10y yields and the dollar (classical and HC1 errors),
+        policy cycles with index and small-minus-large returns per phase, the
+        event study, and r* (real policy rate, r* proxy, stance, returns by
+        stance). Series: /rates/rolling-betas, /rates/policy, /rates/stance.
+        """
+        _window(start, end)
+
+        def build() -> Rendered:
+            view = service.rate_view(index, frequency=frequency, start=start, end=end)
+            payload = view.to_dict()
+            for source in payload["sources"]:
+                source["path"] = service.relative(source["path"])
+            return Rendered(_json(payload), JSON, {})
+
+        return await cached(("rates", index, frequency, start, end), build)
+
+    @app.get(
+        "/rates/rolling-betas",
+        tags=["rates"],
+        response_model=models.RollingBetasOut,
+        responses=_tables(models.RollingBetasOut),
+    )
+    async def rolling_betas(
+        request: Request,
+        index: RateIndexQ = "RUT",
+        frequency: FrequencyQ = "weekly",
+        series: Annotated[
+            Literal["index", "relative"] | None,
+            Query(description="index or relative (to the S&P 500); default both."),
+        ] = None,
+        factor: Annotated[
+            Literal["2y", "10y", "dollar"] | None,
+            Query(description="2y, 10y or dollar; default all."),
+        ] = None,
+        fmt: Annotated[FormatQ, Query(alias="format")] = None,
+    ) -> Response:
+        """Rolling betas (three years of periods per window), oldest first."""
+        chosen = _format(fmt, request)
+
+        def build() -> Rendered:
+            view = service.rate_view(index, frequency=frequency)
+            frame = view.sensitivity.rolling.select(
+                "period_end", "series", "factor", "beta", "se"
+            )
+            if series is not None:
+                frame = frame.filter(pl.col("series") == series)
+            if factor is not None:
+                frame = frame.filter(pl.col("factor") == factor)
+            head = {
+                "index": view.index,
+                "frequency": view.sensitivity.frequency,
+                "window": view.sensitivity.window,
+                "series": series,
+                "factor": factor,
+            }
+            return _table(frame, chosen, head, f"{view.index}_rolling_betas")
+
+        return await cached(
+            ("rolling-betas", index, frequency, series, factor, chosen), build
+        )
+
+    @app.get(
+        "/rates/policy",
+        tags=["rates"],
+        response_model=models.PolicyRateOut,
+        responses=_tables(models.PolicyRateOut),
+    )
+    async def policy_rate(
+        request: Request,
+        index: RateIndexQ = "RUT",
+        fmt: Annotated[FormatQ, Query(alias="format")] = None,
+    ) -> Response:
+        """The daily policy rate and the hiking / cutting / holding periods.
+
+        The target range's midpoint from 2008-12-16, the effective rate before,
+        over the index's window.
+        """
+        chosen = _format(fmt, request)
+
+        def build() -> Rendered:
+            view = service.rate_view(index)
+            head = {
+                "index": view.index,
+                "start": view.start,
+                "end": view.end,
+                "periods": view.periods,
+            }
+            return _table(view.policy, chosen, _plain(head), f"{view.index}_policy")  # type: ignore[arg-type]
+
+        return await cached(("policy", index, chosen), build)
+
+    @app.get(
+        "/rates/stance",
+        tags=["rates"],
+        response_model=models.StanceOut,
+        responses=_tables(models.StanceOut),
+    )
+    async def stance(
+        request: Request,
+        index: RateIndexQ = "RUT",
+        frequency: FrequencyQ = "weekly",
+        fmt: Annotated[FormatQ, Query(alias="format")] = None,
+    ) -> Response:
+        """Daily real policy rate, r* proxy and stance (from 2003); returns by stance.
+
+        Real policy rate = DFF - T5YIE; the r* proxy is a market proxy (5y5y
+        TIPS forward), not an estimate of the natural rate.
+        """
+        chosen = _format(fmt, request)
+
+        def build() -> Rendered:
+            view = service.rate_view(index, frequency=frequency)
+            head = {
+                "index": view.index,
+                "rstar_source": view.rstar_source,
+                "band": view.band,
+                "by_stance": view.by_stance,
+            }
+            return _table(view.stance, chosen, _plain(head), f"{view.index}_stance")  # type: ignore[arg-type]
+
+        return await cached(("stance", index, frequency, chosen), build)
+
+    @app.get("/currencies", tags=["rates"], response_model=models.CurrencyList)
+    async def currencies() -> Response:
+        """Currencies the FX file quotes against the dollar, and their spans.
+
+        The quote direction is read from the column name, never guessed.
+        """
+
+        def build() -> Rendered:
+            fx = service.fx()
+            items = []
+            for code in sorted(fx.pairs):
+                column, quote = fx.pairs[code]
+                days = fx.rates(code).get_column("session")
+                items.append(
+                    {
+                        "code": code,
+                        "fx_column": column,
+                        "fx_quote": quote,
+                        "first": days.min() if days.len() else None,
+                        "last": days.max() if days.len() else None,
+                        "repaired": list(fx.repaired.get(column, ())),
+                    }
+                )
+            payload = {
+                "source": service.relative(fx.path),
+                "items": items,
+                "skipped": list(fx.skipped),
+            }
+            return Rendered(_json(payload), JSON, {})
+
+        return await cached(("currencies",), build)
+
+    @app.get(
+        "/indexes/{index_id}/currency/{code}",
+        tags=["rates"],
+        response_model=models.CurrencyOut,
+        responses=_tables(models.CurrencyOut),
+    )
+    async def in_currency(
+        request: Request,
+        index_id: IndexId,
+        code: CurrencyCode,
+        fmt: Annotated[FormatQ, Query(alias="format")] = None,
+    ) -> Response:
+        """The index in another currency, and its return split in three.
+
+        Price levels over the window of the FX data; the return split into the
+        dollar return, the currency return and their cross term (summing
+        exactly).
+        """
+        chosen = _format(fmt, request)
+
+        def build() -> Rendered:
+            info = service.index(index_id)
+            version = service.currency_version(info.id, code)
+            usd = service.levels(info.id, "price").get_column("session")
+            first, last = usd[0], usd[-1]
+            fx = service.fx()
+            head = version.to_dict()
+            head.pop("name")
+            where = f"{version.column} in {service.relative(fx.path)}"
+            head = {
+                "index": info.id,
+                "name": f"{info.id} in {version.currency}",
+                **head,
+                "usd_start": first,
+                "usd_end": last,
+                "window_note": (
+                    f"window limited to the FX data: {version.start} to "
+                    f"{version.end} ({where}); {info.id} in dollars runs "
+                    f"{first} to {last}"
+                ),
+                "notes": [
+                    f"{version.column} is quoted "
+                    + (
+                        f"{version.currency} per USD"
+                        if version.quote == "target_per_usd"
+                        else f"USD per {version.currency} (inverted)"
+                    )
+                    + ", read from the column name",
+                    f"{version.filled} session(s) without a {version.column} rate "
+                    f"took the previous one (at most {version.fill_limit} in a row)",
+                    *(
+                        f"{version.column} on {day}: a one-day spike that reverts "
+                        "(a bad print), treated as missing"
+                        for day in version.repaired
+                    ),
+                    "returns are cumulative from the window's first session: "
+                    "local = usd + currency + cross, cross = usd x currency",
+                ],
+            }
+            frame = _currency_frame(version.levels)
+            return _table(
+                frame,
+                chosen,
+                _plain(head),  # type: ignore[arg-type]
+                f"{info.id}_in_{version.currency}",
+            )
+
+        return await cached(("currency", index_id.lower(), code.upper(), chosen), build)
+
     # -------------------------------------------------------- reconstitutions
 
     @app.get(
@@ -1071,6 +1348,10 @@ def create_app(service: Service, *, warm: bool = False) -> FastAPI:
     @app.get("/reconstitution", include_in_schema=False)
     def reconstitution_page() -> Response:
         return page_of("reconstitution.html")
+
+    @app.get("/rates-and-currencies", include_in_schema=False)
+    def rates_page() -> Response:
+        return page_of("rates.html")
 
     @app.get("/static/{name}", include_in_schema=False)
     def static_file(name: str) -> Response:

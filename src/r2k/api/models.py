@@ -6,6 +6,7 @@ these models describe them; the tests check that what is served matches.
 
 from __future__ import annotations
 
+import datetime as dt  # noqa: TC003  (pydantic needs it at run time)
 from datetime import date  # noqa: TC003  (pydantic needs it at run time)
 from typing import Any, Literal
 
@@ -18,20 +19,26 @@ __all__ = [
     "CalendarOut",
     "ChangesPage",
     "ConstituentsPage",
+    "CurrencyList",
+    "CurrencyOut",
     "DrawdownOut",
     "FactsheetOut",
     "HealthOut",
     "IndexList",
     "LevelsPage",
     "MembershipPage",
+    "PolicyRateOut",
     "Problem",
     "RalliesOut",
     "RangesOut",
     "RateOfChangeOut",
+    "RatesOut",
     "ReconList",
     "ReconSummary",
+    "RollingBetasOut",
     "RunSessionIn",
     "SessionsOut",
+    "StanceOut",
     "WriteOut",
 ]
 
@@ -380,3 +387,193 @@ class WriteOut(_Model):
     model_config = ConfigDict(extra="allow")
     index: str
     status: str
+
+
+# ------------------------------------------------------------ rates, currencies
+
+
+class RateBeta(_Model):
+    """OLS of the index's (or relative) returns on a factor's changes."""
+
+    series: Literal["index", "relative"] = Field(
+        description="index: the index's return; relative: its return minus the "
+        "benchmark's."
+    )
+    factor: str = Field(description="2y, 10y or dollar.")
+    label: str
+    change: Literal["difference", "return"]
+    unit: str
+    first: date | None
+    last: date | None
+    n: int
+    alpha: float | None
+    beta: float | None
+    alpha_se: float | None
+    se: float | None = Field(description="Classical (homoskedastic) standard error.")
+    se_hc1: float | None = Field(description="White's HC1 (robust) standard error.")
+    t_stat: float | None
+    r_squared: float | None
+
+
+class RateSensitivityOut(_Model):
+    """Betas over the whole history and the last rolling window."""
+
+    frequency: Literal["daily", "weekly", "monthly"]
+    periods_per_year: int
+    window: int = Field(description="Periods per rolling window.")
+    max_carry_days: int
+    benchmark: str
+    betas: list[RateBeta]
+    last_rolling: list[dict[str, Any]]
+    carried: dict[str, int]
+    missing: dict[str, int]
+    notes: list[str]
+
+
+class RatesOut(_Model):
+    """The rate view (``r2k rates --json``): betas, policy cycle, events, r*."""
+
+    index: Literal["RUT", "r2000"]
+    index_name: str
+    benchmark: str
+    start: date
+    end: date
+    units: dict[str, str]
+    sensitivity: RateSensitivityOut
+    policy: dict[str, Any] = Field(
+        description="rule, moves, cycles, periods (hiking / cutting / holding, "
+        "with index and small-minus-large returns) and phases (annualised)."
+    )
+    events: dict[str, Any] = Field(
+        description="Event study around first cuts and first hikes: events, summary."
+    )
+    rstar: dict[str, Any] = Field(
+        description="r* source, band, latest stance, counts, returns by stance, "
+        "yearly table."
+    )
+    sources: list[dict[str, Any]]
+    notes: list[str]
+
+
+class RollingBeta(_Model):
+    """One rolling-window beta (null when the window lacks data)."""
+
+    period_end: date
+    series: Literal["index", "relative"]
+    factor: str
+    beta: float | None
+    se: float | None
+
+
+class RollingBetasOut(_Model):
+    """Rolling betas, oldest first."""
+
+    index: str
+    frequency: Literal["daily", "weekly", "monthly"]
+    window: int
+    series: Literal["index", "relative"] | None
+    factor: str | None
+    items: list[RollingBeta]
+
+
+class PolicyRatePoint(_Model):
+    """The policy rate on a date (percent)."""
+
+    date: dt.date
+    rate: float | None
+    source: str
+
+
+class PolicyRateOut(_Model):
+    """The daily policy rate over the index's window, and the cycle's phases."""
+
+    index: str
+    start: dt.date
+    end: dt.date
+    periods: list[dict[str, Any]]
+    items: list[PolicyRatePoint]
+
+
+class StancePoint(_Model):
+    """Real policy rate, r* and stance on a date (percent)."""
+
+    date: dt.date
+    effective_rate: float | None
+    breakeven_5y: float | None
+    real_policy_rate: float | None
+    rstar: float | None
+    rstar_date: dt.date | None
+    stance: float | None
+
+
+class StanceOut(_Model):
+    """The daily stance series (from 2003) and returns by stance."""
+
+    index: str
+    rstar_source: str
+    band: float
+    by_stance: list[dict[str, Any]]
+    items: list[StancePoint]
+
+
+class CurrencyInfo(_Model):
+    """A currency the FX file quotes against the dollar."""
+
+    code: str
+    fx_column: str
+    fx_quote: Literal["target_per_usd", "usd_per_target"]
+    first: date | None
+    last: date | None
+    repaired: list[date]
+
+
+class CurrencyList(_Model):
+    """Currencies with data (the only ones the currency endpoint takes)."""
+
+    source: str
+    items: list[CurrencyInfo]
+    skipped: list[str] = Field(description="Columns that are not USD pairs.")
+
+
+class CurrencyPoint(_Model):
+    """One session in both currencies; returns are cumulative from the start."""
+
+    session: date
+    usd: float
+    fx_target_per_usd: float
+    fx_filled: bool
+    local: float
+    usd_return: float | None
+    currency_return: float | None
+    cross_term: float | None
+    local_return: float | None
+
+
+class CurrencyOut(_Model):
+    """An index in another currency and the dollar / currency / cross split."""
+
+    index: str
+    name: str
+    currency: str
+    fx_column: str
+    fx_quote: Literal["target_per_usd", "usd_per_target"]
+    start: date
+    end: date
+    usd_start: date = Field(description="First session of the index in dollars.")
+    usd_end: date
+    sessions: int
+    fx_filled_sessions: int
+    fill_limit_sessions: int
+    fx_repaired: list[date]
+    periods_per_year: float
+    usd_return: float | None
+    currency_return: float | None
+    cross_term: float | None
+    local_return: float | None
+    usd_volatility: float | None
+    local_volatility: float | None
+    usd_max_drawdown: float | None
+    local_max_drawdown: float | None
+    window_note: str
+    notes: list[str]
+    items: list[CurrencyPoint]

@@ -33,12 +33,18 @@ if TYPE_CHECKING:
 
     from r2k.analytics.analysis import Analysis
     from r2k.analytics.characteristics import Characteristics
+    from r2k.analytics.currency import CurrencyVersion
     from r2k.analytics.factsheet import Factsheet
+    from r2k.analytics.rates import Frequency
     from r2k.data.datadir import DataDir
+    from r2k.maintenance.engine import Calculation
+    from r2k.workflows.currency import FxRates
     from r2k.workflows.pipeline import ReconRun
+    from r2k.workflows.rates import RateView
 
 __all__ = [
     "PUBLISHED",
+    "RATE_INDEXES",
     "RETURN_COLUMNS",
     "IndexInfo",
     "ReturnKind",
@@ -65,6 +71,9 @@ _BENCHMARKS: Final[dict[str, tuple[str, ...]]] = {
     "SPX": ("RUT", "RUA"),
 }
 _CALCULATED_BENCHMARKS: Final = ("RUT", "SPX", "RUA")
+#: Indexes of the rate view (``r2k rates``): the published and r2k's own
+#: Russell 2000.
+RATE_INDEXES: Final = ("RUT", "r2000")
 _STORE_WEIGHTS: Final = ("r2k", "holdings", "synthetic")
 
 
@@ -117,6 +126,7 @@ class _Calc:
     constituents: pl.DataFrame | None  # every session, or None: read per session
     sessions: tuple[date, ...]  # sessions with constituents
     source: str
+    calculation: Calculation | None = None  # r2k's run, when calculated here
 
 
 _MISSING: Final = object()
@@ -327,6 +337,7 @@ class Service:
                 constituents=cons,
                 sessions=tuple(cons.get_column("session").unique().sort().to_list()),
                 source=info.source,
+                calculation=calc,
             )
 
         calc: _Calc = self._cached(("calc", info.id, self.generation), load)
@@ -436,6 +447,125 @@ class Service:
             ("characteristics", info.id, self.generation), work
         )
         return result
+
+    # ------------------------------------------------------ rates, currencies
+
+    def _r2000_calculation(self) -> Calculation:
+        """r2k's own Russell 2000 (the rate view's ``r2000``)."""
+        info = self.index("r2000")
+        calc = self._calc(info)
+        if calc.calculation is not None:
+            return calc.calculation
+
+        def work() -> Calculation:
+            from r2k.workflows.explain import calculate_r2k
+
+            return calculate_r2k(self.data)
+
+        run: Calculation = self._cached(("r2000-run",), work)
+        return run
+
+    def rate_view(
+        self,
+        index: str = "RUT",
+        *,
+        frequency: Frequency = "weekly",
+        start: date | None = None,
+        end: date | None = None,
+    ) -> RateView:
+        """:func:`r2k.workflows.rates.rate_view` of ``RUT`` or ``r2000``.
+
+        Raises
+        ------
+        MissingDataError
+            If ``index`` is not one of :data:`RATE_INDEXES` or the data lack
+            the rates files.
+        """
+        code = next((c for c in RATE_INDEXES if c.lower() == index.lower()), None)
+        if code is None:
+            msg = (
+                f"the rate view covers {' and '.join(RATE_INDEXES)} (the published "
+                "and r2k's own Russell 2000)"
+                + (f", not {index!r}" if len(index) <= 40 else "")
+            )
+            raise MissingDataError(msg)
+
+        def work() -> RateView:
+            from r2k.workflows.rates import rate_view
+
+            calculation = self._r2000_calculation() if code == "r2000" else None
+            return rate_view(
+                self.data,
+                code,
+                frequency=frequency,
+                start=start,
+                end=end,
+                calculation=calculation,
+            )
+
+        key = ("rates", code, frequency, start, end)
+        view: RateView = self._cached(
+            (*key, self.generation) if code == "r2000" else key, work
+        )
+        return view
+
+    def fx(self) -> FxRates:
+        """The FX pairs file as r2k reads it (isolated spikes set to missing)."""
+
+        def work() -> FxRates:
+            from r2k.workflows.currency import fx_rates
+
+            return fx_rates(self.data)
+
+        rates: FxRates = self._cached(("fx",), work)
+        return rates
+
+    def relative(self, path: str | Path) -> str:
+        """``path`` relative to the data directory (never the server's layout)."""
+        from pathlib import Path as _Path
+
+        try:
+            return str(_Path(path).resolve().relative_to(self.data.root.resolve()))
+        except ValueError:
+            return _Path(path).name
+
+    def currency_version(self, index_id: str, currency: str) -> CurrencyVersion:
+        """The index's price levels in ``currency`` over the FX data's window.
+
+        :func:`r2k.analytics.currency.currency_version` with the rates of
+        :func:`r2k.workflows.currency.fx_rates`, as ``r2k analyze --currency``.
+
+        Raises
+        ------
+        MissingDataError
+            If the index is unknown or the FX file has no USD rate for
+            ``currency`` (the message lists those it has).
+        """
+        from r2k.analytics.currency import check_currency
+
+        info = self.index(index_id)
+        fx = self.fx()
+        code = check_currency(currency, fx.pairs)
+
+        def work() -> CurrencyVersion:
+            from r2k.analytics.currency import currency_version
+            from r2k.workflows.currency import FILL_LIMIT
+
+            column, _ = fx.pairs[code]
+            return currency_version(
+                self.levels(info.id, "price"),
+                fx.rates(code),
+                currency=code,
+                column=column,
+                name=info.id,
+                fill_limit=FILL_LIMIT,
+                repaired=fx.repaired.get(column, ()),
+            )
+
+        version: CurrencyVersion = self._cached(
+            ("currency", info.id, code, self.generation), work
+        )
+        return version
 
     # ------------------------------------------------------------ constituents
 

@@ -1,4 +1,4 @@
-/* r2k dashboard: factsheet, constituents and reconstitution pages over the REST API.
+/* r2k dashboard: factsheet, constituents, reconstitution and rates pages over the REST API.
  * Every figure shown carries its raw value in data-value (the tests compare them
  * with the API). No library, no network beyond this server.
  */
@@ -362,7 +362,121 @@
     }).catch(function (e) { showError(root, e); ready("error"); });
   }
 
-  var pages = { home: homePage, factsheet: factsheetPage, constituents: constituentsPage, reconstitution: reconstitutionPage };
+  // ------------------------------------------------- rates and currencies
+  function ratesPage() {
+    var p = params(), id = p.get("index") === "r2000" ? "r2000" : "RUT";
+    var root = $("#rates"), charts = {};
+    var select = $("#rate-index-select");
+    select.value = id;
+    select.addEventListener("change", function (e) { navigate("index", e.target.value); });
+    var q = "?index=" + encodeURIComponent(id);
+    function fixed(digits) { return function (v) { return num(v, digits); }; }
+    function points(items, key, value) {
+      return items.map(function (r) { return [ms(r[key]), r[value]]; });
+    }
+    Promise.all([
+      api("/rates" + q),
+      api("/rates/rolling-betas" + q + "&series=index"),
+      api("/rates/policy" + q),
+      api("/rates/stance" + q)
+    ]).then(function (got) {
+      var view = got[0], rolling = got[1], policy = got[2], stance = got[3];
+      $("#title").textContent = "Rates & currencies: " + view.index_name;
+      $("#window").textContent = view.start + " to " + view.end + " · " + view.sensitivity.frequency + " returns · benchmark " + view.benchmark;
+      $("#betas tbody").innerHTML = view.sensitivity.betas.map(function (b) {
+        var key = b.series + "." + b.factor;
+        return "<tr><th>" + esc(b.series === "index" ? view.index : view.index + " − " + view.benchmark) + "</th><th>" + esc(b.label) + "</th>" +
+          cell(num(b.n, 0), "n." + key, b.n) + cell(num(b.beta, 4), "beta." + key, b.beta, signClass(b.beta)) +
+          cell(num(b.se, 4), "se." + key, b.se) + cell(num(b.se_hc1, 4), "se_hc1." + key, b.se_hc1) +
+          cell(num(b.t_stat, 2), "t." + key, b.t_stat) + cell(num(b.r_squared, 3), "r2." + key, b.r_squared) + "</tr>";
+      }).join("");
+      $("#beta-note").textContent = "Beta: " + view.units.beta + ". Rolling windows of " + rolling.window + " " + rolling.frequency + " periods.";
+      var byFactor = function (f) { return rolling.items.filter(function (r) { return r.factor === f; }); };
+      charts.betas = R2KChart.draw($("#chart-betas"), {
+        title: "rolling betas", baseline: 0, format: fixed(4),
+        series: [{ name: "beta to the 2y yield", points: points(byFactor("2y"), "period_end", "beta"), cls: "s0" },
+          { name: "beta to the 10y yield", points: points(byFactor("10y"), "period_end", "beta"), cls: "s2" }]
+      });
+      charts.policy = R2KChart.draw($("#chart-policy"), {
+        title: "policy rate", format: function (v) { return v.toFixed(2) + "%"; },
+        series: [{ name: "policy rate", points: points(policy.items, "date", "rate"), cls: "s0" }],
+        bands: policy.periods.filter(function (r) { return r.phase !== "holding"; }).map(function (r) {
+          return { x0: ms(r.start), x1: ms(r.end), cls: r.phase, label: r.phase + " " + r.start + " – " + r.end + ": index " + pct(r.index_return, 1, true) +
+            (r.small_minus_large === null ? "" : ", small − large " + pct(r.small_minus_large, 1, true)) };
+        })
+      });
+      $("#phases tbody").innerHTML = view.policy.phases.map(function (r) {
+        var key = "phase." + r.phase + ".";
+        return "<tr><th>" + esc(r.phase) + "</th>" + cell(num(r.periods, 0), key + "periods", r.periods) + cell(pct(r.share, 1), key + "share", r.share) +
+          cell(pct(r.index_annualized), key + "index_annualized", r.index_annualized, signClass(r.index_annualized)) +
+          cell(pct(r.benchmark_annualized), key + "benchmark_annualized", r.benchmark_annualized, signClass(r.benchmark_annualized)) +
+          cell(pct(r.small_minus_large), key + "small_minus_large", r.small_minus_large, signClass(r.small_minus_large)) + "</tr>";
+      }).join("");
+      $("#events tbody").innerHTML = view.events.events.map(function (e) {
+        return "<tr><th>" + esc(e.date) + "</th><th>" + esc(e.kind.replace("_", " ")) + "</th><td>" + num(e.rate_before, 2) + "%</td>" +
+          cell(pct(e.post_21, 1), "event." + e.date + ".post_21", e.post_21, signClass(e.post_21)) +
+          cell(pct(e.post_63, 1), "event." + e.date + ".post_63", e.post_63, signClass(e.post_63)) +
+          cell(pct(e.post_252, 1), "event." + e.date + ".post_252", e.post_252, signClass(e.post_252)) + "</tr>";
+      }).join("");
+      charts.stance = R2KChart.draw($("#chart-stance"), {
+        title: "stance", baseline: 0, format: function (v) { return v.toFixed(2) + " pp"; },
+        series: [{ name: "stance (real policy rate − r*)", points: points(stance.items, "date", "stance"), cls: "s3" },
+          { name: "real policy rate", points: points(stance.items, "date", "real_policy_rate"), cls: "s0" },
+          { name: "r* proxy", points: points(stance.items, "date", "rstar"), cls: "s1" }]
+      });
+      var latest = view.rstar.latest;
+      $("#rstar-note").textContent = "r*: " + view.rstar.source + " (a market proxy, not an estimate of the natural rate). Neutral band ±" + view.rstar.band +
+        " pp." + (latest ? " Latest (" + latest.date + "): stance " + num(latest.stance, 2) + " pp." : "");
+      $("#by-stance tbody").innerHTML = view.rstar.by_stance.map(function (r) {
+        var key = "stance." + r.stance + ".";
+        return "<tr><th>" + esc(r.stance) + "</th>" + cell(num(r.periods, 0), key + "periods", r.periods) + cell(pct(r.share, 1), key + "share", r.share) +
+          cell(num(r.mean_stance, 2), key + "mean_stance", r.mean_stance) +
+          cell(pct(r.index_annualized), key + "index_annualized", r.index_annualized, signClass(r.index_annualized)) +
+          cell(pct(r.small_minus_large), key + "small_minus_large", r.small_minus_large, signClass(r.small_minus_large)) + "</tr>";
+      }).join("");
+      $("#notes").innerHTML = view.notes.map(function (n) { return "<li>" + esc(n) + "</li>"; }).join("");
+      window.r2kCharts = charts;
+      return api("/currencies");
+    }).then(function (list) {
+      var codes = list.items.map(function (c) { return c.code; });
+      var chosen = codes.indexOf(p.get("currency") || "EUR") >= 0 ? (p.get("currency") || "EUR") : codes[0];
+      fillSelect($("#currency-select"), list.items.map(function (c) {
+        return { value: c.code, label: c.code + " (" + c.fx_column + ")" };
+      }), chosen);
+      $("#currency-select").addEventListener("change", function (e) {
+        ready("loading");
+        drawCurrency(id, e.target.value, charts).then(function () { ready("yes"); }).catch(function (err) { showError($("#currency-window"), err); ready("error"); });
+      });
+      return chosen ? drawCurrency(id, chosen, charts) : null;
+    }).then(function () { ready("yes"); }).catch(function (e) { showError(root, e); ready("error"); });
+  }
+
+  function drawCurrency(id, code, charts) {
+    return api("/indexes/" + encodeURIComponent(id) + "/currency/" + encodeURIComponent(code)).then(function (c) {
+      var box = $("#currency-window");
+      box.textContent = c.window_note + ". " + c.notes.join("; ") + ".";
+      box.dataset.currency = c.currency;
+      var fields = [["usd_return", pct], ["currency_return", pct], ["cross_term", pct], ["local_return", pct],
+        ["usd_volatility", pct], ["local_volatility", pct], ["local_max_drawdown", pct]];
+      $("#decomposition tbody").innerHTML = "<tr>" + fields.map(function (f) {
+        var v = c[f[0]];
+        return cell(f[1](v), "currency." + f[0], v, f[0].indexOf("volatility") >= 0 ? "" : signClass(v));
+      }).join("") + "</tr>";
+      charts.currency = R2KChart.draw($("#chart-currency"), {
+        title: "level by currency",
+        series: [{ name: c.index + " in USD", points: c.items.map(function (r) { return [ms(r.session), r.usd]; }), cls: "s0" },
+          { name: c.index + " in " + c.currency, points: c.items.map(function (r) { return [ms(r.session), r.local]; }), cls: "s2" }]
+      });
+      var ret = function (key) { return c.items.map(function (r) { return [ms(r.session), r[key]]; }); };
+      charts.decomposition = R2KChart.draw($("#chart-decomposition"), {
+        title: "return decomposition", baseline: 0, format: function (v) { return (v * 100).toFixed(2) + "%"; },
+        series: [{ name: "in " + c.currency, points: ret("local_return"), cls: "s3" }, { name: "in USD", points: ret("usd_return"), cls: "s0" },
+          { name: "currency (USD in " + c.currency + ")", points: ret("currency_return"), cls: "s1" }, { name: "cross", points: ret("cross_term"), cls: "s2" }]
+      });
+    });
+  }
+
+  var pages = { home: homePage, factsheet: factsheetPage, constituents: constituentsPage, reconstitution: reconstitutionPage, rates: ratesPage };
   document.addEventListener("DOMContentLoaded", function () {
     var run = pages[document.body.dataset.page];
     if (run) run();
