@@ -16,8 +16,20 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 
+# Bytecode is compiled at install (--compile-bytecode for the dependencies,
+# compileall for r2k's own editable sources), so the first run of a command does not
+# pay for compiling polars, duckdb or rich, also where PYTHONDONTWRITEBYTECODE is set.
+# --inexact keeps the bench-only group (TA-Lib) once `make bench` has
+# installed it; `make install` and `make test` never install it themselves.
+SYNC := $(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode --inexact
+
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON) --quiet
+	$(SYNC)
+	$(VENV)/bin/python -m compileall -q src >/dev/null
+	touch $@
+
+$(VENV)/.synced-bench: $(VENV)/.synced
+	$(SYNC) --group bench
 	touch $@
 
 install: $(VENV)/.synced
@@ -51,7 +63,7 @@ browser:
 
 test: lint typecheck unit
 
-bench: install
+bench: $(VENV)/.synced-bench
 	$(VENV)/bin/python -m bench.run_bench --data $(R2K_DATA)
 
 clean:

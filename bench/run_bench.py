@@ -1,8 +1,13 @@
 """``make bench``: reconstitution and calculation speed, as in-process ratios.
 
+Issue 13's ratios (startup against ``import polars, duckdb``, rate of change and
+rolling standard deviation against TA-Lib): see :mod:`bench.peers_bench`, printed
+first (``--skip-peers`` leaves them out).
 Calculation cases: see :mod:`bench.calc_bench` (``--skip-calc`` leaves them out).
 Load test of ``r2k serve`` on 127.0.0.1: see :mod:`bench.load_bench` (real data
 only; ``--skip-load`` leaves it out).
+Scale-out of a rule sweep, local vs Dask: see :mod:`bench.sweep_bench`
+(``--skip-sweep`` leaves it out).
 
 Reconstitution cases:
 * the full 2026 rank day from the real data (universe build + engine), when the
@@ -49,11 +54,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--skip-calc", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-sweep", action="store_true")
     args = parser.parse_args()
     rules = RuleSet.default()
     rows: list[tuple[str, int, float, float]] = []
+    if not args.skip_peers:
+        from bench.peers_bench import report as peers_report
+
+        print("Issue 13 ratios (one run, alternating; `make bench`):\n")
+        print(peers_report(args.data, args.repeat))
+        print()
 
     try:
         data = DataDir.resolve(args.data)
@@ -136,6 +149,13 @@ def main() -> None:
 
         print("\nAPI load test (r2k serve on 127.0.0.1, 2,000 requests per row):\n")
         print(load_report(load_run(data.root)))
+
+    if not args.skip_sweep:
+        from bench.sweep_bench import bench_sweep
+        from bench.sweep_bench import report as sweep_report
+
+        print("\nScale-out of a rule sweep (local vs Dask, 2 workers):\n")
+        print(sweep_report(bench_sweep()))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,14 @@ class MissingDataError(R2KError, LookupError):
     """No data is available as of the requested date."""
 
 
+class NoSnapshotError(MissingDataError):
+    """The data holds no membership snapshot after the effective date.
+
+    Raised by :mod:`r2k.fidelity.validation` (re-exported there); defined here so
+    that the command line can catch it without importing the validation layer.
+    """
+
+
 class MethodologyError(R2KError, ValueError):
     """A rule set is inconsistent or cannot be read."""
 

@@ -244,3 +244,38 @@ def test_session_offset_round_trip(d: date, n: int) -> None:
     assert (moved > start) == (n > 0)
     lo, hi = sorted((start, moved))
     assert len(sessions_in_range(lo, hi)) == abs(n) + 1
+
+
+def test_shipped_session_table_matches_exchange_calendars() -> None:
+    # The shipped closure table (r2k/_xnys_closures.txt) must give exactly
+    # exchange_calendars' XNYS sessions over the whole covered range.
+    import warnings
+
+    import exchange_calendars
+
+    from r2k import sessions
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        xnys = exchange_calendars.get_calendar(
+            "XNYS", start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat()
+        )
+        expected = [s.date() for s in xnys.sessions]
+    assert sessions_in_range(CALENDAR_START, CALENDAR_END) == expected
+    assert sorted(sessions._closures()) == sessions.closures_from_exchange_calendars()
+
+
+def test_sessions_do_not_import_pandas() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from datetime import date; import r2k.sessions as s; "
+        "s.require_session(date(2026, 4, 30), name='d'); "
+        "print(sorted(m for m in ('pandas', 'exchange_calendars') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

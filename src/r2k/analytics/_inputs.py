@@ -62,13 +62,23 @@ def parse(
             msg = f"`{name}` must hold numbers; got an array of dtype {raw.dtype}"
             raise SchemaError(msg)
         try:
-            arr = raw.astype(np.float64)
+            # No copy when it is float64 already: nothing writes into a parsed array
+            # (a Polars Series already arrives as a read-only view).
+            arr = raw.astype(np.float64, copy=False)
         except (TypeError, ValueError):
             msg = f"`{name}` must hold numbers (or None for a missing value)"
             raise SchemaError(msg) from None
     if arr.ndim != 1:
         msg = f"`{name}` must be one-dimensional; got shape {arr.shape}"
         raise SchemaError(msg)
+    if arr.size:
+        # Fast path, two reductions: a NaN makes the minimum NaN and an infinity
+        # makes an extreme infinite, so finite extremes mean no missing and no
+        # infinite value (start 0). Anything else takes the checks below, which
+        # find the position to report.
+        lo, hi = arr.min(), arr.max()
+        if np.isfinite(lo) and np.isfinite(hi) and (not positive or lo > 0.0):
+            return arr, 0
     missing = np.isnan(arr)
     start = int(np.argmin(missing)) if arr.size and not missing.all() else arr.size
     tail = arr[start:]
@@ -134,7 +144,7 @@ def shape_output(values: FloatArray, like: pl.Series | None) -> pl.Series | Floa
     """A Polars Series with nulls for NaN if ``like`` is a Series, else ``values``."""
     if like is None:
         return values
-    return pl.Series(like.name, values, dtype=pl.Float64).fill_nan(None)
+    return pl.Series(like.name, values, dtype=pl.Float64, nan_to_null=True)
 
 
 def check_period(period: object, name: str, *, minimum: int = 1) -> int:
@@ -215,6 +225,8 @@ def squared_deviations(block: FloatArray, ddof: int) -> FloatArray:
 _SEGMENT_WINDOWS = 8
 #: Relative error the running sums may reach before a window is recomputed.
 _ROLLING_TOLERANCE = 1e-10
+#: Values per block of segments, so that the intermediates stay in the CPU cache.
+_CACHE_BLOCK = 1 << 14
 
 
 def rolling_variance_core(values: FloatArray, window: int, ddof: int) -> FloatArray:
@@ -246,15 +258,35 @@ def rolling_variance_core(values: FloatArray, window: int, ddof: int) -> FloatAr
         else np.concatenate((values, np.full(needed - n, values[-1])))
     )
     view = sliding_window_view(padded, length)[::outputs]
-    dev = view - view.mean(axis=1, keepdims=True)
-    zero = np.zeros((segments, 1))
-    c1 = np.concatenate((zero, np.cumsum(dev, axis=1)), axis=1)
-    c2 = np.concatenate((zero, np.cumsum(dev * dev, axis=1)), axis=1)
-    s1 = c1[:, w:] - c1[:, :-w]
-    s2 = c2[:, w:] - c2[:, :-w]
-    ss = (s2 - s1 * s1 / w).ravel()[:m]
-    bound = np.repeat(4.0 * length * np.finfo(np.float64).eps * c2[:, -1], outputs)[:m]
-    out: FloatArray = np.maximum(ss, 0.0) / (w - ddof)
+    # Blocks of segments, each through reused buffers: the same arithmetic per
+    # segment as all at once (segments are independent), but every intermediate
+    # stays in cache and nothing is allocated per block.
+    per_block = max(1, _CACHE_BLOCK // length)
+    dev = np.empty((per_block, length))
+    c1 = np.zeros((per_block, length + 1))
+    c2 = np.zeros((per_block, length + 1))
+    s1 = np.empty((per_block, outputs))
+    s2 = np.empty((per_block, outputs))
+    ss_all = np.empty((segments, outputs))
+    total = np.empty(segments)
+    for lo in range(0, segments, per_block):
+        block = view[lo : lo + per_block]
+        k = block.shape[0]
+        d, a, b, t1, t2 = dev[:k], c1[:k], c2[:k], s1[:k], s2[:k]
+        np.subtract(block, block.mean(axis=1, keepdims=True), out=d)
+        np.cumsum(d, axis=1, out=a[:, 1:])
+        np.multiply(d, d, out=d)
+        np.cumsum(d, axis=1, out=b[:, 1:])
+        np.subtract(a[:, w:], a[:, :-w], out=t1)
+        np.subtract(b[:, w:], b[:, :-w], out=t2)
+        np.multiply(t1, t1, out=t1)
+        np.divide(t1, w, out=t1)
+        np.subtract(t2, t1, out=ss_all[lo : lo + k])
+        total[lo : lo + k] = b[:, -1]
+    ss = ss_all.ravel()[:m]
+    bound = np.repeat(4.0 * length * np.finfo(np.float64).eps * total, outputs)[:m]
+    out: FloatArray = np.maximum(ss, 0.0)
+    out /= w - ddof
     redo = np.flatnonzero(ss * _ROLLING_TOLERANCE <= bound)
     if redo.size:
         view_w = windows(values, w)

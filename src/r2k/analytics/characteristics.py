@@ -689,7 +689,9 @@ def reconstitution_turnover(
         "security_id", new=pl.col("opening_weight")
     )
     both = old.join(new, on="security_id", how="full", coalesce=True).fill_null(0.0)
-    turnover = 0.5 * float((both["new"] - both["old"]).abs().sum())
+    # fsum: exactly rounded, so the same whatever order the join returns the rows
+    # in (a sweep requires identical results in every worker process).
+    turnover = 0.5 * math.fsum((both["new"] - both["old"]).abs().to_list())
 
     def ids(action: str) -> pl.Series:
         return changes.filter(pl.col("action") == action).get_column("security_id")

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, overload
 
+import numpy as np
+
 from r2k.analytics._inputs import (
     ArrayInput,
     FloatArray,
@@ -83,15 +85,21 @@ def rate_of_change(
     p = check_period(period, "period")
     u = check_choice(unit, "unit", ROC_UNITS)
     x, start = parse(close, "close", positive=True)
-    out = nan_array(x.size)
-    if x.size - start > p:
-        current = x[start + p :]
+    first = min(start + p, x.size)
+    out = np.empty(x.size, dtype=np.float64)
+    out[:first] = np.nan
+    if first < x.size:
+        # In place in the output, no temporaries: one allocation, like TA-Lib.
+        current = x[first:]
         previous = x[start : x.size - p]
+        change = out[first:]
         if u == "ratio":
-            out[start + p :] = current / previous
+            np.divide(current, previous, out=change)
         else:
-            change = (current - previous) / previous
-            out[start + p :] = 100.0 * change if u == "percent" else change
+            np.subtract(current, previous, out=change)
+            np.divide(change, previous, out=change)
+            if u == "percent":
+                np.multiply(change, 100.0, out=change)
     return shape_output(out, polars_like(close))
 
 

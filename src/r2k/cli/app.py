@@ -18,7 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
-import polars as pl
 import typer
 import typer.main
 from rich.markup import escape
@@ -40,17 +39,16 @@ from r2k.cli.options import (
 )
 from r2k.data.datadir import DataDir
 from r2k.data.files import write_frame
-from r2k.data.store import Store, resolve_store_path
 from r2k.errors import (
     DataDirectoryError,
     MethodologyError,
     MissingDataError,
+    NoSnapshotError,
     NotSessionError,
     R2KError,
     SourceFormatError,
     StoreError,
 )
-from r2k.fidelity.validation import NoSnapshotError
 from r2k.methodology.rule_sets import RuleSet
 from r2k.methodology.schedule import calendar_year, reconstitutions
 from r2k.reporting.formatting import money, text
@@ -58,6 +56,9 @@ from r2k.reporting.formatting import money, text
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    import polars as pl
+
+    from r2k.data.store import Store
     from r2k.workflows.pipeline import ReconRun
     from r2k.workflows.real_index import RealRun
 
@@ -72,6 +73,13 @@ validate_app = typer.Typer(
     help="Check r2k against the real index.", no_args_is_help=True
 )
 app.add_typer(validate_app, name="validate")
+
+
+def _open_store(store: Path | None) -> Store:
+    """The DuckDB store (imported here: polars and duckdb stay off `--help`)."""
+    from r2k.data.store import Store, resolve_store_path
+
+    return Store(resolve_store_path(store))
 
 
 def _rules(path: Path | None) -> RuleSet | None:
@@ -269,7 +277,7 @@ def reconstitute(
     day = parse_date(rank_day, "--rank-day")
     seen = None if as_of is None else parse_date(as_of, "--as-of")
     run = _run(DataDir.resolve(data), day, _rules(rules), seen)
-    with Store(resolve_store_path(store)) as db:
+    with _open_store(store) as db:
         run_id, written = db.save_reconstitution(
             run.result, kind="recon", inputs=run.inputs
         )
@@ -404,7 +412,7 @@ def calculate(
         )
     calc = result.calculation
     name = _index_name(mode, code)
-    with Store(resolve_store_path(store)) as db:
+    with _open_store(store) as db:
         db.save_calculation(
             name,
             calc,
@@ -416,6 +424,8 @@ def calculate(
             },
         )
     if out_file is not None:
+        import polars as pl
+
         frame = calc.levels.select(
             "session", pl.col(column).alias("level"), pl.all().exclude("session")
         )
@@ -495,7 +505,7 @@ def run_session(
     mode = _weights(weights)
     code = index_code(index)
     name = _index_name(mode, code)
-    with Store(resolve_store_path(store)) as db:
+    with _open_store(store) as db:
         loaded = db.load_state(name)
         if loaded is None:
             msg = (
@@ -505,6 +515,8 @@ def run_session(
             raise R2KError(msg)
         state, settings = loaded
         if state.session >= day:
+            import polars as pl
+
             stored = db.levels(name).filter(pl.col("session") == day)
             if stored.height == 0:
                 msg = f"the store's {name} is at {state.session}, after {day}"
@@ -600,7 +612,7 @@ def demo(
         return
     rank_day = date(2026, 4, 30)
     run = _run(source, rank_day, None)
-    with Store(resolve_store_path(store)) as db:
+    with _open_store(store) as db:
         run_id, written = db.save_reconstitution(
             run.result, kind="recon", inputs=run.inputs
         )
@@ -618,7 +630,7 @@ def demo(
     start, end = date(2026, 4, 10), date(2026, 7, 22)
     with progress(f"calculating the Russell 2000, {start} .. {end} ..."):
         result = calculate_real(source, start, end, weights="r2k", constituents=True)
-    with Store(resolve_store_path(store)) as db:
+    with _open_store(store) as db:
         db.save_calculation(
             _index_name("r2k"),
             result.calculation,
@@ -677,7 +689,7 @@ def _synthetic_demo(
         "members at end": calc.state.lines.height,
         "events": dict(sorted(calc.events.group_by("action").len().iter_rows())),
     }
-    with Store(resolve_store_path(store)) as db:
+    with _open_store(store) as db:
         db.save_calculation(
             "r2000-synthetic", calc, settings={"synthetic": True, "seed": 0}
         )
@@ -860,12 +872,14 @@ def _register_commands() -> None:
     from r2k.cli.funds import register as register_funds
     from r2k.cli.rates import register as register_rates
     from r2k.cli.serve import register as register_serve
+    from r2k.cli.sweep import register as register_sweep
 
     register(app)
     register_export(app)
     register_serve(app)
     register_rates(app)
     register_funds(app, validate_app)
+    register_sweep(app)
 
 
 _register_commands()

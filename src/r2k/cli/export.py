@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,8 +29,11 @@ from r2k.cli.options import (
 )
 from r2k.data.datadir import DataDir
 from r2k.data.files import write_frame
-from r2k.data.store import resolve_store_path
-from r2k.workflows.exports import FORMATS, ExportFormat
+
+if TYPE_CHECKING:
+    # r2k.workflows.exports and r2k.data.store import polars and duckdb: imported
+    # in the commands, so `r2k --help` and `r2k calendar` start without them.
+    from r2k.workflows.exports import ExportFormat
 
 __all__ = ["export_app", "register"]
 
@@ -52,6 +55,8 @@ OutOpt = Annotated[Path, typer.Option("--out", help="File to write.")]
 
 
 def _format(value: str | None, path: Path) -> ExportFormat:
+    from r2k.workflows.exports import FORMATS
+
     chosen = value if value is not None else path.suffix.lstrip(".")
     for fmt in FORMATS:
         if chosen.lower() == fmt:
@@ -80,6 +85,7 @@ def export_constituents(
     From the store's calculation <index>-r2k when it holds the session (r2k
     calculate), else calculated from the data directory.
     """
+    from r2k.data.store import resolve_store_path
     from r2k.workflows.exports import constituents_table
 
     day = parse_date(session, "--session")

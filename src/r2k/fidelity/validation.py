@@ -44,7 +44,7 @@ import polars as pl
 
 from r2k.construction.listings import follow, is_index_line, successions
 from r2k.data.sources.membership import snapshot_as_of_session
-from r2k.errors import MissingDataError
+from r2k.errors import NoSnapshotError
 from r2k.tickers import resolve_ticker
 
 if TYPE_CHECKING:
@@ -56,10 +56,6 @@ _NOT_EQUITY_TICKERS = frozenset({"USD", "XTSLA", "ETD_USD"})
 _NOT_EQUITY_NAME = re.compile(r"CASH|EMINI|FUTURE|ESCROW|TREASURY", re.IGNORECASE)
 
 _UNLISTED_VENUE = re.compile(r"NO MARKET|NON-NMS|\bOTC\b|UNLISTED", re.IGNORECASE)
-
-
-class NoSnapshotError(MissingDataError):
-    """The data holds no membership snapshot after the effective date."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

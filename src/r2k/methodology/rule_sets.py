@@ -231,6 +231,15 @@ class RuleSet:
         return _parse(raw, source=str(path))
 
     @classmethod
+    def from_bytes(cls, raw: bytes, *, source: str) -> RuleSet:
+        """Read and validate the bytes of a rule set file (``source`` names it).
+
+        What a worker of a sweep (:mod:`r2k.workflows.sweep`) receives instead of
+        a path. Raises :class:`MethodologyError` as :meth:`from_toml` does.
+        """
+        return _parse(raw, source=source)
+
+    @classmethod
     def default(cls) -> RuleSet:
         """The current Russell US rules (``russell_us_current.toml``)."""
         return _packaged("russell_us_current.toml")

@@ -775,9 +775,10 @@ def _add_r1000_from_iwv(
     )
     taken = set(moved) | matched | set(r2000["security_id"].to_list())
     listed = frozenset(sec["security_id"].to_list())
+    known_or_listed = known | listed  # built once, not once per holding
     candidates = iwv.equities.with_columns(
         security_id=pl.col("security_id").map_elements(
-            lambda t: resolve_ticker(t, known | listed), return_dtype=pl.String
+            lambda t: resolve_ticker(t, known_or_listed), return_dtype=pl.String
         )
     ).filter(
         pl.col("security_id").is_in(list(listed))

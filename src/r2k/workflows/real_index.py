@@ -243,6 +243,7 @@ def setup(
     if index != "r2000":
         seed = seed_reconstitution(market, start, index)
         start = seed[1]
+    given = rules  # the reconstitutions use it too (None: the rules in force)
     rules = rules or rule_set_for(start)
     holdings = latest_holdings(data, start)
     known = frozenset(market.cross_section(start)["security_id"].to_list())
@@ -285,7 +286,10 @@ def setup(
         def reconstitute(rank_day: date, _members: frozenset[str]) -> ReconDecision:
             if rank_day not in decisions:
                 run = run_reconstitution(
-                    data, rank_day, as_of=session_before_effective(rank_day)
+                    data,
+                    rank_day,
+                    rules=given,
+                    as_of=session_before_effective(rank_day),
                 )
                 decisions[rank_day] = recon_decision(run, rules, index)
             return decisions[rank_day]

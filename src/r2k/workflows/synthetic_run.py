@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from r2k._typing import IndexCode
+    from r2k.methodology.rule_sets import RuleSet
 
 #: Sessions of history a synthetic rank-day universe is built from (30-day
 #: average price for the $1 rescue, average volumes).
@@ -61,12 +62,20 @@ class SyntheticReconstitutor:
         The indexed market and the synthetic sources it came from.
     index
         The index whose lines a call returns (:class:`ReconDecision`).
+    rules
+        The rule set of every reconstitution; None: the packaged one in force on
+        each rank day (:func:`r2k.methodology.rule_sets.rule_set_for`).
     """
 
     def __init__(
-        self, market: MarketHistory, data: SyntheticMarket, index: IndexCode = "r2000"
+        self,
+        market: MarketHistory,
+        data: SyntheticMarket,
+        index: IndexCode = "r2000",
+        rules: RuleSet | None = None,
     ) -> None:
         self.market = market
+        self.rules = rules
         self.float_factors = data.float_factors
         self.voting = data.voting
         self.index: IndexCode = index
@@ -83,7 +92,7 @@ class SyntheticReconstitutor:
         Russell 1000; for another index, the previous Russell 3000. ``effective``
         defaults to the calendar's effective date of ``rank_day``.
         """
-        rules = rule_set_for(rank_day)
+        rules = self.rules or rule_set_for(rank_day)
         sessions = [s for s in self.market.sessions if s <= rank_day]
         first = sessions[max(0, len(sessions) - UNIVERSE_HISTORY_SESSIONS)]
         universe = build_universe(self.market.rows(first, rank_day), rank_day).universe
@@ -139,6 +148,7 @@ def run_synthetic(
     constituents: bool = False,
     settings: Settings | None = None,
     index: IndexCode = "r2000",
+    rules: RuleSet | None = None,
 ) -> SyntheticRun:
     """Generate a synthetic market and calculate an index of the family on it.
 
@@ -156,11 +166,15 @@ def run_synthetic(
         force on ``start``, the market's float data and its reconstitutions.
     index
         The index of the family (:data:`r2k._typing.INDEX_CODES`).
+    rules
+        The rule set of every reconstitution and of the maintenance (a variant
+        swept by :mod:`r2k.workflows.sweep`); None: the packaged rule set in
+        force on each rank day, and on ``start`` for the maintenance.
     """
     data = synthetic_market(n_companies, start=start, end=end, seed=seed)
     market = MarketHistory(data.market)
     base = market.sessions[0]
-    recon = SyntheticReconstitutor(market, data, index)
+    recon = SyntheticReconstitutor(market, data, index, rules)
     first = recon(base, frozenset(), base)
     members = first.members.select(
         "security_id", shares="shares_outstanding", float_factor="float_factor"
@@ -168,7 +182,7 @@ def run_synthetic(
     state, _ = initial_state(base, members, market)
     reconstitutor: Reconstitutor = recon
     cfg = settings or Settings(
-        rules=rule_set_for(base),
+        rules=rules or rule_set_for(base),
         index=index,
         reconstitute=reconstitutor,
         float_factors=data.float_factors,

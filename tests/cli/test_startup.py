@@ -1,0 +1,50 @@
+"""Everyday commands start fast: no pandas, calendar build or heavy stack on import.
+
+Each check runs in a fresh interpreter (a subprocess), because this test session has
+long imported everything; ``sys.modules`` there tells what the command pulled in.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+#: Never imported by ``import r2k.cli.app`` (and so by ``r2k --help``).
+HEAVY = ("pandas", "exchange_calendars", "matplotlib", "fastapi", "polars", "duckdb")
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = (
+        f"import sys\n{code}\n"
+        f"print('loaded:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    line = run.stdout.strip().splitlines()[-1]
+    assert line.startswith("loaded:"), run.stdout
+    return [m for m in line.removeprefix("loaded:").split(",") if m]
+
+
+def test_importing_the_cli_imports_no_heavy_module() -> None:
+    assert _loaded_after("import r2k.cli.app") == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["calendar", "2026"], ["calendar", "2026", "--json"]],
+)
+def test_everyday_commands_import_no_heavy_module(argv: list[str]) -> None:
+    code = (
+        "import contextlib, io\n"
+        f"sys.argv = ['r2k', *{argv!r}]\n"
+        "from r2k.cli.app import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit as exc:\n"
+        "        assert not exc.code, exc.code\n"
+    )
+    assert _loaded_after(code) == []
