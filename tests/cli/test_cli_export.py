@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from r2k import __version__
 from r2k.cli.app import app
 from r2k.data.store import Store
-from r2k.workflows.exports import CONSTITUENT_COLUMNS, clean_name, write_table
+from r2k.workflows.exports import CONSTITUENT_COLUMNS, clean_name
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -140,13 +140,6 @@ def test_export_usage_errors(args: list[str], message: str) -> None:
     result = _invoke("export", "constituents", *args)
     assert result.exit_code == 2
     assert message in result.output
-
-
-def test_write_table_is_atomic(tmp_path: Path) -> None:
-    path = tmp_path / "deep" / "t.json"
-    write_table(pl.DataFrame({"a": [1.0, float("nan")]}), path, "json")
-    assert json.loads(path.read_text()) == [{"a": 1.0}, {"a": None}]
-    assert not (tmp_path / "deep" / "t.json.tmp").exists()
 
 
 def test_clean_name() -> None:

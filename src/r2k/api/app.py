@@ -41,6 +41,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from r2k import __version__
+from r2k._typing import FileFormat
 from r2k.api import models
 from r2k.api.problems import PROBLEM_MEDIA_TYPE, ApiError, from_r2k_error, problem_body
 from r2k.api.service import Service, family_code
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 CSV: Final = "text/csv"
 PARQUET: Final = "application/vnd.apache.parquet"
 JSON: Final = "application/json"
-Format = Literal["json", "csv", "parquet"]
+Format = FileFormat  # csv, parquet, json (r2k._typing, one definition)
 _MEDIA: Final[dict[str, str]] = {"json": JSON, "csv": CSV, "parquet": PARQUET}
 _EARLIEST: Final = date(1900, 1, 1)
 _LATEST: Final = date(2100, 12, 31)
@@ -272,7 +273,7 @@ def _table(
     frame: pl.DataFrame, fmt: Format, meta: dict[str, Any], filename: str
 ) -> Rendered:
     """``frame`` as JSON (``meta`` plus ``items``), CSV or Parquet."""
-    from r2k.workflows.exports import frame_bytes
+    from r2k.data.files import frame_bytes
 
     headers = {"X-Total-Count": str(meta.get("total", frame.height))}
     if fmt == "json":

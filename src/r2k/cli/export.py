@@ -28,12 +28,12 @@ from r2k.cli.options import (
     progress,
 )
 from r2k.data.datadir import DataDir
-from r2k.data.files import write_frame
+from r2k.data.files import FORMATS, write_frame
 
 if TYPE_CHECKING:
     # r2k.workflows.exports and r2k.data.store import polars and duckdb: imported
     # in the commands, so `r2k --help` and `r2k calendar` start without them.
-    from r2k.workflows.exports import ExportFormat
+    from r2k._typing import FileFormat
 
 __all__ = ["export_app", "register"]
 
@@ -54,9 +54,7 @@ FormatOpt = Annotated[
 OutOpt = Annotated[Path, typer.Option("--out", help="File to write.")]
 
 
-def _format(value: str | None, path: Path) -> ExportFormat:
-    from r2k.workflows.exports import FORMATS
-
+def _format(value: str | None, path: Path) -> FileFormat:
     chosen = value if value is not None else path.suffix.lstrip(".")
     for fmt in FORMATS:
         if chosen.lower() == fmt:

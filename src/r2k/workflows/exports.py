@@ -17,15 +17,14 @@ Both ``r2k export`` and the REST API (:mod:`r2k.api`) use these functions.
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
 from r2k.data.sources.panel import read_market_panel
 from r2k.data.store import Store
-from r2k.errors import MissingDataError, R2KError
+from r2k.errors import MissingDataError
 from r2k.names import clean_name, clean_names
 
 if TYPE_CHECKING:
@@ -36,20 +35,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONSTITUENT_COLUMNS",
-    "FORMATS",
-    "ExportFormat",
     "calculation_name",
     "changes_table",
     "clean_name",
     "clean_names",
     "constituents_table",
     "describe_constituents",
-    "frame_bytes",
-    "write_table",
 ]
-
-ExportFormat = Literal["csv", "parquet", "json"]
-FORMATS: Final[tuple[ExportFormat, ...]] = ("csv", "parquet", "json")
 
 CONSTITUENT_COLUMNS: Final = pl.Schema(
     {
@@ -211,48 +203,3 @@ def changes_table(data: DataDir, rank_day: date) -> pl.DataFrame:
         pl.lit(result.effective_date).alias("effective_date"),
         pl.all(),
     ).with_columns(clean_names("name"))
-
-
-def _jsonable(frame: pl.DataFrame) -> list[dict[str, object]]:
-    def value(v: object) -> object:
-        if isinstance(v, date):
-            return v.isoformat()
-        if isinstance(v, float) and v != v:  # NaN
-            return None
-        return v
-
-    return [
-        {k: value(v) for k, v in row.items()} for row in frame.iter_rows(named=True)
-    ]
-
-
-def frame_bytes(frame: pl.DataFrame, fmt: ExportFormat) -> bytes:
-    """``frame`` as CSV, Parquet or JSON (an array of records, ISO dates) bytes."""
-    if fmt == "csv":
-        return frame.write_csv().encode()
-    if fmt == "json":
-        return json.dumps(_jsonable(frame), allow_nan=False).encode()
-    if fmt == "parquet":
-        import io
-
-        buffer = io.BytesIO()
-        frame.write_parquet(buffer)
-        return buffer.getvalue()
-    msg = f"format {fmt!r}: use one of {', '.join(FORMATS)}"
-    raise R2KError(msg)
-
-
-def write_table(frame: pl.DataFrame, path: Path, fmt: ExportFormat) -> Path:
-    """Write ``frame`` to ``path`` in ``fmt`` atomically (a failure keeps any old file).
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    payload = frame_bytes(frame, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(payload)
-    tmp.replace(path)
-    return path
