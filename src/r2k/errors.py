@@ -49,5 +49,17 @@ class StoreError(R2KError):
     """The DuckDB store cannot be opened or written."""
 
 
+class StoreVersionError(StoreError):
+    """The store was written by another program or another store format version."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's writer lock."""
+
+
+class StoreCorruptError(StoreError):
+    """The store file is truncated or corrupted (reported, never used)."""
+
+
 class DataQualityWarning(UserWarning):
     """A documented repair was applied to input data (logged, never silent)."""

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from r2k.data.datadir import DataDir
 
 
+@pytest.fixture(autouse=True)
+def _store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never use a store left in the working directory (an explicit --store wins)."""
+    monkeypatch.setenv("R2K_STORE", str(tmp_path / "r2k.duckdb"))
+
+
 def _run(
     args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, str, str]:

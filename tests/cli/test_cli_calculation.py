@@ -140,7 +140,8 @@ def test_validate_tracking_json_keys(
     ("args", "message"),
     [
         (["--weights", "iwm"], "--weights 'iwm'"),
-        (["--start", "2026-07-25"], "no session"),
+        (["--start", "2026-07-25", "--end", "2026-07-31"], "no session"),
+        (["--start", "2026-06-26", "--end", "2026-04-10"], "must be after --start"),
     ],
 )
 def test_bad_tracking_input_is_one_line(

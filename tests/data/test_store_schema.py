@@ -87,7 +87,10 @@ def test_the_tables_are_those_the_sql_used_to_create(tmp_path: Path) -> None:
     expected = _describe(legacy), _primary_keys(legacy)
     legacy.close()
     with Store(tmp_path / "s.duckdb") as db:
-        assert (_describe(db._con), _primary_keys(db._con)) == expected
+        new = {"meta", "calc_runs", "restatements"}  # store format 2 (issue 10)
+        described = {k: v for k, v in _describe(db._con).items() if k not in new}
+        keys = {k: v for k, v in _primary_keys(db._con).items() if k not in new}
+        assert (described, keys) == expected
 
 
 def test_every_table_has_its_schema_columns_types_and_key(tmp_path: Path) -> None:

@@ -82,6 +82,19 @@ def _open_store(store: Path | None) -> Store:
     return Store(resolve_store_path(store))
 
 
+def _check_paths(
+    store: Path | None, out_file: Path | None = None, *, store_used: bool = True
+) -> None:
+    """Check the store and output paths before any work (nothing is created)."""
+    from r2k.data.files import check_output_path
+    from r2k.data.store import preflight, resolve_store_path
+
+    if out_file is not None:
+        check_output_path(out_file, ("parquet", "csv"))
+    if store_used:
+        preflight(resolve_store_path(store))
+
+
 def _rules(path: Path | None) -> RuleSet | None:
     return RuleSet.from_toml(path) if path is not None else None
 
@@ -276,6 +289,7 @@ def reconstitute(
     """Reconstitute the Russell US indexes for a rank day from raw market data."""
     day = parse_date(rank_day, "--rank-day")
     seen = None if as_of is None else parse_date(as_of, "--as-of")
+    _check_paths(store, out_file)
     run = _run(DataDir.resolve(data), day, _rules(rules), seen)
     with _open_store(store) as db:
         run_id, written = db.save_reconstitution(
@@ -400,6 +414,7 @@ def calculate(
     column = _return_column(kind)
     mode = _weights(weights)
     code = index_code(index)
+    _check_paths(store, out_file)
     source = DataDir.resolve(data)
     with progress(f"calculating {INDEX_LABELS[code]} ({mode}), {first} .. {last} ..."):
         result = calculate_real(
@@ -422,6 +437,7 @@ def calculate(
                 "index": code,
                 "data": str(data),
             },
+            inputs=source.digests(),
         )
     if out_file is not None:
         import polars as pl
@@ -505,6 +521,16 @@ def run_session(
     mode = _weights(weights)
     code = index_code(index)
     name = _index_name(mode, code)
+    from r2k.data.store import resolve_store_path
+
+    if not resolve_store_path(store).exists():
+        msg = (
+            f"the store {resolve_store_path(store)} does not exist, so it has no "
+            f"calculated {name}; run `r2k calculate --start S --end E --weights "
+            f"{mode} --index {code}` first"
+        )
+        raise R2KError(msg)
+    _check_paths(store)
     with _open_store(store) as db:
         loaded = db.load_state(name)
         if loaded is None:
@@ -535,7 +561,7 @@ def run_session(
                 step = calculate_session(
                     state, inputs.market, inputs.actions, inputs.settings, session=day
                 )
-            db.save_calculation(name, step, settings=settings)
+            db.save_calculation(name, step, settings=settings, inputs=source.digests())
             row = step.levels.row(0, named=True)
             payload = {"session": day, "status": "calculated"}
             payload |= {k: row[k] for k in (*_RETURN_COLUMNS.values(), "divisor")}
@@ -561,6 +587,9 @@ def validate_tracking(
 
     first = parse_date(start, "--start")
     last = parse_date(end, "--end")
+    if last <= first:
+        msg = f"--end {last} must be after --start {first}"
+        raise typer.BadParameter(msg)
     mode = _weights(weights)
     source = DataDir.resolve(data)
     with progress(f"calculating r2k ({mode}), {first} .. {last}, and tracking RUT ..."):
@@ -880,6 +909,9 @@ def _register_commands() -> None:
     register_rates(app)
     register_funds(app, validate_app)
     register_sweep(app)
+    from r2k.cli.check import register as register_check
+
+    register_check(app)
 
 
 _register_commands()

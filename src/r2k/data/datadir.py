@@ -52,6 +52,22 @@ class DataDir:
             raise DataDirectoryError(msg)
         return cls(root=root)
 
+    def digests(self) -> dict[str, str]:
+        """SHA-256 of every file of the directory, by path relative to it.
+
+        Recorded with every calculation stored (the run's inputs).
+        """
+        import hashlib
+
+        out: dict[str, str] = {}
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+            digest = hashlib.sha256()
+            with path.open("rb") as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(chunk)
+            out[path.relative_to(self.root).as_posix()] = digest.hexdigest()
+        return out
+
     def _need(self, relative: str) -> Path:
         path = self.root / relative
         if not path.exists():

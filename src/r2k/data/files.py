@@ -38,6 +38,7 @@ __all__ = [
     "FileFormat",
     "MissingFolderError",
     "OutputFileError",
+    "check_output_path",
     "format_of",
     "frame_bytes",
     "write_atomic",
@@ -155,6 +156,52 @@ def format_of(
     names = " or ".join(f".{f}" for f in formats)
     msg = f"cannot write {target}: {shown} is not a format r2k writes; name it {names}"
     raise OutputFileError(msg)
+
+
+def check_output_path(
+    path: str | os.PathLike[str],
+    formats: Sequence[FileFormat] = FORMATS,
+    *,
+    parents: bool = False,
+) -> Path:
+    """Check, before any work, that ``path`` can be written; creates nothing.
+
+    The same checks as :func:`write_frame` (suffix, a folder in the way, a file
+    where the folder should be, a missing folder unless ``parents``, a folder
+    that cannot be written), so a command fails before it computes or stores.
+
+    Raises
+    ------
+    OutputFileError
+        Naming the path and the fix.
+    """
+    target = Path(path)
+    format_of(target, formats)
+    if target.is_dir():
+        msg = f"cannot write {target}: it is a folder; name a file in it"
+        raise OutputFileError(msg)
+    folder = target.parent
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        msg = (
+            f"cannot write {target}: {existing} is a file, not a folder; choose another"
+        )
+        raise OutputFileError(msg)
+    if existing != folder and not parents:
+        msg = (
+            f"cannot write {target}: folder {folder} does not exist; "
+            "create it or choose another path"
+        )
+        raise MissingFolderError(msg)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        msg = (
+            f"cannot write {target}: permission denied in folder {existing}; "
+            "choose a folder you can write to"
+        )
+        raise OutputFileError(msg)
+    return target
 
 
 def frame_bytes(frame: pl.DataFrame, fmt: FileFormat) -> bytes:

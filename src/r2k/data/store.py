@@ -16,7 +16,21 @@ DuckDB types in :func:`duckdb_type`), never written out again as SQL:
 * ``levels``, ``constituents``, ``events``: a calculated index series
   (:mod:`r2k.maintenance.engine`), each row tagged with ``index_name``;
 * ``calc_state(index_name, session, state, settings, saved_at)``: the book at the
-  last calculated close, from which the next incremental session starts.
+  last calculated close, from which the next incremental session starts;
+* ``meta(key, value)``: the program (``r2k``) and the store format version
+  (:data:`STORE_FORMAT`); a store of another program or version is refused
+  (:class:`~r2k.errors.StoreVersionError`), migrations are explicit
+  (:func:`migrate`);
+* ``calc_runs``: every calculation saved, with its inputs' SHA-256, the rule set,
+  the code version and the command line;
+* ``restatements``: a stored level replaced by a different one (index, session,
+  column, old and new value, the command that did it).
+
+A writer lock (``<store>.lock``, created with ``O_EXCL``, holding the pid, host,
+command and start time) keeps two processes from writing one store; the second is
+told who holds it (:class:`~r2k.errors.StoreLockedError`). A lock left by a
+process that died (same host, pid gone) is taken over. A truncated or corrupted
+file is reported (:class:`~r2k.errors.StoreCorruptError`), never used.
 
 Every write is one transaction: a failure leaves the store as it was. Writing the
 same thing twice changes nothing: a source is keyed by its digest, a run by a
@@ -25,9 +39,13 @@ digest of its rank day, rule set and inputs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import socket
+import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -36,7 +54,12 @@ import duckdb
 import polars as pl
 
 from r2k import __version__, schemas
-from r2k.errors import StoreError
+from r2k.errors import (
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
+    StoreVersionError,
+)
 from r2k.maintenance.state import IndexState
 
 if TYPE_CHECKING:
@@ -45,6 +68,10 @@ if TYPE_CHECKING:
 
 ENV_VAR = "R2K_STORE"
 DEFAULT_PATH = Path("r2k.duckdb")
+PROGRAM = "r2k"
+#: The store format version; bump it (and add a step to :data:`MIGRATIONS`) when
+#: a table changes. Format 1: r2k before the ``meta`` table.
+STORE_FORMAT = 2
 
 # ------------------------------------------------------------ the tables
 
@@ -80,6 +107,33 @@ CALC_STATE = pl.Schema(
     }
 )
 
+META = pl.Schema({"key": pl.String, "value": pl.String})
+CALC_RUNS = pl.Schema(
+    {  # type: ignore[arg-type]
+        "index_name": pl.String,
+        "first": pl.Date,  # first session written
+        "last": pl.Date,  # last session written
+        "inputs": pl.String,  # JSON: file name -> SHA-256
+        "rules": pl.String,  # rule-set name@version (or digest)
+        "r2k_version": pl.String,
+        "command": pl.String,
+        "created_at": pl.Datetime("us"),  # UTC, naive
+    }
+)
+RESTATEMENTS = pl.Schema(
+    {  # type: ignore[arg-type]
+        "index_name": pl.String,
+        "session": pl.Date,
+        "field": pl.String,  # the level column restated
+        "old": pl.Float64,
+        "new": pl.Float64,
+        "command": pl.String,
+        "restated_at": pl.Datetime("us"),  # UTC, naive
+    }
+)
+#: Level columns compared for restatements.
+RESTATED_COLUMNS = ("price_return", "total_return", "net_total_return", "divisor")
+
 
 class StoreTable(NamedTuple):
     """A table of the store: its columns and its primary key (may be empty)."""
@@ -104,6 +158,9 @@ TABLES: dict[str, StoreTable] = {
     "events": StoreTable(_per_index(schemas.EVENTS)),
     "calc_state": StoreTable(CALC_STATE, ("index_name",)),
     "runs": StoreTable(RUNS, ("run_id",)),
+    "meta": StoreTable(META, ("key",)),
+    "calc_runs": StoreTable(CALC_RUNS),
+    "restatements": StoreTable(RESTATEMENTS),
 }
 
 _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
@@ -162,23 +219,218 @@ def run_id_for(
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-class Store:
-    """A DuckDB store file. Use as a context manager."""
+def command_line() -> str:
+    """The command that is running (recorded with every write)."""
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else ""
 
-    def __init__(self, path: str | Path) -> None:
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lock_path(path: Path) -> Path:
+    """The writer lock file of the store at ``path``."""
+    return path.with_name(path.name + ".lock")
+
+
+def lock_holder(path: Path) -> dict[str, object] | None:
+    """Who holds the writer lock of the store at ``path`` (None when nobody)."""
+    try:
+        text = lock_path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return {}
+    try:
+        info = json.loads(text)
+    except ValueError:
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+_HELD: dict[Path, int] = {}  # locks this process holds -> open stores using them
+_HELD_GUARD = threading.Lock()
+
+
+def _acquire_lock(path: Path) -> Path:
+    lock = lock_path(path)
+    key = lock.resolve()
+    with _HELD_GUARD:
+        if key in _HELD:  # another Store of this process (API threads)
+            _HELD[key] += 1
+            return lock
+        taken = _take_lock(path, lock)
+        _HELD[key] = 1
+        return taken
+
+
+def _release_lock(lock: Path) -> None:
+    key = lock.resolve()
+    with _HELD_GUARD:
+        count = _HELD.pop(key, 1) - 1
+        if count > 0:
+            _HELD[key] = count
+            return
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
+def _take_lock(path: Path, lock: Path) -> Path:
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "command": command_line(),
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = lock_holder(path)
+            if holder is None:
+                continue  # released meanwhile
+            pid = holder.get("pid")
+            if (
+                holder.get("host") == info["host"]
+                and isinstance(pid, int)
+                and not _pid_alive(pid)
+            ) or holder == {}:
+                # a writer that died (or a lock file cut off): take it over
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                continue
+            msg = (
+                f"store {path} is locked by another r2k: pid {pid} on "
+                f"{holder.get('host')}, running `{holder.get('command')}` since "
+                f"{holder.get('since')}; wait for it to finish (or, if that "
+                f"process is gone, delete {lock})"
+            )
+            raise StoreLockedError(msg) from None
+        except OSError as exc:
+            msg = f"store {path}: cannot create the lock file {lock} ({exc.strerror})"
+            raise StoreError(msg) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(json.dumps(info))
+        return lock
+    msg = f"store {path}: cannot take the lock {lock}; try again"
+    raise StoreLockedError(msg)
+
+
+_HEADER = 3 * 4096  # DuckDB: three 4 KiB headers, then 256 KiB blocks
+_BLOCK = 256 * 1024
+
+
+def check_store_file(path: Path) -> None:
+    """Raise :class:`StoreCorruptError` when ``path`` is not a whole DuckDB file."""
+    fix = (
+        "restore it from a backup, or move it away and rebuild it "
+        "(`r2k calculate` writes a new store)"
+    )
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(16)
+    except OSError as exc:
+        msg = f"store {path}: cannot be read ({exc.strerror}); pass another --store"
+        raise StoreError(msg) from None
+    if size == 0 or head[8:12] != b"DUCK":
+        msg = f"store {path} is not a DuckDB store (empty or corrupted header); {fix}"
+        raise StoreCorruptError(msg)
+    if size < _HEADER or (size - _HEADER) % _BLOCK:
+        msg = (
+            f"store {path} is truncated ({size} bytes, not a whole number of "
+            f"DuckDB blocks); {fix}"
+        )
+        raise StoreCorruptError(msg)
+
+
+def _corrupt(path: Path, exc: BaseException) -> StoreCorruptError:
+    return StoreCorruptError(
+        f"store {path} is corrupted ({str(exc).splitlines()[0]}); restore it from a "
+        "backup, or move it away and rebuild it (`r2k calculate` writes a new store)"
+    )
+
+
+#: Explicit migrations: from format N to N+1, as SQL run in one transaction.
+MIGRATIONS: dict[int, str] = {
+    1: "".join(
+        create_table_sql(name) for name in ("meta", "calc_runs", "restatements")
+    ),
+}
+
+
+def store_format(con: duckdb.DuckDBPyConnection) -> tuple[str | None, int | None]:
+    """``(program, format)`` of an open store; ``(None, None)`` when it is empty."""
+    names = {str(r[0]) for r in con.sql("SHOW TABLES").fetchall()}
+    if not names:
+        return None, None
+    if "meta" not in names:
+        if {"runs", "calc_state", "market"} <= names:
+            return PROGRAM, 1
+        return "", None
+    meta = dict(con.sql("SELECT key, value FROM meta").fetchall())
+    version = meta.get("format")
+    return (
+        str(meta.get("program", "")),
+        int(version) if version and str(version).isdigit() else None,
+    )
+
+
+class Store:
+    """A DuckDB store file. Use as a context manager.
+
+    ``must_exist`` refuses a path with no store (instead of creating an empty
+    one); ``migrate`` upgrades a store of an older format (explicitly).
+    """
+
+    def __init__(
+        self, path: str | Path, *, must_exist: bool = False, migrate: bool = False
+    ) -> None:
         self.path = Path(path)
+        self._lock: Path | None = None
         if self.path.parent and not self.path.parent.exists():
             msg = (
                 f"store {self.path}: folder {self.path.parent} does not exist; "
                 "create it or pass another --store"
             )
             raise StoreError(msg)
+        if self.path.is_dir():
+            msg = f"store {self.path} is a folder; pass a file as --store"
+            raise StoreError(msg)
+        exists = self.path.exists()
+        if not exists and must_exist:
+            msg = f"store {self.path} does not exist; run `r2k calculate` first"
+            raise StoreError(msg)
+        if exists:
+            check_store_file(self.path)
+        self._lock = _acquire_lock(self.path)
         try:
-            self._con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:
-            msg = f"store {self.path}: cannot be opened ({exc}); pass another --store"
-            raise StoreError(msg) from None
-        self._create()
+            try:
+                self._con = duckdb.connect(str(self.path))
+            except duckdb.Error as exc:
+                if exists:
+                    raise _corrupt(self.path, exc) from None
+                msg = (
+                    f"store {self.path}: cannot be opened ({exc}); pass another --store"
+                )
+                raise StoreError(msg) from None
+            try:
+                self._open(migrate=migrate)
+            except StoreError:
+                self._con.close()
+                raise
+            except duckdb.Error as exc:
+                self._con.close()
+                raise _corrupt(self.path, exc) from None
+        except BaseException:
+            self._release()
+            raise
 
     def __enter__(self) -> Store:
         return self
@@ -187,11 +439,70 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Close the connection."""
-        self._con.close()
+        """Close the connection and release the writer lock."""
+        try:
+            self._con.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            _release_lock(self._lock)
+            self._lock = None
+
+    def _open(self, *, migrate: bool) -> None:
+        program, version = store_format(self._con)
+        if program is None:
+            self._create()
+            return
+        if program != PROGRAM:
+            msg = (
+                f"store {self.path} was not written by r2k (program "
+                f"{program or 'unknown'}); pass another --store"
+            )
+            raise StoreVersionError(msg)
+        if version is None or version > STORE_FORMAT:
+            msg = (
+                f"store {self.path} has store format {version or 'unknown'}, this "
+                f"r2k ({__version__}) reads format {STORE_FORMAT}; use the r2k "
+                "that wrote it, or pass another --store"
+            )
+            raise StoreVersionError(msg)
+        if version < STORE_FORMAT:
+            if not migrate:
+                msg = (
+                    f"store {self.path} has store format {version}, this r2k "
+                    f"reads format {STORE_FORMAT}; migrate it explicitly with "
+                    f"`r2k check --store {self.path} --migrate` (back it up first)"
+                )
+                raise StoreVersionError(msg)
+            work: list[tuple[str, pl.DataFrame | None]] = [
+                (MIGRATIONS[v], None) for v in range(version, STORE_FORMAT)
+            ]
+            work += self._meta_work()
+            self._transaction(work)
+        # touch every table: a damaged block fails here, not in the middle of work
+        self.table_counts()
+
+    def _meta_work(self) -> list[tuple[str, pl.DataFrame | None]]:
+        meta = pl.DataFrame(
+            {"key": ["program", "format"], "value": [PROGRAM, str(STORE_FORMAT)]},
+            schema=META,
+        )
+        return [
+            ("DELETE FROM meta", None),
+            ("INSERT INTO meta SELECT * FROM frame", meta),
+        ]
 
     def _create(self) -> None:
-        self._con.execute("".join(create_table_sql(name) for name in TABLES))
+        work: list[tuple[str, pl.DataFrame | None]] = [
+            ("".join(create_table_sql(name) for name in TABLES), None)
+        ]
+        self._transaction(work + self._meta_work())
+
+    def format(self) -> tuple[str | None, int | None]:
+        """``(program, store format)`` of this store."""
+        return store_format(self._con)
 
     def _transaction(self, work: list[tuple[str, pl.DataFrame | None]]) -> None:
         """Run statements atomically, each with an optional frame named ``frame``."""
@@ -306,15 +617,41 @@ class Store:
         return run_id, True
 
     def save_calculation(
-        self, index_name: str, calc: Calculation, *, settings: dict[str, object]
-    ) -> None:
+        self,
+        index_name: str,
+        calc: Calculation,
+        *,
+        settings: dict[str, object],
+        inputs: dict[str, str] | None = None,
+        rules: str = "",
+        command: str | None = None,
+    ) -> pl.DataFrame:
         """Store a calculated series and its final state, in one transaction.
 
         Stored rows of ``index_name`` dated on or after the first session of
-        ``calc.levels`` are replaced (a restatement), so saving the same
-        calculation twice leaves the same rows.
+        ``calc.levels`` are replaced, so saving the same calculation twice leaves
+        the same rows. A stored level that changes is recorded in
+        ``restatements`` (old and new value); the run (inputs' SHA-256, rule set,
+        code version, command) in ``calc_runs``. Returns the restatements.
         """
         first = calc.levels["session"].min()
+        last = calc.levels["session"].max()
+        cmd = command_line() if command is None else command
+        now = datetime.now(UTC).replace(tzinfo=None)
+        restated = self._restatements(index_name, calc.levels, cmd, now)
+        run = pl.DataFrame(
+            {
+                "index_name": [index_name],
+                "first": [first],
+                "last": [last],
+                "inputs": [json.dumps(inputs or {}, sort_keys=True)],
+                "rules": [rules],
+                "r2k_version": [__version__],
+                "command": [cmd],
+                "created_at": [now],
+            },
+            schema=CALC_RUNS,
+        )
         name = pl.lit(index_name).alias("index_name")
         state = pl.DataFrame(
             {
@@ -355,8 +692,65 @@ class Store:
                 state,
             ),
             ("INSERT INTO calc_state SELECT * FROM frame", state),
+            (  # the same run recorded again (same inputs and command) is not
+                "INSERT INTO calc_runs SELECT * FROM frame WHERE NOT EXISTS ("
+                "SELECT 1 FROM calc_runs c WHERE c.index_name = frame.index_name "
+                "AND c.first = frame.first AND c.last = frame.last "
+                "AND c.inputs = frame.inputs AND c.rules = frame.rules "
+                "AND c.r2k_version = frame.r2k_version "
+                "AND c.command = frame.command)",
+                run,
+            ),
         ]
+        if restated.height:
+            work.append(("INSERT INTO restatements SELECT * FROM frame", restated))
         self._transaction(work)
+        return restated
+
+    def _restatements(
+        self, index_name: str, levels: pl.DataFrame, command: str, now: datetime
+    ) -> pl.DataFrame:
+        """Stored levels that ``levels`` changes (old and new value per column)."""
+        cols = [c for c in RESTATED_COLUMNS if c in levels.columns]
+        stored = self._query(
+            f"SELECT session, {', '.join(cols)} FROM levels WHERE index_name = ? "
+            "AND session >= ? AND session <= ?",
+            [index_name, levels["session"].min(), levels["session"].max()],
+        )
+        empty = pl.DataFrame(schema=RESTATEMENTS)
+        if stored.height == 0:
+            return empty
+        joined = stored.join(levels.select("session", *cols), on="session")
+        parts = [
+            joined.filter(pl.col(c).ne_missing(pl.col(f"{c}_right"))).select(
+                pl.lit(index_name).alias("index_name"),
+                "session",
+                pl.lit(c).alias("field"),
+                pl.col(c).alias("old"),
+                pl.col(f"{c}_right").alias("new"),
+                pl.lit(command).alias("command"),
+                pl.lit(now).alias("restated_at"),
+            )
+            for c in cols
+        ]
+        frame = pl.concat(parts).sort("session", "field")
+        return frame.cast(dict(RESTATEMENTS.items())) if frame.height else empty
+
+    def restatements(self, index_name: str | None = None) -> pl.DataFrame:
+        """Recorded restatements (of ``index_name``, or all), oldest first."""
+        if index_name is None:
+            return self._query(
+                "SELECT * FROM restatements ORDER BY restated_at, session, field", []
+            )
+        return self._query(
+            "SELECT * FROM restatements WHERE index_name = ? "
+            "ORDER BY restated_at, session, field",
+            [index_name],
+        )
+
+    def calc_runs(self) -> pl.DataFrame:
+        """The calculation log, oldest first."""
+        return self._query("SELECT * FROM calc_runs ORDER BY created_at", [])
 
     def load_state(
         self, index_name: str
@@ -368,7 +762,18 @@ class Store:
         ).fetchall()
         if not rows:
             return None
-        return IndexState.from_json(str(rows[0][0])), json.loads(str(rows[0][1]))
+        try:
+            settings = json.loads(str(rows[0][1]))
+            if not isinstance(settings, dict) or "start" not in settings:
+                msg = "settings lack the key start"
+                raise ValueError(msg)
+            return IndexState.from_json(str(rows[0][0])), settings
+        except (ValueError, KeyError, TypeError) as exc:
+            msg = (
+                f"store {self.path}: the stored state of {index_name} is damaged "
+                f"({exc}); recalculate it with `r2k calculate`"
+            )
+            raise StoreCorruptError(msg) from None
 
     def levels(self, index_name: str) -> pl.DataFrame:
         """Stored levels of ``index_name`` in session order."""
@@ -422,3 +827,74 @@ class Store:
     def _count(self, sql: str, params: list[object]) -> int:
         rows = self._con.sql(sql, params=params).fetchall()
         return int(rows[0][0]) if rows else 0
+
+
+def preflight(path: str | Path) -> Path:
+    """Check, before any work, that the store at ``path`` can be opened.
+
+    Creates nothing: the folder must exist, ``path`` must not be a folder; an
+    existing store must be whole, of this program and format, and not locked by a
+    live process. The same errors as :class:`Store`.
+    """
+    target = Path(path)
+    if target.parent and not target.parent.is_dir():
+        what = "is a file" if target.parent.exists() else "does not exist"
+        msg = (
+            f"store {target}: folder {target.parent} {what}; "
+            "create it or pass another --store"
+        )
+        raise StoreError(msg)
+    if target.is_dir():
+        msg = f"store {target} is a folder; pass a file as --store"
+        raise StoreError(msg)
+    if not os.access(target.parent, os.W_OK | os.X_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
+        msg = f"store {target}: permission denied; pass a store you can write"
+        raise StoreError(msg)
+    holder = lock_holder(target)
+    if holder:
+        pid = holder.get("pid")
+        same_host = holder.get("host") == socket.gethostname()
+        alive = not (
+            same_host
+            and isinstance(pid, int)
+            and (pid == os.getpid() or not _pid_alive(pid))
+        )
+        if alive:
+            msg = (
+                f"store {target} is locked by another r2k: pid {pid} on "
+                f"{holder.get('host')}, running `{holder.get('command')}` since "
+                f"{holder.get('since')}; wait for it to finish (or, if that "
+                f"process is gone, delete {lock_path(target)})"
+            )
+            raise StoreLockedError(msg)
+    if not target.exists() or lock_path(target).resolve() in _HELD:
+        return target  # nothing to check, or open (and checked) in this process
+    check_store_file(target)
+    try:
+        con = duckdb.connect(str(target), read_only=True)
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            msg = f"store {target} is in use by another process; try again later"
+            raise StoreLockedError(msg) from None
+        raise _corrupt(target, exc) from None
+    try:
+        program, version = store_format(con)
+    except duckdb.Error as exc:
+        raise _corrupt(target, exc) from None
+    finally:
+        con.close()
+    if program is not None and (program != PROGRAM or version != STORE_FORMAT):
+        msg = (
+            f"store {target} has program {program or 'unknown'}, store format "
+            f"{version or 'unknown'}; this r2k ({__version__}) reads {PROGRAM} "
+            f"format {STORE_FORMAT}"
+            + (
+                f"; migrate it with `r2k check --store {target} --migrate`"
+                if program == PROGRAM and version is not None and version < STORE_FORMAT
+                else "; pass another --store"
+            )
+        )
+        raise StoreVersionError(msg)
+    return target

@@ -16,6 +16,7 @@ line (the header is line 1), the column and the value, and saying how to fix it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
@@ -109,6 +110,16 @@ def read_dated_csv(
             f"column 'date' holds {value!r}, not a date",
             "write dates as YYYY-MM-DD",
             bad.height,
+        )
+    today = datetime.now(UTC).date()
+    future = frame.filter(pl.col("date") > today)
+    if future.height:
+        _fail(
+            path,
+            future.item(0, _LINE),
+            f"column 'date' holds {future.item(0, 'date')}, after today ({today})",
+            "a daily series cannot hold future values; fix the date or drop the row",
+            future.height,
         )
     order = frame.filter(pl.col("date") <= pl.col("date").shift(1))
     if order.height:

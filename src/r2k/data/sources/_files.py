@@ -25,8 +25,16 @@ def read_parquet_columns(path: Path, columns: Sequence[str]) -> pl.DataFrame:
     """
     try:
         raw = pl.read_parquet(path)
-    except (OSError, pl.exceptions.ComputeError) as exc:
-        msg = f"{path}: cannot be read as Parquet ({exc})"
+    except (
+        OSError,
+        pl.exceptions.PolarsError,
+        pl.exceptions.PanicException,
+    ) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = (
+            f"{path}: cannot be read as Parquet ({reason}); the file may be "
+            "truncated or corrupted, copy it again"
+        )
         raise SourceFormatError(msg) from None
     missing = [name for name in columns if name not in raw.columns]
     if missing:
@@ -48,8 +56,16 @@ def read_csv_columns(path: Path, columns: Sequence[str]) -> pl.DataFrame:
     """
     try:
         raw = pl.read_csv(path, infer_schema_length=0)
-    except (OSError, pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        msg = f"{path}: cannot be read as CSV ({exc})"
+    except (
+        OSError,
+        pl.exceptions.PolarsError,
+        pl.exceptions.PanicException,
+    ) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = (
+            f"{path}: cannot be read as CSV ({reason}); it must be UTF-8 text "
+            "with a header line, copy it again if it is truncated or corrupted"
+        )
         raise SourceFormatError(msg) from None
     missing = [name for name in columns if name not in raw.columns]
     if missing:

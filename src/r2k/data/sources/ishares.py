@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
-from r2k.errors import SourceFormatError
+from r2k.errors import DataQualityWarning, SourceFormatError
 from r2k.schemas import HOLDINGS, check_schema
 from r2k.tickers import normalize_ticker_expr
 
@@ -149,7 +150,15 @@ def read_holdings(path: Path) -> Holdings:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        msg = f"{path}: not a UTF-8 text file ({exc}); pass a raw iShares CSV"
+        line = exc.object[: exc.start].count(b"\n") + 1
+        msg = (
+            f"{path}, line {line}: not UTF-8 text ({exc.reason} at byte "
+            f"{exc.start}); pass the raw iShares CSV as downloaded, or re-save it "
+            "as UTF-8"
+        )
+        raise SourceFormatError(msg) from None
+    except OSError as exc:
+        msg = f"{path}: cannot be read ({exc.strerror or exc})"
         raise SourceFormatError(msg) from None
     lines = text.splitlines()
     header_at = _find_header(path, lines)
@@ -159,6 +168,7 @@ def read_holdings(path: Path) -> Holdings:
         if row
     }
     fund = _fund(path, lines)
+    _check_name_date(path)
     as_of = _as_of(path, preamble)
     shares = _shares_outstanding(path, preamble)
     raw = _table(path, lines, header_at)
@@ -222,7 +232,34 @@ def _as_of(path: Path, preamble: dict[str, tuple[int, str]]) -> date:
             f'{value!r}; expected a date like "Apr 10, 2026"'
         )
         raise SourceFormatError(msg)
+    today = datetime.now(UTC).date()
+    if parsed > today:
+        msg = (
+            f"{path}, line {number}: '{_AS_OF_LABEL}' {value!r} is after today "
+            f"({today}); a holdings file cannot be dated in the future, fix the "
+            "date or the system clock"
+        )
+        raise SourceFormatError(msg)
     return parsed
+
+
+_NAME_DATE = re.compile(r"^[A-Za-z]{2,5}_(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _check_name_date(path: Path) -> None:
+    """A file named ``<FUND>_<YYYY-MM-DD>.csv`` must name a real date."""
+    found = _NAME_DATE.match(path.stem)
+    if not found:
+        return
+    try:
+        date(*(int(part) for part in found.groups()))
+    except ValueError:
+        msg = (
+            f"{path}: the file name holds {path.stem.split('_', 1)[1]!r}, which is "
+            "not a calendar date; rename the file <FUND>_<YYYY-MM-DD>.csv after its "
+            "'Fund Holdings as of' date"
+        )
+        raise SourceFormatError(msg) from None
 
 
 def _parse_date(value: str) -> date | None:
@@ -250,7 +287,7 @@ def _shares_outstanding(path: Path, preamble: dict[str, tuple[int, str]]) -> flo
         shares = float(value.replace(",", ""))
     except ValueError:
         shares = float("nan")
-    if not shares >= 0.0:
+    if not (shares >= 0.0 and shares < float("inf")):
         msg = (
             f"{path}, line {number}: '{_SHARES_LABEL}' {value!r} is not a "
             "non-negative number"
@@ -272,8 +309,10 @@ def _table(path: Path, lines: list[str], header_at: int) -> pl.DataFrame:
         raise SourceFormatError(msg)
     body: list[list[str]] = []
     numbers: list[int] = []
+    ended = False
     for number, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
         if not line.strip():  # the blank (NBSP) line before the footer
+            ended = True
             break
         row = next(csv.reader([line]))
         if len(row) != len(header):
@@ -285,6 +324,14 @@ def _table(path: Path, lines: list[str], header_at: int) -> pl.DataFrame:
             raise SourceFormatError(msg)
         body.append(row)
         numbers.append(number)
+    if not ended:
+        msg = (
+            f"{path}, line {len(lines)}: the table runs to the end of the file with "
+            "no blank line and disclaimer footer after it; the file looks "
+            "truncated, download it again"
+        )
+        raise SourceFormatError(msg)
+    _check_repeats(path, header, body, numbers)
     columns = {
         name: [row[index] for row in body]
         for index, name in enumerate(header)
@@ -294,6 +341,35 @@ def _table(path: Path, lines: list[str], header_at: int) -> pl.DataFrame:
         {**columns, _LINE: numbers},
         schema={**dict.fromkeys(_REQUIRED, pl.String), _LINE: pl.Int64},
     )
+
+
+def _check_repeats(
+    path: Path, header: list[str], body: list[list[str]], numbers: list[int]
+) -> None:
+    """Warn (counted) about lines repeated field for field.
+
+    Two lines for one ticker that differ are distinct positions (``ADRO``), kept.
+    An identical repeat is most likely a copy error, so it is reported; the line
+    is kept, as the fund file is the record.
+    """
+    seen: dict[tuple[str, ...], int] = {}
+    repeats: list[tuple[int, int]] = []
+    for number, row in zip(numbers, body, strict=True):
+        key = tuple(row)
+        if key in seen:
+            repeats.append((number, seen[key]))
+        else:
+            seen[key] = number
+    if repeats:
+        number, first = repeats[0]
+        ticker = body[numbers.index(number)][header.index("Ticker")]
+        warnings.warn(
+            f"{path}, line {number}: repeats line {first} field for field "
+            f"(ticker {ticker!r}; {len(repeats)} repeated line(s)); both are kept, "
+            "remove the copy if it is one",
+            DataQualityWarning,
+            stacklevel=4,
+        )
 
 
 def _typed(path: Path, raw: pl.DataFrame) -> pl.DataFrame:
@@ -322,6 +398,30 @@ def _typed(path: Path, raw: pl.DataFrame) -> pl.DataFrame:
         *(expr.alias(target) for target, expr in numbers.items()),
         pl.col(_LINE),
     ).with_columns(security_id=normalize_ticker_expr("ticker"))
+    for column, source in (
+        ("price", "Price"),
+        ("market_value", "Market Value"),
+        ("weight_pct", "Weight (%)"),
+        ("quantity", "Quantity"),
+    ):
+        bad = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_finite())
+        if bad.height:
+            first = bad.row(0, named=True)
+            msg = (
+                f"{path}, line {first[_LINE]}: column {source!r} holds "
+                f"{first[column]}, which is not a finite number ({bad.height} such "
+                'line(s)); write a number like "1,234.56" or "-" for none'
+            )
+            raise SourceFormatError(msg)
+    negative_price = frame.filter(pl.col("price") < 0)
+    if negative_price.height:
+        first = negative_price.row(0, named=True)
+        msg = (
+            f"{path}, line {first[_LINE]}: column 'Price' holds negative "
+            f"{first['price']} for {first['ticker'] or first['name']!r} "
+            f"({negative_price.height} such line(s)); prices must be >= 0"
+        )
+        raise SourceFormatError(msg)
     negative = frame.filter(pl.col("quantity") < 0)
     if negative.height:
         first = negative.row(0, named=True)

@@ -14,6 +14,7 @@ no repeats); closes must be positive numbers; open/high/low may be empty.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
@@ -75,6 +76,8 @@ def read_index_levels(path: Path, index: str) -> pl.DataFrame:
     )
     _check_parsed(path, raw, frame)
     _check_closes(path, frame)
+    _check_prices(path, frame)
+    _check_dates(path, frame)
     _check_order(path, frame)
     return check_schema(frame, INDEX_LEVELS, source=str(path))
 
@@ -119,6 +122,42 @@ def _check_closes(path: Path, frame: pl.DataFrame) -> None:
             bad,
             f"close {bad.item(0, 'close')} is missing or not positive",
             "every row needs a positive close; drop the row if the level is unknown",
+        )
+
+
+def _check_prices(path: Path, frame: pl.DataFrame) -> None:
+    for name in ("open", "high", "low"):
+        bad = frame.filter(
+            pl.col(name).is_not_null()
+            & (~pl.col(name).is_finite() | (pl.col(name) <= 0))
+        )
+        if bad.height:
+            _fail(
+                path,
+                bad,
+                f"column {name!r} holds {bad.item(0, name)}, not a positive number",
+                "write a positive level or leave the cell empty",
+            )
+
+
+def _check_dates(path: Path, frame: pl.DataFrame) -> None:
+    today = datetime.now(UTC).date()
+    future = frame.filter(pl.col("session") > today)
+    if future.height:
+        _fail(
+            path,
+            future,
+            f"column 'date' holds {future.item(0, 'session')}, after today ({today})",
+            "index levels cannot be dated in the future; fix the date or drop the row",
+        )
+    weekend = frame.filter(pl.col("session").dt.weekday() > 5)
+    if weekend.height:
+        _fail(
+            path,
+            weekend,
+            f"column 'date' holds {weekend.item(0, 'session')}, a weekend day "
+            "(not a session)",
+            "index levels exist only on sessions; fix the date or drop the row",
         )
 
 

@@ -63,6 +63,34 @@ SESSION_CLOSE: Final = time(16, 0)
 _TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
+def _check_values(source: str, parsed: pl.DataFrame) -> None:
+    """Future snapshots and impossible weights are errors (row is 1-based)."""
+    now = datetime.now(UTC)
+    future = parsed.filter(pl.col("taken_at") > now)
+    if future.height:
+        first = future.row(0, named=True)
+        msg = (
+            f"{source}, row {first['_row'] + 1}, column 'commit_time_utc': "
+            f"{first['commit_time_utc']!r} is after now ({now:%Y-%m-%dT%H:%M}) "
+            f"({future.height} such row(s)); a snapshot cannot be taken in the "
+            "future, fix the timestamp"
+        )
+        raise SourceFormatError(msg)
+    try:
+        weight = pl.col("weight_pct").cast(pl.Float64)
+        bad = parsed.filter(weight.is_not_null() & ~weight.is_finite())
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
+        return  # check_schema reports the type
+    if bad.height:
+        first = bad.row(0, named=True)
+        msg = (
+            f"{source}, row {first['_row'] + 1}, column 'weight_pct': "
+            f"{first['weight_pct']} is not a finite number ({bad.height} such "
+            "row(s)); write a weight in percent or leave it null"
+        )
+        raise SourceFormatError(msg)
+
+
 def read_membership_history(path: Path) -> pl.DataFrame:
     """Read the IWM membership history into a MEMBERSHIP_HISTORY frame.
 
@@ -102,6 +130,7 @@ def read_membership_history(path: Path) -> pl.DataFrame:
             f"'2025-10-04T08:06' ({bad.height} such row(s))"
         )
         raise SourceFormatError(msg)
+    _check_values(source, parsed)
     frame = parsed.with_columns(
         security_id=normalize_ticker_expr(pl.col("ticker").cast(pl.String))
     ).sort("taken_at", "_row")

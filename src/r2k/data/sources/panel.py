@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
@@ -102,6 +103,7 @@ def read_market_panel(path: Path) -> pl.DataFrame:
     _check_sessions(source, frame)
     frame = _repair_prices(source, frame)
     _check_caps(source, frame)
+    _check_finite_caps(source, frame)
     frame = _deduplicate(source, _unknown_caps(source, frame))
     frame = frame.with_columns(
         shares_outstanding=pl.col("total_market_cap") / pl.col("close")
@@ -140,15 +142,31 @@ def _canonical(source: str, raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def _check_sessions(source: str, frame: pl.DataFrame) -> None:
-    if frame.get_column("session").null_count():
-        msg = f"{source}: asof_date is empty in some rows; every row needs a session"
+    numbered = frame.with_row_index("_row", offset=1)
+    empty = numbered.filter(pl.col("session").is_null())
+    if empty.height:
+        msg = (
+            f"{source}, row {empty.item(0, '_row')}, column 'asof_date': empty "
+            f"({empty.height} row(s)); every row needs a session"
+        )
+        raise SourceFormatError(msg)
+    today = datetime.now(UTC).date()
+    future = numbered.filter(pl.col("session") > today)
+    if future.height:
+        msg = (
+            f"{source}, row {future.item(0, '_row')}, column 'asof_date': "
+            f"{future.item(0, 'session')} is after today ({today}) "
+            f"({future.height} row(s)); the panel cannot hold future closes"
+        )
         raise SourceFormatError(msg)
     days = frame.get_column("session").unique().sort().to_list()
     bad = [day for day in days if not is_session(day)]
     if bad:
         shown = ", ".join(str(day) for day in bad[:5])
+        row = numbered.filter(pl.col("session") == bad[0]).item(0, "_row")
         msg = (
-            f"{source}: {len(bad)} asof_date value(s) are not XNYS sessions "
+            f"{source}, row {row}, column 'asof_date': {len(bad)} asof_date "
+            "value(s) are not XNYS sessions "
             f"(first: {shown}); the panel must hold one cross-section per session"
         )
         raise SourceFormatError(msg)
@@ -174,15 +192,33 @@ def _repair_prices(source: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _check_caps(source: str, frame: pl.DataFrame) -> None:
     for column, label in (("total_market_cap", "market_cap"), ("volume", "volume")):
-        negative = frame.filter(pl.col(column) < 0)
+        negative = frame.with_row_index("_row", offset=1).filter(pl.col(column) < 0)
         if negative.height:
             first = negative.row(0, named=True)
             msg = (
-                f"{source}: negative {label} {first[column]} for symbol "
+                f"{source}, row {first['_row']}, column {label!r}: negative "
+                f"{label} {first[column]} for symbol "
                 f"{first['symbol']!r} on {first['session']} ({negative.height} "
                 f"row(s)); {label} must be >= 0"
             )
             raise SourceFormatError(msg)
+
+
+def _check_finite_caps(source: str, frame: pl.DataFrame) -> None:
+    """A NaN or infinite market cap is an error (row = 1-based Parquet row)."""
+    bad = frame.with_row_index("_row", offset=1).filter(
+        pl.col("total_market_cap").is_not_null()
+        & ~pl.col("total_market_cap").is_finite()
+    )
+    if bad.height:
+        first = bad.row(0, named=True)
+        msg = (
+            f"{source}, row {first['_row']}, column 'market_cap': "
+            f"{first['total_market_cap']} for symbol {first['symbol']!r} on "
+            f"{first['session']} is not a finite number ({bad.height} row(s)); "
+            "write the cap, or 0 or null for not reported"
+        )
+        raise SourceFormatError(msg)
 
 
 def _unknown_caps(source: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -205,8 +241,18 @@ def _deduplicate(source: str, frame: pl.DataFrame) -> pl.DataFrame:
     conflicting = distinct.filter(pl.struct("session", "security_id").is_duplicated())
     if conflicting.height:
         first = conflicting.sort("session", "security_id").row(0, named=True)
+        rows = (
+            frame.with_row_index("_row", offset=1)
+            .filter(
+                (pl.col("session") == first["session"])
+                & (pl.col("security_id") == first["security_id"])
+            )
+            .get_column("_row")
+            .to_list()
+        )
         msg = (
-            f"{source}: {conflicting.height} conflicting rows share a (session, "
+            f"{source}, rows {', '.join(str(r) for r in rows[:5])}: "
+            f"{conflicting.height} conflicting rows share a (session, "
             f"security_id); first: symbol {first['symbol']!r} on {first['session']} "
             f"appears with different values; keep one row per symbol and session"
         )

@@ -127,7 +127,14 @@ def read_splits(folder: Path) -> pl.DataFrame:
 def _events(path: Path) -> list[tuple[Any, ...]]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        msg = (
+            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno} "
+            f"({exc.msg}); fix the document or copy the file again if it is "
+            "truncated"
+        )
+        raise SourceFormatError(msg) from None
+    except UnicodeDecodeError as exc:
         msg = f"{path}: not valid JSON ({exc})"
         raise SourceFormatError(msg) from None
     events = document.get("splits") if isinstance(document, dict) else None
