@@ -295,3 +295,14 @@ def rolling_variance_core(values: FloatArray, window: int, ddof: int) -> FloatAr
             rows = redo[lo : lo + step]
             out[rows] = squared_deviations(view_w[rows], ddof)
     return out
+
+
+def require_columns(frame: pl.DataFrame, what: str, columns: Sequence[str]) -> None:
+    """Raise :class:`SchemaError` naming the columns ``frame`` lacks, if any."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = (
+            f"{what} lacks column(s) {', '.join(missing)}; it has "
+            f"{', '.join(frame.columns) or 'none'}"
+        )
+        raise SchemaError(msg)

@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import polars as pl
 
+from r2k.analytics._inputs import require_columns
 from r2k.errors import MissingDataError, SchemaError
 from r2k.tickers import normalize_ticker_expr
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from datetime import date
 
     from r2k.data.sources.ishares import Holdings
@@ -73,16 +73,6 @@ UNKNOWN_SECTOR: Final = "Unknown"
 """Sector of a member whose sector is missing."""
 
 _TOP = 10
-
-
-def _need(frame: pl.DataFrame, what: str, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = (
-            f"{what} lacks column(s) {', '.join(missing)}; pass a frame with "
-            f"columns {', '.join(columns)}"
-        )
-        raise SchemaError(msg)
 
 
 def _one_session(frame: pl.DataFrame, what: str, how: str) -> date:
@@ -272,7 +262,7 @@ def _summarise(
 
 
 def _market_columns(market: pl.DataFrame, what: str) -> tuple[pl.DataFrame, date]:
-    _need(
+    require_columns(
         market,
         what,
         ("session", "security_id", "name", "close", "volume", "total_market_cap"),
@@ -347,7 +337,9 @@ def index_characteristics(
     (2, 0.625, 50.0, 1500.0)
     """
     what = "`constituents`"
-    _need(constituents, what, ("session", "security_id", "index_shares", "close"))
+    require_columns(
+        constituents, what, ("session", "security_id", "index_shares", "close")
+    )
     as_of = _one_session(
         constituents,
         what,
@@ -524,8 +516,8 @@ def sp600_overlap(members: pl.DataFrame, sp_constituents: pl.DataFrame) -> Overl
     >>> o.in_sp600, o.weight_in_sp600, o.share_of_sp600
     (1, 0.25, 0.5)
     """
-    _need(members, "`members`", ("security_id",))
-    _need(sp_constituents, "`sp_constituents`", ("index", "security_id"))
+    require_columns(members, "`members`", ("security_id",))
+    require_columns(sp_constituents, "`sp_constituents`", ("index", "security_id"))
     has_weight = "weight" in members.columns
     weight = pl.col("weight") if has_weight else pl.lit(None)
     ours = (
@@ -656,8 +648,8 @@ def reconstitution_turnover(
     SchemaError
         If a frame lacks a column.
     """
-    _need(events, "`events`", ("session", "security_id", "action"))
-    _need(
+    require_columns(events, "`events`", ("session", "security_id", "action"))
+    require_columns(
         constituents,
         "`constituents`",
         ("session", "security_id", "index_shares", "opening_weight", "closing_weight"),

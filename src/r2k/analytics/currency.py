@@ -65,6 +65,7 @@ from r2k.analytics._inputs import (
     nan_array,
     parse,
     parse_aligned,
+    require_columns,
 )
 from r2k.errors import MethodologyError, MissingDataError, SchemaError
 
@@ -95,16 +96,6 @@ FX_QUOTES: tuple[FxQuote, ...] = ("target_per_usd", "usd_per_target")
 MISSING_FX: tuple[MissingFx, ...] = ("error", "ffill")
 
 _FX = "_fx_rate"
-
-
-def _need_columns(frame: pl.DataFrame, name: str, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = (
-            f"`{name}` lacks column(s) {missing}; it has {frame.columns}. "
-            f"Pass a frame with {list(columns)}"
-        )
-        raise SchemaError(msg)
 
 
 def _check_sessions(frame: pl.DataFrame, name: str) -> None:
@@ -230,8 +221,8 @@ def convert_levels(
     if not names or "session" in names:
         msg = f"`columns` must name level columns other than 'session'; got {names}"
         raise MethodologyError(msg)
-    _need_columns(levels, "levels", ["session", *names])
-    _need_columns(fx, "fx", ["session", "rate"])
+    require_columns(levels, "`levels`", ["session", *names])
+    require_columns(fx, "`fx`", ["session", "rate"])
     if levels.height == 0:
         msg = "`levels` is empty; pass at least one session"
         raise SchemaError(msg)
@@ -733,8 +724,8 @@ def currency_version(
     from r2k.analytics.risk import annualized_volatility
 
     quote = usd_quote(column, currency)
-    _need_columns(levels, "levels", ["session", "level"])
-    _need_columns(fx, "fx", ["session", "rate"])
+    require_columns(levels, "`levels`", ["session", "level"])
+    require_columns(fx, "`fx`", ["session", "rate"])
     rates = fx.select("session", "rate").drop_nulls("rate").sort("session")
     if rates.height == 0:
         msg = f"{column} has no rate: no {currency} version of {name}"

@@ -52,6 +52,7 @@ from r2k.analytics._inputs import (
     check_period,
     nan_array,
     parse,
+    require_columns,
     same_length,
     windows,
 )
@@ -113,18 +114,8 @@ def jsonable(value: object) -> object:
     return value
 
 
-def _need(frame: pl.DataFrame, what: str, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = (
-            f"{what} lacks column(s) {', '.join(missing)}; it has "
-            f"{', '.join(frame.columns)}"
-        )
-        raise SchemaError(msg)
-
-
 def _check_dates(frame: pl.DataFrame, what: str, column: str) -> None:
-    _need(frame, what, [column])
+    require_columns(frame, what, [column])
     if frame.schema[column] != pl.Date:
         got = frame.schema[column]
         msg = f"{what}: column {column!r} must be of type Date; got {got}"
@@ -140,7 +131,7 @@ def _check_dates(frame: pl.DataFrame, what: str, column: str) -> None:
 
 def _check_levels(levels: pl.DataFrame, what: str) -> pl.DataFrame:
     _check_dates(levels, what, "session")
-    _need(levels, what, ["level"])
+    require_columns(levels, what, ["level"])
     out = levels.select("session", pl.col("level").cast(pl.Float64))
     bad = out.filter(~(pl.col("level").is_finite() & (pl.col("level") > 0.0)))
     if bad.height:
@@ -204,7 +195,7 @@ def align_asof(
     left = pl.DataFrame({"session": sessions})
     _check_dates(left, "`sessions`", "session")
     _check_dates(series, "`series`", "date")
-    _need(series, "`series`", [column])
+    require_columns(series, "`series`", [column])
     right = (
         series.select(pl.col("date").alias(_VDATE), pl.col(column).cast(pl.Float64))
         .drop_nulls(column)
@@ -637,7 +628,7 @@ def rate_sensitivity(
         columns.append(pl.lit(None, dtype=pl.Float64).alias("benchmark_return"))
     for f in factors:
         _check_dates(f.values, f"factor {f.name!r}", "date")
-        _need(f.values, f"factor {f.name!r}", ["value"])
+        require_columns(f.values, f"factor {f.name!r}", ["value"])
         got = align_asof(ends, f.values, "value", max_carry_days=carry)
         carried[f.name] = int(got.get_column("value_carried").sum())
         missing[f.name] = int(got.get_column("value").null_count())
@@ -821,7 +812,7 @@ def policy_rate(rates: pl.DataFrame) -> pl.DataFrame:
         rate"``), rows with a rate only.
     """
     _check_dates(rates, "`rates`", "date")
-    _need(rates, "`rates`", ["DFF", "DFEDTARL", "DFEDTARU"])
+    require_columns(rates, "`rates`", ["DFF", "DFEDTARL", "DFEDTARU"])
     ranged = pl.col("DFEDTARL").is_not_null() & pl.col("DFEDTARU").is_not_null()
     return rates.select(
         "date",
@@ -997,7 +988,9 @@ def policy_moves(rates: pl.DataFrame, rule: PolicyRule | None = None) -> pl.Data
 
 
 def _check_moves(moves: pl.DataFrame) -> None:
-    _need(moves, "`moves`", ["date", "direction", "rate_before", "rate_after"])
+    require_columns(
+        moves, "`moves`", ["date", "direction", "rate_before", "rate_after"]
+    )
     _check_dates(moves, "`moves`", "date")
 
 
@@ -1485,7 +1478,7 @@ def event_study(
         raise MethodologyError(msg)
     after = check_period(path_sessions, "path_sessions")
     carry = _check_days(max_carry_days, "max_carry_days")
-    _need(events, "`events`", ["date", "kind"])
+    require_columns(events, "`events`", ["date", "kind"])
     daily = _daily(levels, benchmark, carry)
     lv = daily.get_column("level").to_numpy()
     bv = daily.get_column("benchmark").cast(pl.Float64).fill_null(np.nan).to_numpy()
@@ -1620,7 +1613,7 @@ def rstar_proxy(real_yields: pl.DataFrame) -> pl.DataFrame:
     1.7
     """
     _check_dates(real_yields, "`real_yields`", "date")
-    _need(real_yields, "`real_yields`", ["DFII5", "DFII10"])
+    require_columns(real_yields, "`real_yields`", ["DFII5", "DFII10"])
     return real_yields.select(
         "date",
         ((10.0 * pl.col("DFII10") - 5.0 * pl.col("DFII5")) / 5.0).alias("rstar"),
@@ -1667,8 +1660,8 @@ def policy_stance(
     carry = _check_days(max_carry_days, "max_carry_days")
     rcarry = _check_days(rstar_max_carry_days, "rstar_max_carry_days")
     _check_dates(breakeven, "`breakeven`", "date")
-    _need(breakeven, "`breakeven`", ["T5YIE"])
-    _need(rstar, "`rstar`", ["rstar"])
+    require_columns(breakeven, "`breakeven`", ["T5YIE"])
+    require_columns(rstar, "`rstar`", ["rstar"])
     grid = breakeven.select("date", "T5YIE").drop_nulls("T5YIE")
     days = grid.get_column("date")
     eff = align_asof(days, effective, "DFF", max_carry_days=carry)
@@ -1843,7 +1836,7 @@ def stance_by_year(
         year the index does not cover from its start).
     """
     carry = _check_days(max_carry_days, "max_carry_days")
-    _need(stance, "`stance`", ["date", "real_policy_rate", "rstar", "stance"])
+    require_columns(stance, "`stance`", ["date", "real_policy_rate", "rstar", "stance"])
     years = (
         stance.group_by(pl.col("date").dt.year().cast(pl.Int64).alias("year"))
         .agg(

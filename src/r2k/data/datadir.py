@@ -68,7 +68,8 @@ class DataDir:
             out[path.relative_to(self.root).as_posix()] = digest.hexdigest()
         return out
 
-    def _need(self, relative: str) -> Path:
+    def file(self, relative: str) -> Path:
+        """``relative`` inside the directory, or an error saying it is missing."""
         path = self.root / relative
         if not path.exists():
             msg = (
@@ -81,7 +82,7 @@ class DataDir:
     @property
     def ishares_dir(self) -> Path:
         """Folder of raw iShares holdings files."""
-        return self._need("ishares")
+        return self.file("ishares")
 
     def holdings_files(self, fund: str) -> list[Path]:
         """Holdings files of ``fund`` (``"IWM"`` or ``"IWV"``), oldest first."""
@@ -90,7 +91,7 @@ class DataDir:
     @property
     def market_panel(self) -> Path:
         """The daily market panel (the single Parquet file in ``market/``)."""
-        files = sorted(self._need("market").glob("*.parquet"))
+        files = sorted(self.file("market").glob("*.parquet"))
         if not files:
             msg = (
                 f"data directory {self.root} has no market/*.parquet panel ({_HOW_TO})"
@@ -100,7 +101,7 @@ class DataDir:
 
     def index_levels(self, index: str) -> Path:
         """CSV of daily levels of ``index`` (``"RUT"``, ``"RUA"``, ``"SPX"``)."""
-        folder = self._need("indices")
+        folder = self.file("indices")
         files = sorted(folder.glob(f"{index}_*.csv"))
         if not files:
             msg = f"data directory {self.root} has no indices/{index}_*.csv ({_HOW_TO})"
@@ -110,19 +111,19 @@ class DataDir:
     @property
     def membership_history(self) -> Path:
         """IWM membership history (Parquet)."""
-        return self._need("membership/iwm_membership_history.parquet")
+        return self.file("membership/iwm_membership_history.parquet")
 
     @property
     def splits_dir(self) -> Path:
         """Folder of yearly split catalogues (JSON)."""
-        return self._need("corporate_actions/splits")
+        return self.file("corporate_actions/splits")
 
     @property
     def sec_tickers(self) -> Path:
         """SEC company tickers (Parquet)."""
-        return self._need("reference/sec_company_tickers.parquet")
+        return self.file("reference/sec_company_tickers.parquet")
 
     @property
     def sp_constituents(self) -> Path:
         """S&P 600 / S&P 500 constituents (CSV)."""
-        return self._need("reference/sp600_sp500_constituents.csv")
+        return self.file("reference/sp600_sp500_constituents.csv")

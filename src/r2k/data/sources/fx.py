@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 
 from r2k.data.sources._dated import read_dated_csv
 from r2k.data.sources._files import read_csv_columns
-from r2k.errors import DataDirectoryError, SourceFormatError
+from r2k.errors import SourceFormatError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,17 +54,6 @@ FX_INDEX_COLUMNS: Final[tuple[str, ...]] = ("DXY",)
 _PAIR = re.compile(r"[A-Z]{6}")
 
 
-def _path(data: DataDir, relative: str) -> Path:
-    path = data.root / relative
-    if not path.is_file():
-        msg = (
-            f"data directory {data.root} has no {relative}; point --data at a "
-            "directory laid out like ../shared/data (see docs/data-formats.md)"
-        )
-        raise DataDirectoryError(msg)
-    return path
-
-
 def fx_pairs_path(data: DataDir) -> Path:
     """The FX pairs file of ``data`` (:data:`FX_PAIRS_FILE`).
 
@@ -73,7 +62,7 @@ def fx_pairs_path(data: DataDir) -> Path:
     DataDirectoryError
         If the file is not there.
     """
-    return _path(data, FX_PAIRS_FILE)
+    return data.file(FX_PAIRS_FILE)
 
 
 def dollar_index_path(data: DataDir) -> Path:
@@ -84,7 +73,7 @@ def dollar_index_path(data: DataDir) -> Path:
     DataDirectoryError
         If the file is not there.
     """
-    return _path(data, DOLLAR_INDEX_FILE)
+    return data.file(DOLLAR_INDEX_FILE)
 
 
 def read_fx_pairs(path: Path) -> pl.DataFrame:

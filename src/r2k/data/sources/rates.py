@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from r2k.data.sources._dated import read_dated_csv
-from r2k.errors import DataDirectoryError, SourceFormatError
+from r2k.errors import SourceFormatError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -80,17 +80,6 @@ RATE_BOUNDS: Final = (-10.0, 30.0)
 """Inclusive range of a rate in percent (US rates since 1954: -2.24 .. 22.36)."""
 
 
-def _path(data: DataDir, relative: str) -> Path:
-    path = data.root / relative
-    if not path.is_file():
-        msg = (
-            f"data directory {data.root} has no {relative}; point --data at a "
-            "directory laid out like ../shared/data (see docs/data-formats.md)"
-        )
-        raise DataDirectoryError(msg)
-    return path
-
-
 def rates_path(data: DataDir) -> Path:
     """The policy and Treasury rates file of ``data`` (:data:`RATES_FILE`).
 
@@ -99,7 +88,7 @@ def rates_path(data: DataDir) -> Path:
     DataDirectoryError
         If the file is not there.
     """
-    return _path(data, RATES_FILE)
+    return data.file(RATES_FILE)
 
 
 def real_yields_path(data: DataDir) -> Path:
@@ -110,7 +99,7 @@ def real_yields_path(data: DataDir) -> Path:
     DataDirectoryError
         If the file is not there.
     """
-    return _path(data, REAL_YIELDS_FILE)
+    return data.file(REAL_YIELDS_FILE)
 
 
 def read_us_rates(path: Path) -> pl.DataFrame:
