@@ -301,6 +301,7 @@ def _dask(
             threads_per_worker=1,
             dashboard_address=None,
             host="127.0.0.1",
+            env=_worker_env(n),
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
@@ -315,6 +316,23 @@ def _submit(client: object, tasks: Sequence[SweepTask]) -> list[VariantResult]:
 
 def _cpus() -> int:
     return max(1, os.cpu_count() or 1)
+
+
+def _worker_env(workers: int) -> dict[str, str]:
+    """Thread pools of each local worker process: this machine's cores shared out.
+
+    Polars (and BLAS) would otherwise start one thread per core in every worker,
+    so ``workers`` processes on ``cores`` cores run ``workers x cores`` threads
+    that take turns; with ``POLARS_MAX_THREADS = cores // workers`` (at least 1)
+    they do not.
+    """
+    threads = str(max(1, _cpus() // max(1, workers)))
+    return {
+        "POLARS_MAX_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    }
 
 
 def run_tasks(
