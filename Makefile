@@ -63,8 +63,19 @@ browser:
 
 test: lint typecheck unit
 
-bench: $(VENV)/.synced-bench
+# py-beacon (the calculation peer of `make bench`) pins matplotlib<3.11, so it gets
+# its own interpreter, .venv-beacon, synced from a hashed lock; only `make bench`
+# builds it (regenerate the lock as bench/peers/py-beacon.in says).
+BEACON_VENV := .venv-beacon
+BEACON_LOCK := bench/peers/py-beacon.lock.txt
+
+$(BEACON_VENV)/.synced: $(UV) $(BEACON_LOCK)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(BEACON_VENV)
+	$(UV) pip sync --quiet --compile-bytecode --require-hashes --python $(BEACON_VENV)/bin/python $(BEACON_LOCK)
+	touch $@
+
+bench: $(VENV)/.synced-bench $(BEACON_VENV)/.synced
 	$(VENV)/bin/python -m bench.run_bench --data $(R2K_DATA)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BEACON_VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache

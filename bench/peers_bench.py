@@ -1,7 +1,10 @@
 """Issue 13's first four rows, each a ratio measured in one process, alternating.
 
 * ``r2k reconstitute --rank-day 2026-04-30`` and ``r2k calendar 2026``, whole
-  process (``subprocess``), against ``python -c "import polars, duckdb"``;
+  process (``subprocess``), against ``python -c "import polars, duckdb"``; the
+  first, untimed run of each command fills r2k's reconstitution cache
+  (``docs/performance.md``), which the timed runs then read, as a user's second
+  run does (``R2K_NO_CACHE=1`` in the environment times the pipeline instead);
 * ``analytics.rate_of_change`` on 1,000,000 points against TA-Lib's ``ROC``;
 * ``analytics.rolling_standard_deviation(window=20, ddof=0)`` against TA-Lib's
   ``STDDEV(timeperiod=20, nbdev=1)`` (population), with the largest relative
@@ -74,7 +77,7 @@ def startup_rows(data: Path | None, repeat: int) -> list[str]:
         cases["reconstitute"] = _process(
             [R2K, "reconstitute", "--rank-day", "2026-04-30"], env
         )
-    for work in cases.values():  # warm the file cache once
+    for work in cases.values():  # warm the file cache (and r2k's cache) once
         work()
     times = alternate(repeat, cases)
     ref = min(times["reference"])

@@ -44,19 +44,24 @@ def measure(data: DataDir, repeat: int) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    r = measure(DataDir(args.data), args.repeat)
-    print(
+def report(data: DataDir, repeat: int = 5) -> str:
+    """The bench as one text line."""
+    r = measure(data, repeat)
+    return (
         f"preview after the reconstitution ({int(r['rows']):,} rows): "
         f"{r['preview_min_s']:.3f} / {r['preview_median_s']:.3f} / "
         f"{r['preview_max_s']:.3f} s (min / median / max; target < 1 s); "
         f"the reconstitution itself {r['reconstitution_s']:.2f} s "
         f"(preview = {r['preview_min_s'] / r['reconstitution_s']:.2f}x of it)"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(report(DataDir(args.data), args.repeat))
 
 
 if __name__ == "__main__":

@@ -3,11 +3,19 @@
 Issue 13's ratios (startup against ``import polars, duckdb``, rate of change and
 rolling standard deviation against TA-Lib): see :mod:`bench.peers_bench`, printed
 first (``--skip-peers`` leaves them out).
-Calculation cases: see :mod:`bench.calc_bench` (``--skip-calc`` leaves them out).
+Calculation against py-beacon (its own interpreter, ``.venv-beacon``): see
+:mod:`bench.beacon_bench` (``--skip-beacon`` leaves it out).
+Calculation cases, the 40-year batch against a dense NumPy pass and the engine on a
+fixed membership: see :mod:`bench.calc_bench` (``--skip-calc`` leaves them out);
+its scaling table over years and companies (``--skip-scaling``) and the peak memory
+of the 40-year market (``--skip-memory``), each case in a fresh process.
 Load test of ``r2k serve`` on 127.0.0.1: see :mod:`bench.load_bench` (real data
 only; ``--skip-load`` leaves it out).
 Scale-out of a rule sweep, local vs Dask: see :mod:`bench.sweep_bench`
 (``--skip-sweep`` leaves it out).
+Issue 11: the reconstitution preview after its reconstitution
+(:mod:`bench.preview_bench`, real data) and a 20-year full-replication fund
+(:mod:`bench.fund_bench`); ``--skip-funds`` leaves both out.
 
 Reconstitution cases:
 * the full 2026 rank day from the real data (universe build + engine), when the
@@ -58,6 +66,10 @@ def main() -> None:
     parser.add_argument("--skip-calc", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--skip-beacon", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-funds", action="store_true")
     args = parser.parse_args()
     rules = RuleSet.default()
     rows: list[tuple[str, int, float, float]] = []
@@ -67,6 +79,16 @@ def main() -> None:
         print("Issue 13 ratios (one run, alternating; `make bench`):\n")
         print(peers_report(args.data, args.repeat))
         print()
+    if not args.skip_beacon:
+        from bench.beacon_bench import BEACON_PYTHON, bench_beacon, report_row
+
+        if BEACON_PYTHON.exists():
+            print("Calculation against py-beacon (each side in its own process):\n")
+            print("| case | time | ratio | target |\n|---|---:|---:|---|")
+            print(report_row(bench_beacon()))
+            print()
+        else:
+            print(f"(py-beacon row skipped: no {BEACON_PYTHON}; `make bench` makes it)")
 
     try:
         data = DataDir.resolve(args.data)
@@ -140,8 +162,29 @@ def main() -> None:
     if not args.skip_calc:
         from bench.calc_bench import bench_calculation, report
 
-        print("\nIndex calculation (synthetic market, batch vs per-session loop):\n")
+        print("\nIndex calculation (synthetic market; batch, dense NumPy pass):\n")
         print(report(bench_calculation(repeat=args.repeat)))
+    if not args.skip_memory:
+        from bench.calc_bench import peak_rss
+
+        print("\nPeak memory of the 40-year synthetic market (fresh processes):\n")
+        print(peak_rss())
+    if not args.skip_scaling:
+        from bench.calc_bench import bench_scaling, report_scaling
+
+        print("\nScaling of the batch (each case in a fresh process):\n")
+        print(report_scaling(bench_scaling()))
+
+    if not args.skip_funds:
+        from bench.fund_bench import bench_fund
+        from bench.fund_bench import report as fund_report
+
+        print("\nIndex funds (issue 11):\n")
+        if data is not None:
+            from bench.preview_bench import report as preview_report
+
+            print(preview_report(data, args.repeat))
+        print(fund_report(bench_fund()))
 
     if data is not None and not args.skip_load:
         from bench.load_bench import report as load_report

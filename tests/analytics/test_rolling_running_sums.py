@@ -1,20 +1,31 @@
-"""Rolling variance by running sums (O(n)) agrees with the two-pass values to 1e-9.
+"""Rolling variance by pairwise window sums agrees with the two-pass values to 1e-9.
 
 The reference is the corrected two-pass algorithm over every window
 (:func:`r2k.analytics._inputs.squared_deviations`), which meets NIST StRD NumAcc 1-4;
-the running-sum path must agree with it on returns, trending prices, large means
-with a tiny spread (NumAcc-like), constant stretches and jumps.
+the fast path (:func:`r2k.analytics.variance.rolling_variance_into`: rows summed
+relative to their middle value, pairwise window sums, an error bound per window
+and a two-pass recomputation of the flagged ones) must agree with it on returns,
+trending prices, large means with a tiny spread (NumAcc-like), constant stretches,
+jumps, subnormal values, and across its row and chunk boundaries (shrunk here so
+that small series cross many of them).
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from r2k.analytics._inputs import rolling_variance_core, squared_deviations, windows
+from r2k import analytics
+from r2k.analytics._inputs import squared_deviations, windows
+from r2k.analytics.variance import rolling_variance_core
+
+# ``r2k.analytics.variance`` the attribute is the function ``variance``.
+variance_module = sys.modules["r2k.analytics.variance"]
 
 
 def _two_pass(x: np.ndarray, w: int, ddof: int) -> np.ndarray:
@@ -25,6 +36,23 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(np.abs(a - b) <= 1e-9 * np.abs(b) + 1e-300))
 
 
+def _agrees(x: np.ndarray, window: int, ddof: int) -> None:
+    got = rolling_variance_core(x, window, ddof)
+    want = _two_pass(x, window, ddof)
+    assert got.shape == want.shape
+    # Two-pass values themselves carry ~eps * (mean / spread)^2 of error on
+    # near-constant windows; compare with that floor.
+    floor = 64 * np.finfo(np.float64).eps * (np.abs(x).max() if x.size else 0.0) ** 2
+    assert np.all(np.abs(got - want) <= 1e-9 * np.abs(want) + floor)
+
+
+@pytest.fixture
+def small_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of 16 outputs and chunks of 64 values: a few hundred values cross many."""
+    monkeypatch.setattr(variance_module, "_ROW", 16)
+    monkeypatch.setattr(variance_module, "_CHUNK", 64)
+
+
 _RNG = np.random.default_rng(20261203)
 SERIES = {
     "returns": _RNG.normal(0.0, 0.01, 50_000),
@@ -32,6 +60,10 @@ SERIES = {
     "numacc": 1e7 + _RNG.integers(0, 3, 5_000) * 0.1,
     "constant": np.full(3_000, 5.0),
     "jump": np.r_[np.full(1_500, 1.0), np.full(1_500, 1e6)],
+    # a halted line: a constant run far from its row's middle value
+    "halt": np.r_[np.linspace(10.0, 20.0, 3_000), np.full(300, 3.3), np.ones(2_000)],
+    # ten decades of price: the bench series (1,000,000 points) drifts like this
+    "decades": np.exp(np.cumsum(_RNG.normal(0.0, 0.05, 20_000))),
 }
 
 
@@ -43,26 +75,127 @@ def test_matches_two_pass(name: str, window: int, ddof: int) -> None:
     assert _close(rolling_variance_core(x, window, ddof), _two_pass(x, window, ddof))
 
 
+@pytest.mark.parametrize("window", [1, 3, 16, 17, 40, 64, 100])
+def test_matches_two_pass_across_rows_and_chunks(small_rows: None, window: int) -> None:
+    # Rows of max(16, 8 w) outputs, chunks of a few rows, a shorter last row.
+    x = SERIES["prices"][: 997 + 8 * window]
+    for ddof in (0, 1):
+        if window > ddof:
+            assert _close(
+                rolling_variance_core(x, window, ddof), _two_pass(x, window, ddof)
+            )
+
+
+def test_two_threads_give_the_same_values(
+    small_rows: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Long series are split over two threads (rows 0..k/2 on a worker): the values
+    # are those of one thread, bit for bit, and of the two-pass algorithm.
+    x = SERIES["decades"][:5_000]
+    monkeypatch.setattr(variance_module, "_cores", lambda: 1)
+    one = rolling_variance_core(x, 20, 0)
+    monkeypatch.setattr(variance_module, "_cores", lambda: 2)
+    monkeypatch.setattr(variance_module, "_PARALLEL_ROWS", 2)
+    calls: list[int] = []
+    executor = variance_module._executor()
+
+    def counted() -> object:
+        calls.append(1)
+        return executor
+
+    monkeypatch.setattr(variance_module, "_executor", counted)
+    two = rolling_variance_core(x, 20, 0)
+    assert calls
+    np.testing.assert_array_equal(two, one)
+    assert _close(two, _two_pass(x, 20, 0))
+    # Whoever takes which chunk: the odd chunks, then the even ones, give the same.
+    setup = variance_module._Setup(
+        w=20, outputs=160, per=2, flag=1e-5, floor=0.0, scale=1 / 20, root=False
+    )
+    rows = np.lib.stride_tricks.sliding_window_view(x[: 30 * 160 + 19], 179)[::160]
+    whole, parts = np.full((30, 160), np.nan), np.full((30, 160), np.nan)
+    variance_module._fill(setup, rows, whole, variance_module._Queue(range(0, 30, 2)))
+    for part in (range(2, 30, 4), range(0, 30, 4)):
+        variance_module._fill(setup, rows, parts, variance_module._Queue(part))
+    np.testing.assert_array_equal(parts, whole)
+    assert not np.isnan(whole).any()
+
+
 def test_shorter_than_window_is_empty() -> None:
     assert rolling_variance_core(np.arange(3.0), 5, 0).size == 0
 
 
+def test_window_of_one_is_zero() -> None:
+    assert np.all(rolling_variance_core(SERIES["prices"][:100], 1, 0) == 0.0)
+
+
+def test_subnormal_values_match() -> None:
+    # Squares of 1e-161 are subnormal: their rounding is caught by the floor.
+    x = np.array([4.5153052e-161, 0.0, 3e-161, 1e-162, 0.0, 2.5e-161])
+    _agrees(x, 2, 1)
+    _agrees(x, 3, 0)
+
+
+def test_root_and_factor_are_the_scaled_square_root() -> None:
+    x = SERIES["returns"][:5_000]
+    var = analytics.rolling_variance(x, 21, ddof=1)
+    std = analytics.rolling_standard_deviation(x, 21, ddof=1)
+    vol = analytics.rolling_volatility(x, 21, periods_per_year=252, ddof=1)
+    assert np.isnan(std[:20]).all()
+    assert np.isnan(vol[:20]).all()
+    np.testing.assert_allclose(std[20:], np.sqrt(var[20:]), rtol=1e-15)
+    np.testing.assert_allclose(vol[20:], np.sqrt(var[20:] * 252), rtol=1e-15)
+
+
+def test_warm_up_is_kept_missing() -> None:
+    x = np.r_[np.full(7, np.nan), SERIES["prices"][:500]]
+    got = analytics.rolling_standard_deviation(x, 20, ddof=0)
+    assert np.isnan(got[: 7 + 19]).all()
+    np.testing.assert_allclose(
+        got[7 + 19 :] ** 2, _two_pass(x[7:], 20, 0), rtol=1e-9, atol=0.0
+    )
+
+
+_FLOATS = st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    x=arrays(
-        np.float64,
-        st.integers(1, 400),
-        elements=st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False),
-    ),
+    x=arrays(np.float64, st.integers(1, 400), elements=_FLOATS),
     window=st.integers(2, 40),
     shift=st.sampled_from([0.0, 1e3, 1e7]),
 )
 def test_property_matches_two_pass(x: np.ndarray, window: int, shift: float) -> None:
-    x = x + shift
-    got = rolling_variance_core(x, window, 1)
-    want = _two_pass(x, window, 1)
-    assert got.shape == want.shape
-    # Two-pass values themselves carry ~eps * (mean / spread)^2 of error on
-    # near-constant windows; compare with that floor.
-    floor = 64 * np.finfo(np.float64).eps * (np.abs(x).max() if x.size else 0.0) ** 2
-    assert np.all(np.abs(got - want) <= 1e-9 * np.abs(want) + floor)
+    _agrees(x + shift, window, 1)
+
+
+# The fixture only patches module constants, the same for every example.
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    steps=arrays(np.float64, st.integers(30, 600), elements=st.floats(-1.0, 1.0)),
+    window=st.integers(2, 60),
+    offset=st.sampled_from([0.0, 1e4, 1e8, -1e12]),
+    spread=st.sampled_from([1e-6, 1e-2, 1.0]),
+    runs=st.lists(st.tuples(st.integers(0, 599), st.integers(1, 80)), max_size=4),
+    ddof=st.integers(0, 1),
+)
+def test_property_adversarial_matches_two_pass(
+    small_rows: None,
+    steps: np.ndarray,
+    window: int,
+    offset: float,
+    spread: float,
+    runs: list[tuple[int, int]],
+    ddof: int,
+) -> None:
+    # A large offset beside a small spread, a random walk (a trend within rows),
+    # and constant runs (a halted line), through shrunk rows and chunks.
+    x = offset + spread * np.cumsum(steps)
+    for at, length in runs:
+        x[at : at + length] = x[min(at, x.size - 1)]
+    if window > ddof:
+        _agrees(x, window, ddof)

@@ -27,7 +27,11 @@ from r2k.maintenance import (
 )
 from r2k.methodology.rule_sets import rule_set_for
 from r2k.synthetic.market import SyntheticMarket, synthetic_market
-from r2k.workflows.synthetic_run import SyntheticReconstitutor, run_synthetic
+from r2k.workflows.synthetic_run import (
+    SyntheticReconstitutor,
+    market_history,
+    run_synthetic,
+)
 
 if TYPE_CHECKING:
     from r2k._typing import IndexCode
@@ -345,3 +349,14 @@ def test_family_returns_are_consistent(
         )
     top = calcs["r3000"].state.members() - calcs["r2500"].state.members()
     assert 480 < len(top) < 560
+
+
+def test_the_panels_codes_number_the_market_as_its_ids_do(
+    history: tuple[MarketHistory, SyntheticMarket],
+) -> None:
+    plain, data = history
+    coded = market_history(data)  # numbered by the panel's Enum, ids not read
+    first, last = plain.sessions[0], plain.sessions[-1]
+    assert coded.lines().equals(plain.lines())
+    assert (coded.line_codes(first, last) == plain.line_codes(first, last)).all()
+    assert coded.frame.equals(plain.frame)

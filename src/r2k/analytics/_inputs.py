@@ -40,9 +40,6 @@ Values: TypeAlias = npt.NDArray[Any] | Sequence[float]
 ArrayInput: TypeAlias = Values | pl.Series
 """Any array argument: NumPy, a sequence, or a Polars Series."""
 
-# Elements per block when a rolling computation materialises its windows.
-_BLOCK = 1 << 20
-
 
 def parse(
     values: ArrayInput, name: str, *, positive: bool = False
@@ -218,82 +215,6 @@ def squared_deviations(block: FloatArray, ddof: int) -> FloatArray:
     total: FloatArray = dev.sum(axis=1)
     ss: FloatArray = (dev * dev).sum(axis=1) - total * total / n
     out: FloatArray = np.maximum(ss, 0.0) / (n - ddof)
-    return out
-
-
-#: Outputs per segment of the running sums, in windows (see rolling_variance_core).
-_SEGMENT_WINDOWS = 8
-#: Relative error the running sums may reach before a window is recomputed.
-_ROLLING_TOLERANCE = 1e-10
-#: Values per block of segments, so that the intermediates stay in the CPU cache.
-_CACHE_BLOCK = 1 << 14
-
-
-def rolling_variance_core(values: FloatArray, window: int, ddof: int) -> FloatArray:
-    """Variance of every trailing window (``len - window + 1`` values) in O(n).
-
-    Running sums, made exact enough: the series is cut into segments of
-    ``_SEGMENT_WINDOWS * window`` outputs (overlapping by ``window - 1`` values);
-    in each, deviations from the segment's mean are summed cumulatively, and each
-    window's sum of squared deviations is ``S2 - S1^2 / window`` from differences
-    of those sums. The work per value does not depend on the window. The error of
-    a window is bounded by ``4 L eps T`` (``L`` the segment length, ``T`` its
-    total of squared deviations); a window whose result is not at least
-    ``1 / _ROLLING_TOLERANCE`` times that bound (a near-constant window beside a
-    large move, a steep trend) is recomputed by the two-pass
-    :func:`squared_deviations`, so every value agrees with the two-pass one to
-    about ``1e-10`` relative (NIST StRD NumAcc 1-4 included).
-    """
-    n, w = values.size, window
-    m = n - w + 1
-    if m <= 0:
-        return np.empty(0, dtype=np.float64)
-    outputs = _SEGMENT_WINDOWS * w  # outputs per segment
-    segments = -(-m // outputs)
-    length = outputs + w - 1  # values per segment
-    needed = (segments - 1) * outputs + length
-    padded = (
-        values
-        if needed == n
-        else np.concatenate((values, np.full(needed - n, values[-1])))
-    )
-    view = sliding_window_view(padded, length)[::outputs]
-    # Blocks of segments, each through reused buffers: the same arithmetic per
-    # segment as all at once (segments are independent), but every intermediate
-    # stays in cache and nothing is allocated per block.
-    per_block = max(1, _CACHE_BLOCK // length)
-    dev = np.empty((per_block, length))
-    c1 = np.zeros((per_block, length + 1))
-    c2 = np.zeros((per_block, length + 1))
-    s1 = np.empty((per_block, outputs))
-    s2 = np.empty((per_block, outputs))
-    ss_all = np.empty((segments, outputs))
-    total = np.empty(segments)
-    for lo in range(0, segments, per_block):
-        block = view[lo : lo + per_block]
-        k = block.shape[0]
-        d, a, b, t1, t2 = dev[:k], c1[:k], c2[:k], s1[:k], s2[:k]
-        np.subtract(block, block.mean(axis=1, keepdims=True), out=d)
-        np.cumsum(d, axis=1, out=a[:, 1:])
-        np.multiply(d, d, out=d)
-        np.cumsum(d, axis=1, out=b[:, 1:])
-        np.subtract(a[:, w:], a[:, :-w], out=t1)
-        np.subtract(b[:, w:], b[:, :-w], out=t2)
-        np.multiply(t1, t1, out=t1)
-        np.divide(t1, w, out=t1)
-        np.subtract(t2, t1, out=ss_all[lo : lo + k])
-        total[lo : lo + k] = b[:, -1]
-    ss = ss_all.ravel()[:m]
-    bound = np.repeat(4.0 * length * np.finfo(np.float64).eps * total, outputs)[:m]
-    out: FloatArray = np.maximum(ss, 0.0)
-    out /= w - ddof
-    redo = np.flatnonzero(ss * _ROLLING_TOLERANCE <= bound)
-    if redo.size:
-        view_w = windows(values, w)
-        step = max(1, _BLOCK // w)
-        for lo in range(0, redo.size, step):
-            rows = redo[lo : lo + step]
-            out[rows] = squared_deviations(view_w[rows], ddof)
     return out
 
 

@@ -32,16 +32,13 @@ from r2k.analytics._inputs import (
     FloatArray,
     Values,
     check_ddof,
-    check_period,
     check_periods_per_year,
-    nan_array,
     polars_like,
-    rolling_variance_core,
     same_length,
     shape_output,
 )
 from r2k.analytics.returns import annualized_return, parse_returns
-from r2k.analytics.variance import variance
+from r2k.analytics.variance import rolling_aligned, variance
 from r2k.errors import MethodologyError
 
 if TYPE_CHECKING:
@@ -119,17 +116,10 @@ def rolling_volatility(
     pl.Series or np.ndarray
         Aligned with ``returns``; missing until ``window`` returns are available.
     """
-    w = check_period(window, "window")
     ppy = check_periods_per_year(periods_per_year)
-    d = check_ddof(ddof)
-    if w <= d:
-        msg = f"`window` ({w}) must exceed `ddof` ({d})"
-        raise MethodologyError(msg)
     r, start = parse_returns(returns)
-    out = nan_array(r.size)
-    tail = rolling_variance_core(r[start:], w, d)
-    out[r.size - tail.size :] = np.sqrt(tail * ppy)
-    return shape_output(out, polars_like(returns))
+    vol = rolling_aligned(r, start, window, ddof, factor=ppy, root=True)
+    return shape_output(vol, polars_like(returns))
 
 
 def sharpe_ratio(

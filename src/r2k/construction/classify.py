@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RULES",
+    "LineClasses",
     "Rule",
     "classify_security",
     "company_key",
@@ -510,3 +511,109 @@ def fund_structure_expr(name_col: str = "name", sector_col: str = "sector") -> p
         .otherwise(pl.lit(None, dtype=pl.String))
         .alias("fund_structure")
     )
+
+
+# ---------------------------------------------------------------------------
+# Each line classified once per data load
+# ---------------------------------------------------------------------------
+
+#: What identifies a line to the classifiers: its symbol, name and sector.
+LINE_KEYS: Final[tuple[str, ...]] = ("security_id", "name", "sector")
+#: Frames of at most this many rows are looked up row by row, not joined.
+_FEW_ROWS: Final = 64
+_CLASSES = pl.Schema(
+    {
+        "security_id": pl.String,
+        "name": pl.String,
+        "sector": pl.String,
+        "security_type": pl.String,
+        "company_key": pl.String,
+        "fund_structure": pl.String,
+    }
+)
+
+
+class LineClasses:
+    """The name classifiers of every line, each line run through them once.
+
+    A memo over one data load (a market panel): every distinct ``security_id``,
+    ``name``, ``sector`` triple is classified the first time a frame holds it
+    (:func:`security_type_expr` with the symbol, :func:`company_key_expr`,
+    :func:`fund_structure_expr`); later frames, such as the rank-day
+    cross-sections of a long history, only look their lines up. The values are
+    those of the expressions, row for row.
+    """
+
+    def __init__(self) -> None:
+        self._known = pl.DataFrame(schema=_CLASSES)
+        self._by_key: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}
+
+    @property
+    def classified(self) -> int:
+        """How many lines have been classified so far."""
+        return self._known.height
+
+    def attach(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with ``security_type``, ``company_key`` and ``fund_structure``.
+
+        ``frame`` has the columns ``security_id``, ``name`` and ``sector`` (a market
+        panel's); the row order is kept. ``security_type`` is the name table's
+        type with the symbol's adjustments (:func:`security_type_expr` with
+        ``symbol_col="security_id"``), ``fund_structure`` that of
+        :func:`fund_structure_expr` (null: not a fund named like a company).
+
+        Examples
+        --------
+        >>> classes = LineClasses()
+        >>> frame = pl.DataFrame(
+        ...     {
+        ...         "security_id": ["ARCC", "ACAW"],
+        ...         "name": ["Ares Capital Corporation Common Stock", "Acme Warrant"],
+        ...         "sector": ["Finance", None],
+        ...     }
+        ... )
+        >>> classes.attach(frame)["security_type", "fund_structure"].rows()
+        [('common', 'bdc'), ('warrant', None)]
+        >>> _ = classes.attach(frame.head(1))  # already known: nothing classified
+        >>> classes.classified
+        2
+        """
+        keys = frame.select(LINE_KEYS)
+        if frame.height <= _FEW_ROWS:
+            return self._attach_few(frame, keys)
+        # The known lines with one of the frame's symbols: the joins hash those.
+        symbols = keys["security_id"].unique().implode()
+        known = self._known.filter(
+            pl.col("security_id").is_in(symbols, nulls_equal=True)
+        )
+        new = keys.join(known, on=LINE_KEYS, how="anti", nulls_equal=True)
+        if new.height:
+            known = pl.concat([known, self._classify(new.unique(maintain_order=True))])
+        return frame.join(
+            known, on=LINE_KEYS, how="left", nulls_equal=True, maintain_order="left"
+        )
+
+    def _attach_few(self, frame: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`attach` for a few rows: one dict lookup per row, no join."""
+        rows = keys.rows()
+        new = [k for k in dict.fromkeys(rows) if k not in self._by_key]
+        if new:
+            self._classify(pl.DataFrame(new, schema=keys.schema, orient="row"))
+        found = [self._by_key[k] for k in rows]
+        names = _CLASSES.names()[len(LINE_KEYS) :]
+        return frame.with_columns(
+            pl.Series(name, [f[i] for f in found], dtype=pl.String)
+            for i, name in enumerate(names)
+        )
+
+    def _classify(self, new: pl.DataFrame) -> pl.DataFrame:
+        """Classify ``new`` lines (distinct, unknown) and remember them."""
+        found = new.with_columns(
+            security_type_expr("name", symbol_col="security_id"),
+            company_key_expr("name"),
+            fund_structure_expr("name", "sector"),
+        ).select(_CLASSES.names())
+        self._known = pl.concat([self._known, found])
+        width = len(LINE_KEYS)
+        self._by_key.update((row[:width], row[width:]) for row in found.rows())
+        return found

@@ -118,16 +118,28 @@ def _spans(listings: pl.DataFrame) -> pl.DataFrame:
     frame = listings.select(
         pl.col("position").cast(pl.Int64),
         "security_id",
-        key=line_name_key(pl.col("name").cast(pl.String)),
+        name=pl.col("name").cast(pl.String),
         size=pl.col("size").cast(pl.Float64),
-    ).sort("position")
-    return frame.group_by("security_id").agg(
-        first=pl.col("position").min(),
-        last=pl.col("position").max(),
-        key_first=pl.col("key").drop_nulls().first(),
-        key_last=pl.col("key").drop_nulls().last(),
-        size_first=pl.col("size").drop_nulls().first(),
-        size_last=pl.col("size").drop_nulls().last(),
+    )
+    if not frame["position"].is_sorted():
+        frame = frame.sort("position", maintain_order=True)
+    # The name key of the first and last non-null name is the first and last
+    # non-null key (a key is null exactly when its name is): one key per line,
+    # not one per row.
+    return (
+        frame.group_by("security_id")
+        .agg(
+            first=pl.col("position").min(),
+            last=pl.col("position").max(),
+            key_first=pl.col("name").drop_nulls().first(),
+            key_last=pl.col("name").drop_nulls().last(),
+            size_first=pl.col("size").drop_nulls().first(),
+            size_last=pl.col("size").drop_nulls().last(),
+        )
+        .with_columns(
+            key_first=line_name_key(pl.col("key_first")),
+            key_last=line_name_key(pl.col("key_last")),
+        )
     )
 
 

@@ -33,15 +33,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 
 from r2k import schemas
-from r2k.construction.classify import (
-    company_key_expr,
-    fund_structure_expr,
-    security_type_expr,
-    share_class_expr,
-)
+from r2k.construction.classify import LineClasses, share_class_expr
 from r2k.errors import MissingDataError
 
 log = logging.getLogger(__name__)
@@ -49,6 +45,14 @@ REPAIRS = pl.Schema(
     {"security_id": pl.String, "repair": pl.String, "detail": pl.String}
 )
 _SAME = 0.02  # relative tolerance for "the same share count or cap"
+
+
+@dataclass(frozen=True, slots=True)
+class LineCodes:
+    """The line of every row of a panel: ``lines[codes[i]]`` is row i's id."""
+
+    lines: pl.Series  # distinct security_id values
+    codes: np.ndarray  # one non-negative integer per row
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,15 +70,26 @@ def build_universe(
     rank_day: date,
     *,
     sec_tickers: pl.DataFrame | None = None,
+    classes: LineClasses | None = None,
+    codes: LineCodes | None = None,
 ) -> UniverseBuild:
     """Build the universe of ``rank_day`` from the market panel (point-in-time).
+
+    ``classes`` is the classification memo of the panel's data load
+    (:class:`r2k.construction.classify.LineClasses`), so that a history
+    reconstituted many times classifies each line once; None: classify here.
+    ``codes`` are the panel rows' line codes when the source has them (a
+    :class:`r2k.maintenance.market.MarketHistory` numbers its lines once); None:
+    the lines are numbered here.
 
     Raises
     ------
     MissingDataError
         If the panel has no rows for ``rank_day``.
     """
-    history = panel.filter(pl.col("session") <= rank_day)
+    history = _through(panel, rank_day)
+    if history is not panel:  # rows after the rank day dropped: number again
+        codes = None
     cross = history.filter(pl.col("session") == rank_day)
     if cross.height == 0:
         sessions = panel["session"].unique().sort()
@@ -87,26 +102,20 @@ def build_universe(
             "pick a rank day the panel covers"
         )
         raise MissingDataError(msg)
-    stats = _history_stats(history, rank_day)
+    ids, coded = _coded(history, codes)
+    stats = _history_stats(coded, ids, rank_day)
     plain = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
-    lines = (
-        cross.join(stats, on="security_id", how="left")
-        .with_columns(
-            security_type=security_type_expr("name", symbol_col="security_id"),
-            company_key=company_key_expr("name"),
-            _fund=fund_structure_expr("name", "sector"),
-        )
-        .with_columns(
-            security_type=pl.when(plain & pl.col("_fund").is_not_null())
-            .then(pl.col("_fund"))
-            .otherwise(pl.col("security_type"))
-        )
-        .drop("_fund")
-    )
+    memo = LineClasses() if classes is None else classes
+    classified = memo.attach(cross.join(stats, on="security_id", how="left"))
+    lines = classified.with_columns(
+        security_type=pl.when(plain & pl.col("fund_structure").is_not_null())
+        .then(pl.col("fund_structure"))
+        .otherwise(pl.col("security_type"))
+    ).drop("fund_structure")
     lines = _attach_exchange(lines, sec_tickers)
     lines = lines.with_columns(company_id=company_ids(lines))
     lines, repairs = _repair_shares(lines)
-    lines, lagging = _repair_split_lag(lines, history, rank_day)
+    lines, lagging = _repair_split_lag(lines, _lags(coded, ids, rank_day))
     repairs = pl.concat([repairs, lagging])
     universe = lines.select(
         "security_id",
@@ -148,6 +157,9 @@ def build_universe(
 
 
 SPLIT_LAG_SESSIONS = 30  # sessions before the rank day searched for a split
+_NO_LAGS = pl.DataFrame(
+    schema={"security_id": pl.String, "session": pl.Date, "ratio": pl.Float64}
+)
 SPLIT_MIN_RATIO = 3.0  # price ratio from one close to the next taken as a split
 
 
@@ -178,22 +190,40 @@ def split_lags(
     pl.DataFrame
         ``security_id, session, ratio`` (rank-day shares are divided by ``ratio``).
     """
-    days = history.filter(pl.col("session") <= rank_day)["session"].unique().sort()
+    ids, coded = _coded(history)
+    return _lags(coded, ids, rank_day, sessions=sessions, min_ratio=min_ratio)
+
+
+def _lags(
+    coded: pl.DataFrame,
+    ids: pl.Series,
+    rank_day: date,
+    *,
+    sessions: int = SPLIT_LAG_SESSIONS,
+    min_ratio: float = SPLIT_MIN_RATIO,
+) -> pl.DataFrame:
+    """:func:`split_lags` of a :func:`_coded` history."""
+    days = coded.filter(pl.col("session") <= rank_day)["session"].unique().sort()
     recent = days.tail(sessions + 1)
     if recent.len() < 2:
-        return pl.DataFrame(
-            schema={"security_id": pl.String, "session": pl.Date, "ratio": pl.Float64}
-        )
-    frame = (
-        history.filter(pl.col("session").is_in(recent.implode()))
-        .sort("security_id", "session")
-        .with_columns(
-            r=pl.col("close") / pl.col("close").shift(1).over("security_id"),
-            v=pl.col("volume").cast(pl.Float64)
-            / pl.col("volume").cast(pl.Float64).shift(1).over("security_id"),
-            s=pl.col("shares_outstanding")
-            / pl.col("shares_outstanding").shift(1).over("security_id"),
-        )
+        return _NO_LAGS.clear()
+    frame = _line_runs(
+        coded.filter(
+            pl.col("session") >= recent[0],
+            pl.col("session") <= recent[-1],
+            pl.col("_line").is_not_null(),  # a null id matches no line
+        ).select("_line", "session", "close", "volume", "shares_outstanding")
+    )
+    before = pl.col("_same_line")  # the row before is the line's previous session
+    frame = frame.with_columns(
+        r=pl.when(before).then(pl.col("close") / pl.col("close").shift(1)),
+        v=pl.when(before).then(
+            pl.col("volume").cast(pl.Float64)
+            / pl.col("volume").cast(pl.Float64).shift(1)
+        ),
+        s=pl.when(before).then(
+            pl.col("shares_outstanding") / pl.col("shares_outstanding").shift(1)
+        ),
     )
     up = pl.col("r").abs().log()
     split = (
@@ -201,30 +231,74 @@ def split_lags(
         & (pl.col("v").log() <= -0.5 * up)
         & ((pl.col("s") - 1.0).abs() <= _SAME)
     )
-    jumps = (
-        frame.filter(split.fill_null(value=False))
-        .group_by("security_id")
-        .agg(
-            session=pl.col("session").last(),
-            r=pl.col("r").last(),
-            shares_then=pl.col("shares_outstanding").last(),
-        )
+    jumped = frame.filter(split.fill_null(value=False))
+    if jumped.height == 0:
+        return _NO_LAGS.clear()
+    jumps = jumped.group_by("_line").agg(
+        session=pl.col("session").last(),
+        r=pl.col("r").last(),
+        shares_then=pl.col("shares_outstanding").last(),
     )
     last = frame.filter(pl.col("session") == rank_day).select(
-        "security_id", shares_now="shares_outstanding"
+        "_line", shares_now="shares_outstanding"
     )
-    lagging = jumps.join(last, on="security_id", how="inner").filter(
+    lagging = jumps.join(last, on="_line", how="inner").filter(
         ((pl.col("shares_now") / pl.col("shares_then")) - 1.0).abs() <= _SAME
     )
-    return lagging.select("security_id", "session", ratio=pl.col("r").round(0)).sort(
-        "security_id"
-    )
+    return lagging.select(
+        security_id=ids.gather(lagging["_line"]),
+        session="session",
+        ratio=pl.col("r").round(0),
+    ).sort("security_id")
+
+
+def _through(panel: pl.DataFrame, rank_day: date) -> pl.DataFrame:
+    """The rows of ``panel`` dated on or before ``rank_day`` (no copy if all are)."""
+    dates = panel["session"]
+    if dates.null_count() == 0 and not (dates > rank_day).any():
+        return panel
+    return panel.filter(pl.col("session") <= rank_day)
+
+
+def _coded(
+    history: pl.DataFrame, codes: LineCodes | None = None
+) -> tuple[pl.Series, pl.DataFrame]:
+    """The lines of ``history``, and its rows with ``_line``, each row's line.
+
+    ``_line`` is the position of the row's ``security_id`` among the lines (null
+    for a null id), so the per-line work groups and sorts small integers, not
+    strings. The rows keep their order. ``codes``, when given, are the rows'
+    line codes from the source.
+    """
+    if codes is not None:
+        return codes.lines, history.with_columns(_line=pl.Series(codes.codes))
+    symbols = history["security_id"]
+    ids = symbols.drop_nulls().unique()
+    line = symbols.cast(pl.Enum(ids)).to_physical().alias("_line")
+    return ids, history.with_columns(line)
+
+
+def _line_runs(rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` (with ``_line``, no null) grouped by line, in session order.
+
+    Adds ``_same_line``: whether the row before is of the same line. The lines
+    come in no particular order. A stable sort of small integer codes: much
+    cheaper than sorting by the ``security_id`` string and the session.
+    """
+    if not rows["session"].is_sorted():
+        rows = rows.sort("session")
+    codes = rows["_line"].to_numpy()
+    order = np.argsort(codes, kind="stable")
+    grouped = codes[order]
+    same = np.empty(grouped.size, dtype=bool)
+    same[:1] = False
+    np.equal(grouped[1:], grouped[:-1], out=same[1:])
+    return rows[order].with_columns(_same_line=pl.Series(same))
 
 
 def _repair_split_lag(
-    lines: pl.DataFrame, history: pl.DataFrame, rank_day: date
+    lines: pl.DataFrame, lags: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    lags = split_lags(history, rank_day)
     hit = lines.join(lags, on="security_id", how="inner").filter(
         pl.col("shares_outstanding").is_not_null()
     )
@@ -249,18 +323,20 @@ def _repair_split_lag(
     return out, schemas.check_schema(repairs, REPAIRS, source="repairs")
 
 
-def _history_stats(history: pl.DataFrame, rank_day: date) -> pl.DataFrame:
+def _history_stats(coded: pl.DataFrame, ids: pl.Series, rank_day: date) -> pl.DataFrame:
+    """Per-line statistics of a :func:`_coded` history (grouped by ``_line``)."""
     window_start = rank_day - timedelta(days=30)
     in_window = (pl.col("session") >= window_start) & (pl.col("session") < rank_day)
-    return (
-        history.sort("session")
-        .group_by("security_id")
-        .agg(
-            avg_close_30d=pl.col("close").filter(in_window).mean(),
-            avg_volume=pl.col("volume").cast(pl.Float64).mean(),
-            addtv=(pl.col("volume") * pl.col("close")).mean(),
-            last_shares=pl.col("shares_outstanding").drop_nulls().last(),
-        )
+    if not coded["session"].is_sorted():
+        coded = coded.sort("session")
+    stats = coded.group_by("_line").agg(
+        avg_close_30d=pl.col("close").filter(in_window).mean(),
+        avg_volume=pl.col("volume").cast(pl.Float64).mean(),
+        addtv=(pl.col("volume") * pl.col("close")).mean(),
+        last_shares=pl.col("shares_outstanding").drop_nulls().last(),
+    )
+    return stats.with_columns(_line=ids.gather(stats["_line"])).rename(
+        {"_line": "security_id"}
     )
 
 
@@ -297,11 +373,16 @@ def company_ids(lines: pl.DataFrame) -> pl.Series:
     tickers): ``GOOG``/``GOOGL``, ``Z``/``ZG``, ``MOG.A``/``MOG.B``. The id is the
     smallest ticker of the group.
     """
-    keys = lines["company_key"].to_list()
     ids = lines["security_id"].to_list()
+    key = pl.col("company_key")
+    group = pl.when(key.is_null() | (key == "")).then("security_id").otherwise(key)
+    # A line alone with its key is a company of its own: only the others are
+    # clustered.
+    shared = np.flatnonzero(lines.select(group.is_duplicated()).to_series().to_numpy())
+    keys = lines["company_key"].gather(shared).to_list()
     groups: dict[str, list[int]] = {}
-    for i, key in enumerate(keys):
-        groups.setdefault(key or ids[i], []).append(i)
+    for i, k in zip(shared.tolist(), keys, strict=True):
+        groups.setdefault(k or ids[i], []).append(i)
     out = list(ids)
     for members in groups.values():
         members.sort(key=lambda i: ids[i])
@@ -329,6 +410,48 @@ def _repair_shares(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         _carried=carried,
         shares_outstanding=pl.coalesce("shares_outstanding", "last_shares"),
     )
+    # Only a company of two lines or more can carry its total on several; the
+    # company tests run on those companies' lines alone (whole companies).
+    several = np.flatnonzero(lines["company_id"].is_duplicated().to_numpy())
+    dropped = np.zeros(lines.height, dtype=bool)
+    if several.size:
+        flags = _company_level_dropped(lines[several])
+        dropped[several] = flags.fill_null(value=False).to_numpy()
+    lines = lines.with_columns(_dropped=pl.Series(dropped))
+    repairs = pl.concat(
+        [
+            lines.filter(pl.col("_carried")).select(
+                "security_id",
+                repair=pl.lit("shares_carried_forward"),
+                detail=pl.format(
+                    "no rank-day cap; shares {} from an earlier session",
+                    pl.col("shares_outstanding").round(0),
+                ),
+            ),
+            lines.filter(pl.col("_dropped")).select(
+                "security_id",
+                repair=pl.lit("company_level_shares"),
+                detail=pl.format(
+                    "company total kept once on another class of {}",
+                    pl.col("company_id"),
+                ),
+            ),
+        ]
+    )
+    lines = lines.with_columns(
+        shares_outstanding=pl.when(pl.col("_dropped"))
+        .then(None)
+        .otherwise(pl.col("shares_outstanding"))
+    ).drop("_carried", "_dropped")
+    return lines, schemas.check_schema(repairs, REPAIRS, source="repairs")
+
+
+def _company_level_dropped(lines: pl.DataFrame) -> pl.Series:
+    """Lines whose share count is their company's total, kept on another line.
+
+    When the lines of a company carry the same share count or the same cap
+    (within 2%), the most traded line keeps the count and the others drop it.
+    """
     equity = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
     cap = pl.col("shares_outstanding") * pl.col("close")
     known = equity & pl.col("shares_outstanding").is_not_null()
@@ -359,30 +482,4 @@ def _repair_shares(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .first()
         .over("company_id")
     )
-    lines = lines.with_columns(_dropped=level & (pl.col("security_id") != keeper))
-    repairs = pl.concat(
-        [
-            lines.filter(pl.col("_carried")).select(
-                "security_id",
-                repair=pl.lit("shares_carried_forward"),
-                detail=pl.format(
-                    "no rank-day cap; shares {} from an earlier session",
-                    pl.col("shares_outstanding").round(0),
-                ),
-            ),
-            lines.filter(pl.col("_dropped")).select(
-                "security_id",
-                repair=pl.lit("company_level_shares"),
-                detail=pl.format(
-                    "company total kept once on another class of {}",
-                    pl.col("company_id"),
-                ),
-            ),
-        ]
-    )
-    lines = lines.with_columns(
-        shares_outstanding=pl.when(pl.col("_dropped"))
-        .then(None)
-        .otherwise(pl.col("shares_outstanding"))
-    ).drop("_carried", "_company_level", "_dropped")
-    return lines, schemas.check_schema(repairs, REPAIRS, source="repairs")
+    return lines.select(level & (pl.col("security_id") != keeper)).to_series()

@@ -34,6 +34,7 @@ import polars as pl
 
 from r2k import schemas
 from r2k.errors import SchemaError
+from r2k.maintenance.book import Dividends
 from r2k.maintenance.eligibility import spinoff_child_eligible
 from r2k.maintenance.state import PendingRemoval
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
     from r2k._typing import Phase
     from r2k.maintenance.book import Block, Book
+    from r2k.maintenance.market import MarketHistory
     from r2k.methodology.rule_sets import MaintenanceRules
 
 #: An open handler: (book, row t, session, column of the member line, action row).
@@ -261,7 +263,7 @@ def _spinoff(book: Book, t: int, session: date, c: int, row: dict[str, Any]) -> 
     child = block.col.get(row["other_id"])
     value = row["amount"]
     if value is None and child is not None:
-        value = float(block.close[t, child])
+        value = block.close(t, child)
     if child is None or value is None or math.isnan(value):
         book.log(session, c, "spinoff", before, prev, "child not priced: no change")
         return
@@ -381,7 +383,7 @@ def _exit(book: Book, t: int, session: date, row: dict[str, Any]) -> None:
     nominal = book.rules.nominal_removal_price if action == "bankruptcy" else None
     price = exit_price(
         row["amount"],
-        float(book.block.close[t, c]),
+        book.block.close(t, c),
         float(book.block.close_ff[t, c]),
         nominal,
     )
@@ -624,38 +626,51 @@ class PreparedActions:
     dividend_days: np.ndarray  # cash dividends' ex-dates (days since 1970), sorted
     dividend_ids: pl.Series
     dividend_amounts: np.ndarray
+    dividend_codes: np.ndarray | None = None  # their line codes in the market
 
 
-def prepare_actions(actions: pl.DataFrame) -> PreparedActions:
-    """Check ``actions`` and split them into cash dividends and the others."""
+def prepare_actions(
+    actions: pl.DataFrame, market: MarketHistory | None = None
+) -> PreparedActions:
+    """Check ``actions`` and split them into cash dividends and the others.
+
+    With the ``market``, the dividends' lines are coded once here, not looked up
+    by ``security_id`` in every block.
+    """
     checked = check_actions(actions, source="corporate actions")
     dividend = pl.col("action").is_in([k.name for k in KIND.values() if k.dividend])
     dividends = checked.filter(dividend)
     by_session: dict[date, list[dict[str, Any]]] = {}
     for row in checked.filter(~dividend).to_dicts():
         by_session.setdefault(row["ex_date"], []).append(row)
+    ids = dividends["security_id"]
     return PreparedActions(
         by_session=by_session,
         dividend_days=dividends["ex_date"].to_physical().to_numpy(),
-        dividend_ids=dividends["security_id"],
+        dividend_ids=ids,
         dividend_amounts=dividends["amount"].to_numpy(),
+        dividend_codes=None if market is None else market.codes_of(ids),
     )
 
 
-def cash_dividends(block: Block, actions: PreparedActions) -> np.ndarray:
-    """Cash dividend per share of every (session, line) of the block.
+def cash_dividends(block: Block, actions: PreparedActions) -> Dividends:
+    """Cash dividends per share going ex on the block's sessions, by line.
 
     A line's dividends going ex on a session add up (in action order), member or
-    not; row 0, the session before the block, stays 0.
+    not; row 0, the session before the block, has none.
     """
-    out = np.zeros(block.close.shape)
     days = block.days()
     ex_days = actions.dividend_days
     lo = int(np.searchsorted(ex_days, days[1]))
     hi = int(np.searchsorted(ex_days, days[-1], side="right"))
     ex = ex_days[lo:hi]
     t = np.searchsorted(days, ex)
-    c = block.columns(actions.dividend_ids.slice(lo, hi - lo))
+    codes = actions.dividend_codes
+    c = block.columns(
+        actions.dividend_ids.slice(lo, hi - lo),
+        None if codes is None else codes[lo:hi],
+    )
     keep = (days[t] == ex) & (c >= 0)
-    np.add.at(out, (t[keep], c[keep]), actions.dividend_amounts[lo:hi][keep])
-    return out
+    return Dividends(
+        rows=t[keep], columns=c[keep], amounts=actions.dividend_amounts[lo:hi][keep]
+    )

@@ -3,11 +3,20 @@
 A *block* is a run of sessions the engine handles at once (a year in batch mode,
 one session in incremental mode). :func:`build_block` lays the market rows of the
 block out as dense (sessions x lines) NumPy arrays, row 0 being the session before
-the block; :class:`Book` is the mutable working state of the walk over the block:
-for every line its share basis and float factor (index shares ``N`` = shares x
-float factor), how long it has gone without a price, and the reference-price
-adjustments and price overrides the actions make. After the walk,
-:meth:`Book.value` values the whole block at once.
+the block, placing each row by its line's integer code
+(:meth:`r2k.maintenance.market.MarketHistory.line_codes`); :class:`Book` is the
+mutable working state of the walk over the block: for every line its share basis
+and float factor (index shares ``N`` = shares x float factor), how long it has
+gone without a price, and the reference-price adjustments and price overrides the
+actions make. After the walk, :meth:`Book.value` values the whole block at once.
+
+Dense passes: a block holds one sessions x lines array of closes (forward-filled
+in place, on the columns with a gap only), one of missing-price flags and one of
+index shares; share counts are laid out only for the few sessions that read them
+(:meth:`Block.shares_at`), cash dividends and reference-price adjustments are kept
+sparse. :meth:`Book.value` works on the columns held at some session of the block
+and writes full-width rows only for the three per-session sums, so those are the
+very sums (same values, same order of addition) a full-width pass gives.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import polars as pl
 from r2k import schemas
 from r2k.errors import MissingDataError
 from r2k.maintenance.levels import SUMS
-from r2k.maintenance.market import epoch_day
+from r2k.maintenance.market import epoch_day, positions
 
 if TYPE_CHECKING:
     from datetime import date
@@ -32,8 +41,24 @@ if TYPE_CHECKING:
     from r2k.maintenance.settings import Settings
     from r2k.maintenance.state import IndexState, PendingRemoval, ReconDecision
 
+__all__ = [
+    "PRICE_CARRY_SESSIONS",
+    "Block",
+    "BlockValues",
+    "Book",
+    "Dividends",
+    "EventLog",
+    "build_block",
+    "ffill",
+    "positions",
+]
+
 #: Sessions a last price (or share count) is carried for lines without a new one.
 PRICE_CARRY_SESSIONS = 20
+
+#: The event log as the walk writes it: rows (dicts of :data:`r2k.schemas.EVENTS`)
+#: and, for changes that touch many lines at once, frames of such rows.
+EventLog = list[dict[str, Any] | pl.DataFrame]
 
 
 def ffill(values: np.ndarray, limit: int) -> np.ndarray:
@@ -52,26 +77,6 @@ def ffill(values: np.ndarray, limit: int) -> np.ndarray:
     return out
 
 
-def positions(sorted_ids: pl.Series, ids: pl.Series) -> np.ndarray:
-    """Position of each of ``ids`` in ``sorted_ids`` (unique, ascending).
-
-    -1 where an id is not there (or null). A binary search per id.
-
-    Examples
-    --------
-    >>> positions(pl.Series(["A", "C"]), pl.Series(["C", "B", "A"])).tolist()
-    [1, -1, 0]
-    """
-    n = sorted_ids.len()
-    if n == 0:
-        return np.full(ids.len(), -1, dtype=np.int64)
-    pos = sorted_ids.search_sorted(ids).to_numpy().astype(np.int64)
-    np.minimum(pos, n - 1, out=pos)
-    found = (sorted_ids.gather(pos) == ids).fill_null(value=False).to_numpy()
-    out: np.ndarray = np.where(found, pos, -1)
-    return out
-
-
 # ---------------------------------------------------------------------- block
 
 
@@ -87,27 +92,93 @@ class Block:
     ids: list[str]
     col: dict[str, int]
     id_series: pl.Series  # the ids as a String series
-    close: np.ndarray  # raw market close, NaN: no row
-    close_ff: np.ndarray  # forward-filled (state's last close seeds row 0)
+    close_ff: np.ndarray  # close, forward-filled (state's last close seeds row 0)
+    missing: np.ndarray  # bool: no market price on the row (raw close is NaN)
     missing_run: np.ndarray  # sessions without a price up to row 0 (lookback)
-    lead: int  # look-back sessions before row 0 in market_shares
-    market_shares: np.ndarray  # raw shares outstanding from the look-back on
+    lead: int  # look-back sessions before row 0 (see shares_at)
+    market: MarketHistory
+    window: list[date]  # the look-back sessions, then ``sessions``
+    code_column: np.ndarray  # column of every market line code (-1: not here)
+    column_code: np.ndarray  # market line code of every column (-1: unlisted)
+    unlisted: bool  # whether some columns are lines the market does not have
+    state_columns: np.ndarray  # column of each line of the starting state
 
-    def shares_at(self, t: int) -> np.ndarray:
-        """Shares outstanding of every line on row ``t``.
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(sessions, lines) of the block's arrays (row 0 included)."""
+        rows, cols = self.close_ff.shape
+        return rows, cols
+
+    def close(self, t: int, c: int) -> float:
+        """The market close of line ``c`` on row ``t`` (NaN: no price that day)."""
+        return np.nan if self.missing[t, c] else float(self.close_ff[t, c])
+
+    def shares_at(self, t: int, columns: np.ndarray | None = None) -> np.ndarray:
+        """Shares outstanding on row ``t`` of every line (or of ``columns``).
 
         A missing count is carried from the line's last one, at most
         :data:`PRICE_CARRY_SESSIONS` sessions back (the block's look-back
-        included). Only a few sessions need it, so it is not kept for every row.
+        included). Only a few sessions need it, so it is laid out for those
+        sessions' window only, not kept for every row; for a few ``columns``,
+        their rows are looked up by line code, session by session back.
         """
         r = t + self.lead
-        window = self.market_shares[max(0, r - PRICE_CARRY_SESSIONS) : r + 1]
-        row: np.ndarray = ffill(window, PRICE_CARRY_SESSIONS)[-1]
+        window = self.window[max(0, r - PRICE_CARRY_SESSIONS) : r + 1]
+        if columns is not None:
+            return self._shares_back(window, np.asarray(columns, dtype=np.int64))
+        first, last = window[0], window[-1]
+        market = self.market
+        days, counts = market.session_rows(first, last)
+        rows = np.repeat(np.searchsorted(_days(window), days), counts)
+        cols = self.code_column[market.line_codes(first, last)]
+        shares = np.full((len(window), len(self.ids)), np.nan)
+        values = market.rows(first, last)["shares_outstanding"].to_numpy()
+        shares[rows, cols] = values  # every line with a row is a column
+        row: np.ndarray = ffill(shares, PRICE_CARRY_SESSIONS)[-1]
         return row
 
-    def columns(self, ids: pl.Series) -> np.ndarray:
-        """Column of each of ``ids`` (-1: not a line of the block)."""
-        return positions(self.id_series, ids)
+    def _shares_back(self, window: list[date], columns: np.ndarray) -> np.ndarray:
+        """The latest share count of each of ``columns`` in ``window`` (NaN: none)."""
+        out = np.full(columns.size, np.nan)
+        codes = self.column_code[columns]  # -1: not a line of the market
+        market = self.market
+        for session in reversed(window):
+            wanted = np.flatnonzero((codes >= 0) & np.isnan(out))
+            if wanted.size == 0:
+                break
+            # A session's rows are in line order: its codes ascend.
+            listed = market.line_codes(session, session)
+            if listed.size == 0:
+                continue
+            at = np.searchsorted(listed, codes[wanted])
+            at = np.minimum(at, listed.size - 1)
+            hit = listed[at] == codes[wanted]
+            shares = market.rows(session, session)["shares_outstanding"]
+            out[wanted[hit]] = shares.gather(at[hit]).to_numpy()
+        return out
+
+    def columns(self, ids: pl.Series, codes: np.ndarray | None = None) -> np.ndarray:
+        """Column of each of ``ids`` (-1: not a line of the block).
+
+        ``codes`` are the ids' market line codes when known
+        (:meth:`~r2k.maintenance.market.MarketHistory.codes_of`).
+        """
+        if codes is None:
+            codes = self.market.codes_of(ids)
+        out = self.columns_of_codes(codes)
+        if self.unlisted:
+            rest = np.flatnonzero(out < 0)
+            if rest.size:
+                out[rest] = positions(self.id_series, ids.gather(rest))
+        return out
+
+    def columns_of_codes(self, codes: np.ndarray) -> np.ndarray:
+        """Column of each market line code (-1: a code of -1, or not here)."""
+        codes = np.asarray(codes, dtype=np.int64)
+        out: np.ndarray = np.where(
+            codes >= 0, self.code_column[np.maximum(codes, 0)], -1
+        )
+        return out
 
     def ids_of(self, columns: np.ndarray) -> pl.Series:
         """``security_id`` of each of ``columns``."""
@@ -115,7 +186,11 @@ class Block:
 
     def days(self) -> np.ndarray:
         """The block's sessions (row 0 included) as days since 1970-01-01."""
-        return np.array([epoch_day(d) for d in self.sessions])
+        return _days(self.sessions)
+
+
+def _days(sessions: list[date]) -> np.ndarray:
+    return np.array([epoch_day(d) for d in sessions], dtype=np.int64)
 
 
 def build_block(
@@ -131,8 +206,8 @@ def build_block(
     i = bisect_left(market.sessions, state.session)
     lead = list(market.sessions[max(0, i - PRICE_CARRY_SESSIONS) : i])
     all_sessions = [*lead, state.session, *sessions]
-    rows = market.rows(all_sessions[0], sessions[-1])
-    codes = market.line_codes(all_sessions[0], sessions[-1])
+    first, last = all_sessions[0], sessions[-1]
+    codes = market.line_codes(first, last)
     # The block's lines: the market's lines with a row in it, and those the state
     # refers to (which may have none, or not be in the market at all).
     refs = set(state.lines["security_id"].to_list())
@@ -141,49 +216,110 @@ def build_block(
         if p.acquirer:
             refs.add(p.acquirer)
     extra = pl.Series("security_id", sorted(refs), dtype=pl.String)
+    extra_codes = market.codes_of(extra)
     lines = market.lines()
-    extra_codes = positions(lines, extra)
+    codes = codes.astype(np.intp)  # the index type, converted once
     in_block = np.zeros(lines.len(), dtype=bool)
     in_block[codes] = True
     in_block[extra_codes[extra_codes >= 0]] = True
-    listed = lines.gather(np.flatnonzero(in_block))
+    listed_codes = np.flatnonzero(in_block)
+    listed = lines.gather(listed_codes)
     unlisted = extra.filter(pl.Series(extra_codes < 0))
-    id_series = listed if unlisted.is_empty() else pl.concat([listed, unlisted]).sort()
+    code_column = np.full(lines.len(), -1, dtype=np.int64)  # of each market line
+    if unlisted.is_empty():
+        id_series = listed
+        code_column[listed_codes] = np.arange(listed_codes.size)
+    else:
+        id_series = pl.concat([listed, unlisted]).sort()
+        code_column[listed_codes] = positions(id_series, listed)
     ids = id_series.to_list()
-    column = np.full(lines.len(), -1, dtype=np.int64)  # of each market line
-    column[in_block] = positions(id_series, listed)
+    column_code = np.full(len(ids), -1, dtype=np.int64)
+    column_code[code_column[listed_codes]] = listed_codes
     # Market row r is line c[r] on session t[r] (a row of the block).
-    c = column[codes]
-    days, counts = market.session_rows(all_sessions[0], sessions[-1])
-    block_days = np.array([epoch_day(d) for d in all_sessions])
-    t = np.repeat(np.searchsorted(block_days, days), counts)
-    flat = t * len(ids) + c  # the rows' positions in the row-major dense arrays
-    shape = (len(all_sessions), len(ids))
-    close = np.full(shape, np.nan)
-    close.reshape(-1)[flat] = rows["close"].to_numpy()  # a null comes out as NaN
-    shares = np.full(shape, np.nan)
-    shares.reshape(-1)[flat] = rows["shares_outstanding"].to_numpy()
-    seeded = close.copy()
+    days, counts = market.session_rows(first, last)
+    t = np.repeat(np.searchsorted(_days(all_sessions), days), counts)
+    flat = t * len(ids)  # positions in the row-major arrays
+    flat += code_column[codes]
+    close = np.full((len(all_sessions), len(ids)), np.nan)
+    close.reshape(-1)[flat] = market.rows(first, last)["close"].to_numpy()
+    missing = np.isnan(close)  # a null comes out as NaN
     k = len(lead)
     # Consecutive sessions without a price ending at row k (the state's session).
-    missing = np.isnan(close[: k + 1])[::-1]
-    run = np.where(missing.all(axis=0), k + 1, np.argmin(missing, axis=0))
-    if state.lines.height:
-        sc = positions(id_series, state.lines["security_id"])
-        last = state.lines["last_close"].to_numpy()
-        row0 = seeded[k, sc]
-        seeded[k, sc] = np.where(np.isnan(row0), last, row0)
-    return Block(
+    before = missing[: k + 1][::-1]
+    run = np.where(before.all(axis=0), k + 1, np.argmin(before, axis=0))
+    block = Block(
         sessions=all_sessions[k:],
         ids=ids,
         col=dict(zip(ids, range(len(ids)), strict=True)),
         id_series=id_series,
-        close=close[k:],
-        close_ff=ffill(seeded, PRICE_CARRY_SESSIONS)[k:],
+        close_ff=close[k:],
+        missing=missing[k:],
         missing_run=run.astype(np.int64),
         lead=k,
-        market_shares=shares,
+        market=market,
+        window=all_sessions,
+        code_column=code_column,
+        column_code=column_code,
+        unlisted=not unlisted.is_empty(),
+        state_columns=np.zeros(0, dtype=np.int64),
     )
+    if state.lines.height:
+        sc = block.columns(state.lines["security_id"])
+        block.state_columns = sc
+        seed = state.lines["last_close"].to_numpy()
+        row0 = close[k, sc]
+        close[k, sc] = np.where(np.isnan(row0), seed, row0)
+    _fill_forward(close, missing, PRICE_CARRY_SESSIONS)
+    return block
+
+
+def _fill_forward(values: np.ndarray, missing: np.ndarray, limit: int) -> None:
+    """:func:`ffill` in place, on the columns where a price is followed by a gap.
+
+    ``missing`` marks the NaN of ``values`` before any seeding (a superset of
+    the columns with a NaN). A column whose gaps all come before its first
+    price, or without a gap, is what :func:`ffill` would leave it.
+    """
+    cols = np.flatnonzero(missing.any(axis=0))
+    if cols.size == 0:
+        return
+    gap = np.isnan(values[:, cols])
+    first_price = np.argmin(gap, axis=0)  # first row with a price
+    last_gap = gap.shape[0] - 1 - np.argmax(gap[::-1], axis=0)
+    fill = gap.any(axis=0) & ~gap.all(axis=0) & (first_price < last_gap)
+    cols = cols[fill]
+    if cols.size:
+        values[:, cols] = ffill(values[:, cols], limit)
+
+
+# ---------------------------------------------------------------------- dividends
+
+
+@dataclass(frozen=True, slots=True)
+class Dividends:
+    """Cash dividends per share going ex in a block, in action order.
+
+    Entry ``i`` adds ``amounts[i]`` to line ``columns[i]`` on row ``rows[i]``;
+    the entries of one (row, line) add up in this order.
+    """
+
+    rows: np.ndarray
+    columns: np.ndarray
+    amounts: np.ndarray
+
+    @property
+    def finite(self) -> bool:
+        """Whether every amount is a finite number."""
+        return bool(np.isfinite(self.amounts).all())
+
+    def dense(self, shape: tuple[int, int], columns: np.ndarray) -> np.ndarray:
+        """Dividend per share of every row and of ``columns`` (ascending)."""
+        out = np.zeros((shape[0], columns.size))
+        at = np.searchsorted(columns, self.columns)
+        at = np.minimum(at, max(columns.size - 1, 0))
+        keep = columns[at] == self.columns if columns.size else at < 0
+        np.add.at(out, (self.rows[keep], at[keep]), self.amounts[keep])
+        return out
 
 
 # ----------------------------------------------------------------------- book
@@ -227,8 +363,11 @@ class Book:
         How to calculate.
     events
         The event log rows, appended to.
-    dividend
-        Cash dividend per share of every (session, line) of the block.
+    dividends
+        Cash dividends per share going ex in the block.
+    constituents
+        Whether the walk records what the constituent file needs (the index
+        shares after each close and the float factors held).
     """
 
     def __init__(
@@ -237,8 +376,10 @@ class Book:
         block: Block,
         market: MarketHistory,
         settings: Settings,
-        events: list[dict[str, Any]],
-        dividend: np.ndarray,
+        events: EventLog,
+        dividends: Dividends,
+        *,
+        constituents: bool = True,
     ) -> None:
         n = len(block.ids)
         self.block = block
@@ -250,24 +391,26 @@ class Book:
         self.floats = np.ones(n)
         self.run = block.missing_run.copy()
         if state.lines.height:
-            cols = block.columns(state.lines["security_id"])
+            cols = block.state_columns  # build_block's, for the same state
+            if cols.size != state.lines.height:
+                cols = block.columns(state.lines["security_id"])
             self.shares[cols] = state.lines["shares"].to_numpy()
             self.floats[cols] = state.lines["float_factor"].to_numpy()
             self.run[cols] = state.lines["missing_run"].to_numpy()
         self.pending: list[PendingRemoval] = list(state.pending)
         self.recon: ReconDecision | None = state.recon
         self.bounds: ReconDecision | None = state.bounds
-        shape = block.close.shape
-        # Reference price of (t, c): previous close x mul - sub, unless overridden.
-        self.mul = np.ones(shape)
-        self.sub = np.zeros(shape)
+        shape = block.shape
+        # Reference price of (t, c): previous close x mul - sub (ref_adjust holds
+        # (mul, sub) where an action composed one), unless overridden.
+        self.ref_adjust: dict[tuple[int, int], tuple[float, float]] = {}
         self.ref_override: dict[tuple[int, int], float] = {}
         self.close_override: dict[tuple[int, int], float] = {}
-        self.dividend = dividend  # cash dividend per share (session, line)
+        self.dividends = dividends
         # Index shares held during each session, after its close, and floats.
         self.index_shares = np.zeros(shape)
-        self.closing = np.zeros(shape)
-        self.held_floats = np.ones(shape)
+        self.closing = np.zeros(shape) if constituents else None
+        self.held_floats = np.ones(shape) if constituents else None
         self._floats_known: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------ lines
@@ -286,8 +429,8 @@ class Book:
 
     def compose(self, t: int, c: int, mul: float, sub: float) -> None:
         """Reference price becomes (ref x mul - sub)."""
-        self.mul[t, c] *= mul
-        self.sub[t, c] = self.sub[t, c] * mul + sub
+        before_mul, before_sub = self.ref_adjust.get((t, c), (1.0, 0.0))
+        self.ref_adjust[(t, c)] = (before_mul * mul, before_sub * mul + sub)
 
     def adjust(self, t: int, c: int, adjustment: Adjustment) -> None:
         """Apply an action's adjustment to line ``c`` at the open of row ``t``."""
@@ -319,6 +462,43 @@ class Book:
             }
         )
 
+    def log_many(
+        self,
+        session: date,
+        columns: np.ndarray,
+        actions: str | list[str],
+        before: np.ndarray,
+        prices: np.ndarray | None,
+        detail: str | list[str] = "",
+        *,
+        timing: str = "open",
+    ) -> None:
+        """Append one event per line of ``columns`` (as :meth:`log`, in order).
+
+        ``actions`` and ``detail`` are one for all or one per line; ``prices``
+        None: no price.
+        """
+        n = columns.size
+        if n == 0:
+            return
+        self.events.append(
+            pl.DataFrame(
+                {
+                    "session": [session] * n,
+                    "security_id": self.block.ids_of(columns),
+                    "action": [actions] * n if isinstance(actions, str) else actions,
+                    "timing": [timing] * n,
+                    "index_shares_before": before,
+                    "index_shares_after": self.shares[columns] * self.floats[columns],
+                    "price": pl.Series([None] * n, dtype=pl.Float64)
+                    if prices is None
+                    else prices,
+                    "detail": [detail] * n if isinstance(detail, str) else detail,
+                },
+                schema=schemas.EVENTS,
+            )
+        )
+
     def remove(self, session: date, c: int, action: str, price: float | None) -> None:
         """Line ``c`` leaves after the close of ``session``."""
         before = self.n(c)
@@ -334,21 +514,17 @@ class Book:
         -------
         as_of, columns, factors
             The date each factor is known from (days since 1970-01-01, ascending),
-            its line's column and the factor (NaN: null). Built on first use.
+            its line's column and the factor (NaN: null). Built on first use, from
+            the market's table of the float data (sorted and coded once per load).
         """
         if self._floats_known is None:
-            frame = self.settings.float_factors
-            if frame is None:
-                frame = pl.DataFrame(schema=schemas.FLOAT_FACTORS)
-            ordered = frame.drop_nulls("as_of").sort("as_of", maintain_order=True)
-            cols = self.block.columns(ordered["security_id"])
+            table = self.market.float_table(self.settings.float_factors)
+            cols = self.block.columns(table.ids, table.codes)
             keep = cols >= 0
-            as_of = ordered["as_of"].to_physical().to_numpy()
-            factors = ordered["float_factor"].cast(pl.Float64).fill_null(np.nan)
             self._floats_known = (
-                as_of[keep],
+                table.as_of[keep],
                 cols[keep],
-                factors.to_numpy()[keep],
+                table.factors[keep],
             )
         return self._floats_known
 
@@ -372,16 +548,21 @@ class Book:
     def opened(self, t: int) -> None:
         """Record the index shares held during session ``t`` (after its open)."""
         self.index_shares[t] = self.shares * self.floats
-        self.held_floats[t] = self.floats
-        missing = np.isnan(self.block.close[t])
-        self.run = np.where(missing, self.run + 1, 0)
+        if self.held_floats is not None:
+            self.held_floats[t] = self.floats
+        self.run = np.where(self.block.missing[t], self.run + 1, 0)
 
     def closed(self, t: int) -> None:
         """Record the index shares after session ``t``'s close."""
-        self.closing[t] = self.shares * self.floats
+        if self.closing is not None:
+            self.closing[t] = self.shares * self.floats
 
     def value(self, withholding_rate: float, *, constituents: bool) -> BlockValues:
         """Value the whole block at once (vectorised over sessions x lines).
+
+        The per-line arithmetic runs on the columns held at some session of the
+        block; the per-session sums add full-width rows (zero off those columns),
+        exactly the rows a pass over every column adds.
 
         Raises
         ------
@@ -389,42 +570,75 @@ class Book:
             If a member has no price at all to be valued at.
         """
         block = self.block
-        n_rows, n_cols = block.close.shape
-        close_eff = block.close_ff.copy()
+        n_rows, n_cols = block.shape
+        held_all = self.index_shares > 0
+        cols = np.flatnonzero(held_all.any(axis=0))  # held at some session
+        at = np.full(n_cols, -1, dtype=np.int64)  # each column's place in cols
+        at[cols] = np.arange(cols.size)
+        held = np.take(held_all, cols, axis=1)
+        close = np.take(block.close_ff, cols, axis=1)
         for (t, c), price in self.close_override.items():
-            close_eff[t, c] = price
-        ref = np.full((n_rows, n_cols), np.nan)
-        ref[1:] = close_eff[:-1] * self.mul[1:] - self.sub[1:]
+            if at[c] >= 0:
+                close[t, at[c]] = price
+        ref = np.empty_like(close)
+        ref[0] = np.nan
+        ref[1:] = close[:-1]
+        for (t, c), (mul, sub) in self.ref_adjust.items():
+            if at[c] >= 0 and t >= 1:
+                ref[t, at[c]] = close[t - 1, at[c]] * mul - sub
         for (t, c), price in self.ref_override.items():
-            ref[t, c] = price
-        held = self.index_shares > 0
+            if at[c] >= 0:
+                ref[t, at[c]] = price
         # A spin-off child valued at its when-issued price before it trades.
-        close_eff = np.where(held & np.isnan(close_eff), ref, close_eff)
-        no_price = held & np.isnan(close_eff)
+        np.copyto(close, ref, where=held & np.isnan(close))
+        no_price = held & np.isnan(close)
         if no_price.any():
-            t, c = np.argwhere(no_price)[0]
+            t, j = np.argwhere(no_price)[0]
             msg = (
-                f"member {block.ids[c]} has no price on or before {block.sessions[t]}; "
-                "it cannot be valued"
+                f"member {block.ids[cols[j]]} has no price on or before "
+                f"{block.sessions[t]}; it cannot be valued"
             )
             raise MissingDataError(msg)
-        ref = np.where(held & np.isnan(ref), close_eff, ref)
-        stale = held & np.isnan(block.close)
+        np.copyto(ref, close, where=held & np.isnan(ref))
+        stale = held & np.take(block.missing, cols, axis=1)
         for t, c in self.close_override:
-            stale[t, c] = False
+            if at[c] >= 0:
+                stale[t, at[c]] = False
         stale_sessions = stale[1:].sum(axis=0)
         stale_lines = np.flatnonzero(stale_sessions)
         carried = dict(
             zip(
-                block.ids_of(stale_lines).to_list(),
+                block.ids_of(cols[stale_lines]).to_list(),
                 stale_sessions[stale_lines].tolist(),
                 strict=True,
             )
         )
-        n_held = np.where(held, self.index_shares, 0.0)
-        mv = np.nansum(n_held * np.where(held, close_eff, 0.0), axis=1)
-        rv = np.nansum(n_held * np.where(held, ref, 0.0), axis=1)
-        dv = (n_held * self.dividend).sum(axis=1)
+        off = ~held
+        n_held = np.take(self.index_shares, cols, axis=1)
+        n_held[off] = 0.0
+        dividend = self.dividends.dense(block.shape, cols)
+        # Full-width rows, zero off ``cols``: the rows a pass over every column
+        # sums (N x 0 off the held lines), so the sums are those of that pass.
+        row = np.zeros(n_rows * n_cols)
+        at_cols = (np.arange(n_rows)[:, None] * n_cols + cols).ravel()
+
+        def total(part: np.ndarray, *, skip_nan: bool) -> np.ndarray:
+            if skip_nan:  # a held line's NaN term counts 0, as np.nansum does
+                np.copyto(part, 0.0, where=off | np.isnan(part))
+            row[at_cols] = part.ravel()
+            out: np.ndarray = row.reshape(n_rows, n_cols).sum(axis=1)
+            return out
+
+        mv = total(n_held * close, skip_nan=True)
+        rv = total(n_held * ref, skip_nan=True)
+        if self.dividends.finite:
+            dv = total(n_held * dividend, skip_nan=False)
+        else:  # a NaN or infinite dividend also reaches the other columns' sums
+            n_every = np.zeros((n_rows, n_cols))
+            n_every[:, cols] = n_held
+            dv = (n_every * self.dividends.dense(block.shape, np.arange(n_cols))).sum(
+                axis=1
+            )
         sums = pl.DataFrame(
             {
                 "session": block.sessions[1:],
@@ -437,16 +651,23 @@ class Book:
             schema=SUMS,
         )
         parts = (
-            self._constituents(ref, close_eff, stale, mv, rv) if constituents else None
+            self._constituents(cols, held, ref, close, stale, dividend, mv, rv)
+            if constituents
+            else None
         )
         last = n_rows - 1
+        last_close = block.close_ff[last].copy()
+        for (t, c), price in self.close_override.items():
+            if t == last:
+                last_close[c] = price
+        last_close[cols] = close[last]
         held_next = np.flatnonzero(self.shares > 0)
         lines = pl.DataFrame(
             {
                 "security_id": block.ids_of(held_next),
                 "shares": self.shares[held_next],
                 "float_factor": self.floats[held_next],
-                "last_close": close_eff[last, held_next],
+                "last_close": last_close[held_next],
                 "missing_run": self.run[held_next],
             },
             schema=schemas.STATE_LINES,
@@ -455,14 +676,21 @@ class Book:
 
     def _constituents(
         self,
+        cols: np.ndarray,
+        held: np.ndarray,
         ref: np.ndarray,
-        close_eff: np.ndarray,
+        close: np.ndarray,
         stale: np.ndarray,
+        dividend: np.ndarray,
         mv: np.ndarray,
         rv: np.ndarray,
     ) -> pl.DataFrame:
-        t, c = np.nonzero(self.index_shares[1:] > 0)
+        """The constituent rows; the arrays are of the columns ``cols``."""
+        assert self.closing is not None
+        assert self.held_floats is not None
+        t, j = np.nonzero(held[1:])
         t = t + 1
+        c = cols[j]
         n = self.index_shares[t, c]
         return pl.DataFrame(
             {
@@ -471,12 +699,12 @@ class Book:
                 "index_shares": n,
                 "closing_index_shares": self.closing[t, c],
                 "float_factor": self.held_floats[t, c],
-                "reference_price": ref[t, c],
-                "close": close_eff[t, c],
-                "price_carried": stale[t, c],
-                "dividend": self.dividend[t, c],
-                "opening_weight": n * ref[t, c] / rv[t],
-                "closing_weight": n * close_eff[t, c] / mv[t],
+                "reference_price": ref[t, j],
+                "close": close[t, j],
+                "price_carried": stale[t, j],
+                "dividend": dividend[t, j],
+                "opening_weight": n * ref[t, j] / rv[t],
+                "closing_weight": n * close[t, j] / mv[t],
             },
             schema=schemas.CONSTITUENTS,
         )

@@ -5,7 +5,9 @@ own eligibility section, the one the reconstitution applies (R7 §5): the securi
 types of ``rules.eligibility.eligible_security_types`` (read from the line's name
 with :func:`r2k.construction.classify.security_type_expr`, as the universe's are),
 and, for IPOs, ``rules.eligibility.min_price``. A rule variant therefore changes
-the maintenance exactly as it changes the reconstitution.
+the maintenance exactly as it changes the reconstitution. The engine reads the
+types from the market's classification memo (:func:`eligible_rows`), so a line's
+name is classified once per market, not at every screen.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from r2k.construction.classify import security_type_expr
+from r2k.construction.classify import LINE_KEYS, security_type_expr
 
 if TYPE_CHECKING:
     from datetime import date
@@ -46,6 +48,19 @@ def eligible_type(rules: RuleSet) -> pl.Expr:
     return security_type().is_in(list(rules.eligibility.eligible_security_types))
 
 
+def eligible_rows(
+    market: MarketHistory, rows: pl.DataFrame, rules: RuleSet
+) -> pl.Series:
+    """:func:`eligible_type` of market ``rows``, from the market's classification memo.
+
+    Each line's name is classified once per market
+    (:attr:`r2k.maintenance.market.MarketHistory.classes`); the values are those
+    of :func:`eligible_type`.
+    """
+    types = market.classes.attach(rows.select(LINE_KEYS))["security_type"]
+    return types.is_in(list(rules.eligibility.eligible_security_types))
+
+
 def spinoff_child_eligible(
     market: MarketHistory, session: date, security_id: str, floor: float, rules: RuleSet
 ) -> bool:
@@ -63,4 +78,4 @@ def spinoff_child_eligible(
     cap = row["total_market_cap"][0]
     if cap is None or not cap >= floor:
         return False
-    return bool(row.select(eligible_type(rules)).item())
+    return bool(eligible_rows(market, row, rules).item())

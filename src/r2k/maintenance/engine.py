@@ -51,7 +51,7 @@ from r2k.maintenance.actions import (
     prepare_actions,
     settle_delayed,
 )
-from r2k.maintenance.book import BlockValues, Book, build_block
+from r2k.maintenance.book import BlockValues, Book, EventLog, build_block
 from r2k.maintenance.levels import SUMS, LevelState, chain_levels, levels_from_sums
 from r2k.maintenance.scheduled import Calendar, scheduled_changes
 from r2k.maintenance.state import IndexState
@@ -126,9 +126,9 @@ def calculate(
         The levels include the state's own session as the first row.
     """
     sessions = [s for s in market.sessions if state.session < s <= end]
-    prepared = prepare_actions(actions)
+    prepared = prepare_actions(actions, market)
     sums: list[pl.DataFrame] = []
-    events: list[dict[str, Any]] = []
+    events: EventLog = []
     parts: list[pl.DataFrame] = []
     carried: dict[str, int] = {}
     start_state = state
@@ -190,8 +190,8 @@ def calculate_session(
             f"to calculate is {expected}, not {session}"
         )
         raise MissingDataError(msg)
-    prepared = prepare_actions(actions.filter(pl.col("ex_date") == session))
-    events: list[dict[str, Any]] = []
+    prepared = prepare_actions(actions.filter(pl.col("ex_date") == session), market)
+    events: EventLog = []
     new_state, values = run_block(
         state, [session], market, prepared, settings, events, True
     )
@@ -221,7 +221,7 @@ def run_block(
     market: MarketHistory,
     actions: PreparedActions,
     settings: Settings,
-    events: list[dict[str, Any]],
+    events: EventLog,
     constituents: bool,
 ) -> tuple[IndexState, BlockValues]:
     """Walk one block of sessions after ``state`` (both modes run this).
@@ -233,7 +233,10 @@ def run_block(
         chain) and the block's values.
     """
     block = build_block(state, sessions, market)
-    book = Book(state, block, market, settings, events, cash_dividends(block, actions))
+    dividends = cash_dividends(block, actions)
+    book = Book(
+        state, block, market, settings, events, dividends, constituents=constituents
+    )
     calendar = Calendar.of(sessions, settings)
     for t in range(1, len(block.sessions)):
         session = block.sessions[t]
@@ -293,10 +296,21 @@ def _add_carried(carried: dict[str, int], values: BlockValues) -> None:
         carried[sid] = carried.get(sid, 0) + k
 
 
-def _events_frame(events: list[dict[str, Any]]) -> pl.DataFrame:
-    if not events:
-        return pl.DataFrame(schema=schemas.EVENTS)
-    return pl.DataFrame(events, schema=schemas.EVENTS, orient="row")
+def _events_frame(events: EventLog) -> pl.DataFrame:
+    """The event log as one frame, in the order it was written."""
+    frames: list[pl.DataFrame] = []
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        if isinstance(event, pl.DataFrame):
+            if rows:
+                frames.append(pl.DataFrame(rows, schema=schemas.EVENTS, orient="row"))
+                rows = []
+            frames.append(event)
+        else:
+            rows.append(event)
+    if rows:
+        frames.append(pl.DataFrame(rows, schema=schemas.EVENTS, orient="row"))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schemas.EVENTS)
 
 
 def _carried_frame(carried: dict[str, int]) -> pl.DataFrame:

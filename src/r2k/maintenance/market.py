@@ -2,21 +2,40 @@
 
 :class:`MarketHistory` keeps a :data:`r2k.schemas.MARKET` frame in ``session``,
 ``security_id`` order with the row offset of every session, so the rows of a
-window are a zero-copy slice, and numbers the lines once so the book can place
-rows in dense arrays without joining on ``security_id``.
+window are a zero-copy slice. It numbers the lines once, when the market is
+loaded (a line's code is its position in the sorted ``security_id`` values), so
+the calculation places rows in dense arrays and looks lines up by integer code,
+never by joining or searching on ``security_id`` strings; and it keeps the
+classification memo of the load (:class:`r2k.construction.classify.LineClasses`),
+so each line's name is classified once however many reconstitutions and IPO
+screens read it.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import date
+from itertools import repeat
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from r2k import schemas
+from r2k.construction.classify import LINE_KEYS, LineClasses
+
+if TYPE_CHECKING:
+    from r2k.construction.universe import LineCodes
 
 _EPOCH = date(1970, 1, 1)
+#: Rows compared at a time by the order check (bounds its temporary arrays).
+_CHUNK_ROWS = 1 << 22
+#: Rows whose source code is checked against their id (spread over the frame).
+_CODE_SAMPLE = 4096
+#: From this many ids on, :meth:`MarketHistory.codes_of` casts to the lines' enum
+#: rather than looking each id up in a dict (faster for large inputs only).
+_HASHED_LOOKUPS = 20_000
 
 
 def epoch_day(d: date) -> int:
@@ -30,25 +49,78 @@ def epoch_day(d: date) -> int:
     return (d - _EPOCH).days
 
 
+def positions(sorted_ids: pl.Series, ids: pl.Series) -> np.ndarray:
+    """Position of each of ``ids`` in ``sorted_ids`` (unique, ascending).
+
+    -1 where an id is not there (or null). A binary search per id.
+
+    Examples
+    --------
+    >>> positions(pl.Series(["A", "C"]), pl.Series(["C", "B", "A"])).tolist()
+    [1, -1, 0]
+    """
+    n = sorted_ids.len()
+    if n == 0:
+        return np.full(ids.len(), -1, dtype=np.int64)
+    pos = sorted_ids.search_sorted(ids).to_numpy().astype(np.int64)
+    np.minimum(pos, n - 1, out=pos)
+    found = (sorted_ids.gather(pos) == ids).fill_null(value=False).to_numpy()
+    out: np.ndarray = np.where(found, pos, -1)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class FloatTable:
+    """A :data:`r2k.schemas.FLOAT_FACTORS` frame coded for the calculation.
+
+    Rows with a date, in the order they became known (``as_of`` ascending; rows of
+    one date in frame order).
+    """
+
+    as_of: np.ndarray  # days since 1970-01-01, ascending
+    codes: np.ndarray  # each row's line code in the market (-1: not a line of it)
+    ids: pl.Series  # each row's security_id
+    factors: np.ndarray  # the float factor (NaN: null)
+
+
 class MarketHistory:
     """A MARKET frame indexed by session, read only up to a given date.
 
     The frame is kept in ``session``, ``security_id`` order, with the row offset of
     every session, so the rows of a window of sessions are a zero-copy slice. A
     frame already in that order (the synthetic generator's, the panel's) is only
-    checked, in one linear pass, not sorted again. On first use it also numbers
-    the lines (see :meth:`line_codes`), so the calculation can place rows in dense
-    arrays without joining on ``security_id``.
+    checked, in one linear pass over the line codes, not sorted again. The lines
+    are numbered once, here or by the source (see :meth:`line_codes`).
 
     Parameters
     ----------
     market
         :data:`r2k.schemas.MARKET` rows (any order).
+    codes
+        The rows' line codes when the source has them (the synthetic market's
+        panel numbers its lines): ``codes.lines`` distinct and ascending. They are
+        checked against the ids on a sample of rows and for order; None, or codes
+        that do not fit: the lines are numbered here (a pass over every id).
     """
 
-    def __init__(self, market: pl.DataFrame) -> None:
+    def __init__(self, market: pl.DataFrame, *, codes: LineCodes | None = None) -> None:
         frame = schemas.check_schema(market, schemas.MARKET, source="market")
-        if not _in_session_order(frame):
+        ids = frame["security_id"]
+        lines: pl.Series | None = None
+        numbers: np.ndarray | None = None  # each row's line code
+        first_rows: pl.Series | None = None
+        days = frame["session"].to_physical().to_numpy()
+        if codes is not None and _fits(codes, ids) and _coded_order(days, codes.codes):
+            lines, numbers = codes.lines, codes.codes  # the source's own numbering
+        elif ids.null_count() == 0:
+            first_rows = ids.arg_unique()
+            lines = ids.gather(first_rows).sort()
+            numbers = _codes(ids, lines)
+            if not _coded_order(days, numbers):
+                frame = frame.sort("session", "security_id")
+                numbers = _codes(frame["security_id"], lines)
+                first_rows = None
+        elif not _in_session_order(frame):
             frame = frame.sort("session", "security_id")
         self.frame = frame
         days = frame["session"].to_physical().to_numpy()
@@ -61,8 +133,14 @@ class MarketHistory:
             pl.Series(self._session_days, dtype=pl.Int32).cast(pl.Date).to_list()
         )
         self._first: pl.DataFrame | None = None
-        self._lines: pl.Series | None = None
-        self._codes: np.ndarray | None = None
+        self._first_rows = first_rows
+        self._lines = lines
+        self._codes = numbers
+        self._code_of: dict[str | None, int] | None = None
+        self._floats: tuple[pl.DataFrame | None, FloatTable] | None = None
+        self._enum: pl.Enum | None = None
+        self._first_days: np.ndarray | None = None
+        self._classes: LineClasses | None = None
 
     def rows(self, first: date, last: date) -> pl.DataFrame:
         """Rows dated ``first`` .. ``last`` inclusive."""
@@ -96,8 +174,23 @@ class MarketHistory:
         assert self._first is not None
         return self._first
 
+    def first_days(self) -> np.ndarray:
+        """First session of every line, by code, as days since 1970-01-01."""
+        if self._first_days is None:
+            first = self.first_sessions()
+            codes = self.codes_of(first["security_id"])
+            days = np.zeros(self.lines().len(), dtype=np.int64)
+            known = codes >= 0
+            sessions = first["first_session"].to_physical().to_numpy()
+            days[codes[known]] = sessions[known]
+            self._first_days = days
+        return self._first_days
+
     def lines(self) -> pl.Series:
-        """Every line of the market (``security_id``), in ascending order."""
+        """The lines the codes number (``security_id``), in ascending order.
+
+        Every line with a row (and, numbered by the source, every line it lists).
+        """
         self._number_lines()
         assert self._lines is not None
         return self._lines
@@ -105,26 +198,90 @@ class MarketHistory:
     def line_codes(self, first: date, last: date) -> np.ndarray:
         """The line of every row of :meth:`rows` ``(first, last)``.
 
-        A line's code is its position in :meth:`lines`.
+        A line's code is its position in :meth:`lines` (an unsigned integer
+        array, as narrow as the number of lines allows).
         """
         self._number_lines()
         assert self._codes is not None
         lo, hi = self._session_range(first, last)
         return self._codes[self._offsets[lo] : self._offsets[hi]]
 
+    def codes_of(self, ids: pl.Series) -> np.ndarray:
+        """The code of each of ``ids`` (-1: not a line of the market, or null)."""
+        if ids.len() >= _HASHED_LOOKUPS:
+            self._number_lines()
+            assert self._enum is not None
+            coded = ids.cast(self._enum, strict=False).to_physical()
+            out: np.ndarray = coded.cast(pl.Int64).fill_null(-1).to_numpy()
+            return out
+        found = map(self._codes_by_id().get, ids.to_list(), repeat(-1))
+        return np.fromiter(found, dtype=np.int64, count=ids.len())
+
+    def code_of(self, security_id: str) -> int | None:
+        """The code of one line (None: not a line of the market)."""
+        return self._codes_by_id().get(security_id)
+
+    def _codes_by_id(self) -> dict[str | None, int]:
+        if self._code_of is None:
+            names = self.lines().to_list()
+            self._code_of = dict(zip(names, range(len(names)), strict=True))
+        return self._code_of
+
+    def float_table(self, frame: pl.DataFrame | None) -> FloatTable:
+        """``frame`` (float factors over time; None: none) coded by this market.
+
+        Sorted and coded once: the table of the last frame asked for is kept.
+        """
+        if self._floats is not None and self._floats[0] is frame:
+            return self._floats[1]
+        known = pl.DataFrame(schema=schemas.FLOAT_FACTORS) if frame is None else frame
+        ordered = known.drop_nulls("as_of").sort("as_of", maintain_order=True)
+        factors = ordered["float_factor"].cast(pl.Float64).fill_null(np.nan)
+        table = FloatTable(
+            as_of=ordered["as_of"].to_physical().to_numpy(),
+            codes=self.codes_of(ordered["security_id"]),
+            ids=ordered["security_id"],
+            factors=factors.to_numpy(),
+        )
+        self._floats = (frame, table)
+        return table
+
+    @property
+    def classes(self) -> LineClasses:
+        """The classification memo of this market's lines.
+
+        Made on first use with the first name of every line, in one pass of the
+        classifiers (a line renamed later is classified when a frame holds it).
+        """
+        if self._classes is None:
+            self._number_lines()
+            assert self._first_rows is not None
+            classes = LineClasses()
+            classes.attach(self.frame.select(LINE_KEYS).gather(self._first_rows))
+            self._classes = classes
+        return self._classes
+
     def _number_lines(self) -> None:
         """Compute the lines, their codes and first sessions (once)."""
-        if self._codes is not None:
+        if self._first is not None:
             return
-        ids = self.frame["security_id"]
+        if self._codes is None:  # a market with a null security_id
+            ids = self.frame["security_id"]
+            self._lines = ids.drop_nulls().unique().sort()
+            self._codes = _codes(ids, self._lines)
+            first_rows = ids.arg_unique()
+        elif self._first_rows is not None:
+            first_rows = self._first_rows
+        else:
+            first_rows = pl.Series(self._codes).arg_unique()
+        self._first_rows = first_rows
+        assert self._lines is not None
+        self._enum = pl.Enum(self._lines)
         # Rows are in session order: a line's first row is its first session.
-        first_rows = ids.arg_unique()
         self._first = self.frame.select(
             pl.col("security_id").gather(first_rows),
             first_session=pl.col("session").gather(first_rows),
         )
-        self._lines = self._first["security_id"].drop_nulls().sort()
-        self._codes = ids.cast(pl.Enum(self._lines)).to_physical().to_numpy()
 
     def _session_range(self, first: date, last: date) -> tuple[int, int]:
         """Indices ``lo .. hi`` (half-open) of the sessions dated first .. last."""
@@ -132,6 +289,48 @@ class MarketHistory:
         lo = int(np.searchsorted(days, days.dtype.type(epoch_day(first))))
         hi = int(np.searchsorted(days, days.dtype.type(epoch_day(last)), side="right"))
         return lo, hi
+
+
+def _fits(codes: LineCodes, ids: pl.Series) -> bool:
+    """Whether a source's ``codes`` can number the rows of ``ids``.
+
+    One code per row, the lines distinct and ascending (a code's order is then its
+    id's), every code a line; a sample of rows is checked against its ids.
+    """
+    n = ids.len()
+    lines = codes.lines
+    if codes.codes.shape != (n,) or n == 0 or lines.null_count() or ids.null_count():
+        return False
+    if lines.len() > 1 and not (lines.slice(1) > lines.slice(0, lines.len() - 1)).all():
+        return False
+    if int(codes.codes.min()) < 0 or int(codes.codes.max()) >= lines.len():
+        return False
+    sample = np.unique(np.linspace(0, n - 1, num=min(n, _CODE_SAMPLE), dtype=np.int64))
+    named = lines.gather(codes.codes[sample].astype(np.int64))
+    return bool((named == ids.gather(sample)).all())
+
+
+def _codes(ids: pl.Series, lines: pl.Series) -> np.ndarray:
+    """The position of each of ``ids`` in ``lines`` (its distinct values, sorted)."""
+    codes: np.ndarray = ids.cast(pl.Enum(lines)).to_physical().to_numpy()
+    return codes
+
+
+def _coded_order(days: np.ndarray, codes: np.ndarray) -> bool:
+    """Whether rows are in session order and, within a session, in line order.
+
+    A line's code is its rank among the sorted ids, so comparing codes compares
+    ``security_id`` values; a repeated (session, line) row is in order, as a
+    sort would leave it. One pass, a chunk of rows at a time.
+    """
+    n = days.size
+    for lo in range(0, max(n - 1, 0), _CHUNK_ROWS):
+        hi = min(lo + _CHUNK_ROWS, n - 1)
+        d0, d1 = days[lo:hi], days[lo + 1 : hi + 1]
+        c0, c1 = codes[lo:hi], codes[lo + 1 : hi + 1]
+        if not ((d1 > d0) | ((d1 == d0) & (c1 >= c0))).all():
+            return False
+    return True
 
 
 def _in_session_order(frame: pl.DataFrame) -> bool:

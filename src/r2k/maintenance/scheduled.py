@@ -27,7 +27,8 @@ import polars as pl
 
 from r2k.construction.reconstitution import Reconstitution
 from r2k.errors import MethodologyError
-from r2k.maintenance.eligibility import eligible_type
+from r2k.maintenance.eligibility import eligible_rows
+from r2k.maintenance.market import epoch_day
 from r2k.maintenance.state import ReconDecision
 from r2k.methodology.schedule import (
     QuarterSchedule,
@@ -160,10 +161,20 @@ def implement_reconstitution(book: Book, t: int, session: date) -> None:
     members, cols = members.filter(pl.Series(priced)), cols[priced]
     staying = np.zeros(len(block.ids), dtype=bool)
     staying[cols] = True
-    for col in np.flatnonzero((book.shares > 0) & ~staying):
-        book.remove(session, int(col), "reconstitution_deletion", None)
+    leaving = np.flatnonzero((book.shares > 0) & ~staying)
+    gone = book.shares[leaving] * book.floats[leaving]
+    book.shares[leaving] = 0.0
+    book.log_many(
+        session,
+        leaving,
+        "reconstitution_deletion",
+        gone,
+        None,
+        "removed",
+        timing="close",
+    )
     # Shares: the market's on the session, else the decision's (null: not added).
-    market_shares = block.shares_at(t)[cols]
+    market_shares = block.shares_at(t, cols)
     from_decision = np.isnan(market_shares)
     decision_shares = members["shares_outstanding"]
     shares = np.where(from_decision, decision_shares.to_numpy(), market_shares)
@@ -175,10 +186,13 @@ def implement_reconstitution(book: Book, t: int, session: date) -> None:
     add = ~skip
     book.shares[cols[add]] = shares[add]
     book.floats[cols[add]] = floats[add]
-    for k in np.flatnonzero(add):
-        c = int(cols[k])
-        action = "reconstitution_update" if before[k] > 0 else "reconstitution_addition"
-        book.log(session, c, action, float(before[k]), float(block.close_ff[t, c]))
+    added = cols[add]
+    actions = np.where(
+        before[add] > 0, "reconstitution_update", "reconstitution_addition"
+    )
+    book.log_many(
+        session, added, actions.tolist(), before[add], block.close_ff[t, added]
+    )
     # The size range stays in force until the next one; the lines are applied.
     book.bounds = replace(decision, members=decision.members.clear())
     book.recon = None
@@ -267,8 +281,9 @@ def quarterly_update(book: Book, t: int, session: date, q: QuarterSchedule) -> N
     if held.size == 0:
         return
     market = book.market
-    cross = market.cross_section(market.on_or_before(q.share_update_cutoff))
-    cols = block.columns(cross["security_id"])
+    cutoff = market.on_or_before(q.share_update_cutoff)
+    cross = market.cross_section(cutoff)
+    cols = block.columns_of_codes(market.line_codes(cutoff, cutoff))
     known = cols >= 0
     market_shares = np.full(len(block.ids), np.nan)
     market_shares[cols[known]] = (
@@ -288,16 +303,16 @@ def quarterly_update(book: Book, t: int, session: date, q: QuarterSchedule) -> N
     detail = np.where(
         shares_changed, np.where(float_changed, "shares+float", "shares"), "float"
     )
-    for k in np.flatnonzero(shares_changed | float_changed):
-        c = int(held[k])
-        book.log(
-            session,
-            c,
-            "quarterly_update",
-            float(before[k]),
-            float(block.close_ff[t, c]),
-            str(detail[k]),
-        )
+    changed = np.flatnonzero(shares_changed | float_changed)
+    updated = held[changed]
+    book.log_many(
+        session,
+        updated,
+        "quarterly_update",
+        before[changed],
+        block.close_ff[t, updated],
+        detail[changed].tolist(),
+    )
 
 
 def ipo_additions(book: Book, t: int, session: date, q: QuarterSchedule) -> None:
@@ -307,10 +322,9 @@ def ipo_additions(book: Book, t: int, session: date, q: QuarterSchedule) -> None
     block, market, rules = book.block, book.market, book.settings.rules
     window_start = _previous_quarter(q)
     rank = market.on_or_before(q.ipo_rank_day)
-    first = market.first_sessions().filter(
-        pl.col("first_session") > window_start, pl.col("first_session") <= rank
-    )
-    if first.height == 0:
+    first = market.first_days()  # of every line, by code
+    listed = (first > epoch_day(window_start)) & (first <= epoch_day(rank))
+    if not listed.any():
         return
     # Market adjustment since the rank day (R7 §6.8.1): total cap of the lines
     # quoted on both days.
@@ -322,18 +336,20 @@ def ipo_additions(book: Book, t: int, session: date, q: QuarterSchedule) -> None
     cap0, cap1 = both["cap0"].sum(), both["cap1"].sum()
     factor = float(cap1) / float(cap0) if both.height else 1.0
     lower, upper = bounds.lower_cap * factor, bounds.upper_cap * factor
-    candidates = now.join(first, on="security_id", how="semi").filter(
+    candidates = now.filter(
+        pl.Series(listed[market.line_codes(rank, rank)]),
         pl.col("close") >= rules.eligibility.min_price,
         pl.col("total_market_cap") >= lower,
         pl.col("total_market_cap") < upper,
     )
     if candidates.height == 0:
         return
-    candidates = candidates.filter(eligible_type(rules))
+    candidates = candidates.filter(eligible_rows(market, candidates, rules))
     floats = book.float_as_of(session)
-    market_shares = block.shares_at(t)
-    for sid in candidates["security_id"].to_list():
-        c = block.col.get(sid)
+    found = [(sid, block.col.get(sid)) for sid in candidates["security_id"].to_list()]
+    cols = np.array([c for _, c in found if c is not None], dtype=np.int64)
+    market_shares = dict(zip(cols.tolist(), block.shares_at(t, cols), strict=True))
+    for _, c in found:
         if c is None or book.member(c):
             continue
         shares = market_shares[c]

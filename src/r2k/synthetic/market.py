@@ -79,32 +79,43 @@ For consumers
   follow the common close (warrants, units, depositary shares, partnerships) or a
   flat level (preferreds, notes, closed-end funds, SPACs) with daily noise.
 
-Speed
------
+Speed and memory
+----------------
 Generation is vectorised NumPy over the slots of each session (float64): a first
 pass over the sessions simulates the ranks and decides who lists, merges and
 leaves; a second replays the ranks, simulates prices and shares and writes each
 session's rows straight into the long arrays, so no sessions x companies matrix is
-kept. On the 2-core development machine, 4,000 companies over 40 years (10,066
-sessions, 45.7M market rows) take 9.2 s when the machine is otherwise idle (12 s
-while other jobs run: 5.4 s user and 5.1 s system CPU, the system part being the
-first touch of the output memory) and peak at 4.5 GB of memory, almost all of it the
-market frame itself. Measured with ``.venv/bin/python -`` reading::
+kept. The rows are then held in columnar, typed form (:attr:`SyntheticMarket.panel`:
+the date, the line as a 1-, 2- or 4-byte code of a ``pl.Enum``, close, volume and
+shares; 30 bytes a row, no string and no market cap per row). The
+:data:`r2k.schemas.MARKET` frame (:attr:`SyntheticMarket.market`: the line's id,
+name and sector as strings on every row, and the market cap) is built from it on
+first use, in one parallel Polars pass, and kept: 56 more bytes a row. Both are
+exactly the values of before (float64 throughout: float32 closes would change the
+levels).
+
+On the 2-core development machine, 4,000 companies over 40 years (10,078 sessions,
+45.7M rows) generate in 8-15 s (with other jobs running) and peak at 1.54 GiB of
+resident memory (it was 4.3 GiB when the MARKET frame was built during generation);
+building the MARKET frame then takes 2.5-3 s more and brings the process to
+4.2 GiB. Measured in a fresh process by ``python -m bench.run_bench`` (the peak
+memory rows, ``bench/calc_bench.py``), or with ``.venv/bin/python -`` reading::
 
     import time
     from datetime import date
     from r2k.synthetic.market import synthetic_market
     synthetic_market(10, start=date(2000, 1, 3), end=date(2000, 1, 7))  # warm-up
     t = time.perf_counter()
-    synthetic_market(4000, start=date(1986, 1, 2), end=date(2025, 12, 31))
+    m = synthetic_market(4000, start=date(1986, 1, 2), end=date(2025, 12, 31))
     print(time.perf_counter() - t)
+    print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0], "kB")
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Final
 
@@ -120,8 +131,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANCHOR",
+    "PANEL",
     "VOTING",
     "SyntheticMarket",
+    "market_rows",
     "synthetic_market",
 ]
 
@@ -130,6 +143,17 @@ ANCHOR: Final = date(2026, 4, 30)
 
 VOTING: Final = pl.Schema({"security_id": pl.String, "voting_rights_pct": pl.Float64})
 """Schema of :attr:`SyntheticMarket.voting`."""
+
+PANEL: Final = pl.Schema(
+    {
+        "session": pl.Date(),
+        "security_id": pl.Enum([]),  # the market's lines (see SyntheticMarket.panel)
+        "close": pl.Float64(),
+        "volume": pl.Int64(),
+        "shares_outstanding": pl.Float64(),
+    }
+)
+"""Schema of :attr:`SyntheticMarket.panel` (``security_id``'s categories vary)."""
 
 SESSIONS_PER_YEAR: Final = 252.0
 QUARTER_SESSIONS: Final = 63  # sessions between quarterly dividend ex-dates
@@ -206,14 +230,101 @@ _END_NAMES: Final = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyntheticMarket:
-    """A synthetic daily market: panel, reference data and corporate actions."""
+    """A synthetic daily market: panel, reference data and corporate actions.
 
-    market: pl.DataFrame  # schemas.MARKET, sorted by session, security_id
-    securities: pl.DataFrame  # schemas.SECURITIES, every line ever listed
-    float_factors: pl.DataFrame  # schemas.FLOAT_FACTORS, dated changes
-    voting: pl.DataFrame  # VOTING, one row per equity line
-    actions: pl.DataFrame  # schemas.CORPORATE_ACTIONS, sorted by ex_date, security_id
+    The rows are held in columnar, typed form (:attr:`panel`, 30 bytes a row);
+    :attr:`market` is the same rows as a :data:`r2k.schemas.MARKET` frame, with the
+    line's name and sector on every row as strings, built on first use and kept.
+
+    Attributes
+    ----------
+    panel
+        The rows, sorted by session then security_id: ``session`` (Date),
+        ``security_id`` (``pl.Enum`` of :attr:`securities`' ``security_id`` in
+        order: 1-, 2- or 4-byte codes), ``close`` (Float64), ``volume`` (Int64),
+        ``shares_outstanding`` (Float64, null for non-common lines). The name and
+        sector are the line's (:attr:`securities`); the total market cap is
+        ``close * shares_outstanding``.
+    securities
+        :data:`r2k.schemas.SECURITIES`, every line ever listed, sorted by
+        security_id (the order of the panel's codes).
+    float_factors
+        :data:`r2k.schemas.FLOAT_FACTORS`, dated changes.
+    voting
+        :data:`VOTING`, one row per equity line.
+    actions
+        :data:`r2k.schemas.CORPORATE_ACTIONS`, sorted by ex_date, security_id.
+    seed
+        The seed it was generated from.
+    """
+
+    panel: pl.DataFrame
+    securities: pl.DataFrame
+    float_factors: pl.DataFrame
+    voting: pl.DataFrame
+    actions: pl.DataFrame
     seed: int
+    _built: dict[str, pl.DataFrame] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    @property
+    def market(self) -> pl.DataFrame:
+        """:data:`r2k.schemas.MARKET`, sorted by session, security_id.
+
+        Built from :attr:`panel` and :attr:`securities` on first use (about 56 more
+        bytes a row: three string columns and the market cap) and kept.
+        """
+        frame = self._built.get("market")
+        if frame is None:
+            frame = market_rows(self.panel, self.securities)
+            self._built["market"] = frame
+        return frame
+
+
+def market_rows(panel: pl.DataFrame, securities: pl.DataFrame) -> pl.DataFrame:
+    """The typed rows of a :attr:`SyntheticMarket.panel` as a MARKET frame.
+
+    Parameters
+    ----------
+    panel
+        :attr:`SyntheticMarket.panel`.
+    securities
+        The lines, in the order of the panel's ``security_id`` codes.
+
+    Returns
+    -------
+    pl.DataFrame
+        :data:`r2k.schemas.MARKET`, row for row.
+
+    Raises
+    ------
+    ValueError
+        If the lines are not those of the panel's codes, in order.
+    """
+    dtype = panel.schema["security_id"]
+    if not (
+        isinstance(dtype, pl.Enum)
+        and dtype.categories.equals(securities["security_id"])
+    ):
+        msg = "the securities are not the lines of the panel's codes, in order"
+        raise ValueError(msg)
+    code = pl.col("security_id").to_physical()
+
+    def line(column: str) -> pl.Expr:
+        return pl.lit(securities[column]).gather(code).alias(column)
+
+    frame = panel.select(
+        "session",
+        line("security_id"),
+        line("name"),
+        "close",
+        "volume",
+        "shares_outstanding",
+        total_market_cap=pl.col("close") * pl.col("shares_outstanding"),
+        sector=line("sector"),
+    )
+    return schemas.check_schema(frame, schemas.MARKET, source="synthetic market")
 
 
 def synthetic_market(
@@ -418,7 +529,7 @@ class _Builder:
         float_factors = self._float_frame()
         actions = self._actions_frame()
         return SyntheticMarket(
-            market=self._market_frame(),
+            panel=self._panel(),
             securities=self._securities_frame(),
             float_factors=float_factors,
             voting=self._voting_frame(),
@@ -927,6 +1038,9 @@ class _Builder:
                 beta[j] = 1.0 if model == "prop" else 0.0
                 noise_sd[j] = sd
         self.ids = np.array(ids)
+        self.enum = pl.Enum(ids)
+        # the codes of the panel's security_id: the Enum's physical integer type
+        code_type = pl.Series(dtype=self.enum).to_physical().to_numpy().dtype
         self.l_names, self.l_types, self.l_classes = names, types, classes
         self.l_company = company
         self.line_o, self.line_kind, self.t0, self.t1 = line_o, line_kind, t0, t1
@@ -938,7 +1052,7 @@ class _Builder:
         nt = self.nt
         born = np.searchsorted(t0, np.arange(nt), side="right")
         parts = [
-            np.flatnonzero(t1[: born[t]] >= t).astype(np.uint32) for t in range(nt)
+            np.flatnonzero(t1[: born[t]] >= t).astype(code_type) for t in range(nt)
         ]
         counts = np.array([p.size for p in parts], dtype=np.int64)
         self.row_line = np.concatenate(parts)
@@ -1220,10 +1334,16 @@ class _Builder:
 
     # -- frames ---------------------------------------------------------------------
 
-    def _market_frame(self) -> pl.DataFrame:
+    def _panel(self) -> pl.DataFrame:
+        """The rows in typed form (:attr:`SyntheticMarket.panel`).
+
+        Built in place from the simulation's long arrays: no string column, no
+        market cap (see :func:`market_rows`).
+        """
         rng = self.rng
         j = self.row_line
         logc, shares = self.row_logc, self.row_shares
+        del self.row_logc, self.row_shares
         derived = np.flatnonzero(self.line_kind[j] != 0)
         jd = j[derived]
         logc[derived] *= self.beta[jd]
@@ -1235,7 +1355,6 @@ class _Builder:
         )
         del derived, jd, extra
         close = np.exp(logc, out=logc)
-        cap = close * shares
         volume = np.empty(j.size, dtype=np.int64)
         block = 1 << 22
         for lo in range(0, j.size, block):
@@ -1247,22 +1366,16 @@ class _Builder:
             np.copyto(part, 2e4, where=np.isnan(part))
             part *= np.exp(noise)
             volume[lo:hi] = np.rint(part)
-        session = np.repeat(self.days, self.row_counts)
-        jj = pl.Series(j)
-        sector_names = [SECTORS[k] for k in self.sector[self.line_o].tolist()]
-        frame = pl.DataFrame(
-            [
-                pl.Series("session", session, dtype=pl.Int32).cast(pl.Date),
-                pl.Series("security_id", self.ids.tolist(), dtype=pl.String).gather(jj),
-                pl.Series("name", self.l_names, dtype=pl.String).gather(jj),
-                pl.Series("close", close),
-                pl.Series("volume", volume),
-                pl.Series("shares_outstanding", shares, nan_to_null=True),
-                pl.Series("total_market_cap", cap, nan_to_null=True),
-                pl.Series("sector", sector_names, dtype=pl.String).gather(jj),
-            ]
-        )
-        return schemas.check_schema(frame, schemas.MARKET, source="synthetic market")
+        session = pl.Series("session", np.repeat(self.days, self.row_counts))
+        columns = [
+            session.cast(pl.Date),
+            pl.Series("security_id", j).cat.to(self.enum),
+            pl.Series("close", close),
+            pl.Series("volume", volume),
+            pl.Series("shares_outstanding", shares, nan_to_null=True),
+        ]
+        del self.row_line, j, close, logc, volume, shares, session
+        return pl.DataFrame(columns)
 
     def _securities_frame(self) -> pl.DataFrame:
         o = self.line_o
@@ -1478,7 +1591,7 @@ def _window_pairs(
 
 def _empty(seed: int) -> SyntheticMarket:
     return SyntheticMarket(
-        market=pl.DataFrame(schema=schemas.MARKET),
+        panel=pl.DataFrame(schema=PANEL),
         securities=pl.DataFrame(schema=schemas.SECURITIES),
         float_factors=pl.DataFrame(schema=schemas.FLOAT_FACTORS),
         voting=pl.DataFrame(schema=VOTING),

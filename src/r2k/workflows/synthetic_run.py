@@ -16,6 +16,7 @@ the other indexes, the Russell 3000 of the previous reconstitution.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ import polars as pl
 
 from r2k import schemas
 from r2k.construction.reconstitution import Reconstitution, reconstitute
-from r2k.construction.universe import build_universe
+from r2k.construction.universe import LineCodes, build_universe
 from r2k.maintenance.engine import Calculation, calculate
 from r2k.maintenance.market import MarketHistory
 from r2k.maintenance.settings import Reconstitutor, Settings
@@ -53,6 +54,20 @@ class SyntheticRun:
     index: IndexCode = "r2000"
 
 
+def market_history(data: SyntheticMarket) -> MarketHistory:
+    """The indexed market of ``data``, its lines numbered by the synthetic panel.
+
+    The panel's ``security_id`` is a ``pl.Enum`` of the securities in order, so
+    its codes are the market's sorted line codes: the ids of the 45.7M rows of a
+    40-year market need not be read again to number the lines.
+    """
+    codes = LineCodes(
+        data.securities["security_id"],
+        data.panel["security_id"].to_physical().to_numpy(),
+    )
+    return MarketHistory(data.market, codes=codes)
+
+
 class SyntheticReconstitutor:
     """Reconstitutions of the Russell US indexes from a synthetic market.
 
@@ -76,7 +91,8 @@ class SyntheticReconstitutor:
     ) -> None:
         self.market = market
         self.rules = rules
-        self.float_factors = data.float_factors
+        # In the order the factors became known (of one date, in data order).
+        self.float_factors = data.float_factors.sort("as_of", maintain_order=True)
         self.voting = data.voting
         self.index: IndexCode = index
         self.r1000: frozenset[str] = frozenset()
@@ -93,12 +109,20 @@ class SyntheticReconstitutor:
         defaults to the calendar's effective date of ``rank_day``.
         """
         rules = self.rules or rule_set_for(rank_day)
-        sessions = [s for s in self.market.sessions if s <= rank_day]
-        first = sessions[max(0, len(sessions) - UNIVERSE_HISTORY_SESSIONS)]
-        universe = build_universe(self.market.rows(first, rank_day), rank_day).universe
+        market = self.market
+        through = bisect_right(market.sessions, rank_day)
+        first = market.sessions[max(0, through - UNIVERSE_HISTORY_SESSIONS)]
+        # The market's line codes and classification memo: each line is numbered
+        # and classified once per market, not at every reconstitution.
+        codes = LineCodes(market.lines(), market.line_codes(first, rank_day))
+        universe = build_universe(
+            market.rows(first, rank_day),
+            rank_day,
+            classes=market.classes,
+            codes=codes,
+        ).universe
         floats = (
             self.float_factors.filter(pl.col("as_of") <= rank_day)
-            .sort("as_of")
             .group_by("security_id")
             .agg(_ff=pl.col("float_factor").last())
         )
@@ -172,7 +196,7 @@ def run_synthetic(
         force on each rank day, and on ``start`` for the maintenance.
     """
     data = synthetic_market(n_companies, start=start, end=end, seed=seed)
-    market = MarketHistory(data.market)
+    market = market_history(data)
     base = market.sessions[0]
     recon = SyntheticReconstitutor(market, data, index, rules)
     first = recon(base, frozenset(), base)

@@ -1,0 +1,91 @@
+"""Each line classified once per data load (issue 13), with unchanged results.
+
+:class:`LineClasses` memoises the name classifiers; the universe build takes the
+memo and the source's line codes. The oracle is the plain path: the Polars
+expressions on every row, and :func:`build_universe` numbering and classifying
+on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from r2k.construction.classify import (
+    LineClasses,
+    company_key_expr,
+    fund_structure_expr,
+    security_type_expr,
+)
+from r2k.construction.universe import LineCodes, build_universe, split_lags
+from r2k.maintenance.market import MarketHistory
+
+RANK_DAY = date(2026, 4, 30)
+
+
+def _direct(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        security_type_expr("name", symbol_col="security_id"),
+        company_key_expr("name"),
+        fund_structure_expr("name", "sector"),
+    )
+
+
+def test_memo_gives_the_expressions_values_and_classifies_once() -> None:
+    frame = pl.DataFrame(
+        {
+            "security_id": ["ARCC", "ACAW", None, "C^R", "X", "X"],
+            "name": [
+                "Ares Capital Corporation Common Stock",
+                "Acme Acquisition Corp. Warrant",
+                "Nameless Holdings Units",
+                "Citigroup Inc.",
+                None,
+                "X Corp Class A Common Stock",
+            ],
+            "sector": ["Finance", None, None, "Finance", "Energy", None],
+        }
+    )
+    classes = LineClasses()
+    assert_frame_equal(classes.attach(frame), _direct(frame))
+    assert classes.classified == 6
+    again = pl.concat([frame, frame]).reverse()
+    assert_frame_equal(classes.attach(again), _direct(again))
+    assert classes.classified == 6  # nothing new: nothing classified again
+
+
+def test_memo_on_the_real_panel_small_and_large_frames(
+    market_panel: pl.DataFrame,
+) -> None:
+    classes = LineClasses()
+    cross = market_panel.filter(pl.col("session") == RANK_DAY)
+    for frame in (cross.head(40), cross, cross.sample(30, seed=1), cross.tail(500)):
+        assert_frame_equal(classes.attach(frame), _direct(frame))
+    assert (
+        classes.classified == cross.select("security_id", "name", "sector").n_unique()
+    )
+
+
+def test_universe_from_the_markets_codes_and_memo(market_panel: pl.DataFrame) -> None:
+    market = MarketHistory(market_panel)
+    history = market.sessions[: market.sessions.index(RANK_DAY) + 1][-40:]
+    rows = market.rows(history[0], RANK_DAY)
+    codes = LineCodes(market.lines(), market.line_codes(history[0], RANK_DAY))
+    plain = build_universe(rows, RANK_DAY)
+    coded = build_universe(rows, RANK_DAY, classes=market.classes, codes=codes)
+    assert_frame_equal(coded.universe, plain.universe)
+    assert_frame_equal(coded.securities, plain.securities)
+    assert_frame_equal(coded.repairs.sort(pl.all()), plain.repairs.sort(pl.all()))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_split_lags_do_not_depend_on_row_order(
+    market_panel: pl.DataFrame, seed: int
+) -> None:
+    lags = split_lags(market_panel, RANK_DAY)
+    assert lags.height > 0  # the panel has lagging counts (AIRE, see split_lags)
+    shuffled = market_panel.sample(fraction=1.0, shuffle=True, seed=seed)
+    assert_frame_equal(split_lags(shuffled, RANK_DAY), lags)

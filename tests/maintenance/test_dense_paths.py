@@ -1,0 +1,188 @@
+"""The engine's fast paths against their plain definitions (issue 13).
+
+The calculation numbers lines once per market, lays out only what it reads and
+values a block on the columns held in it; each shortcut here is checked against
+the plain computation it replaces (the string ids, :func:`ffill` over every
+column, the share counts of every line, the full-width sums), so a shortcut
+cannot change a level.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from r2k import schemas
+from r2k.construction.universe import LineCodes
+from r2k.maintenance import MarketHistory, Settings, calculate, initial_state
+from r2k.maintenance.book import _fill_forward, build_block, ffill
+from r2k.maintenance.market import _HASHED_LOOKUPS
+from r2k.methodology.rule_sets import RuleSet
+from r2k.sessions import sessions_in_range
+
+DAYS = sessions_in_range(date(2024, 1, 2), date(2024, 3, 29))
+
+
+def _rows(seed: int, lines: int = 12) -> pl.DataFrame:
+    """Lines listing and delisting at random sessions, some with gaps."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(lines):
+        sid = f"L{k:02d}" + (".B" if k % 5 == 4 else "")
+        first, last = sorted(rng.integers(0, len(DAYS), 2).tolist())
+        for i in range(first, last + 1):
+            if rng.random() < 0.1:  # no row that session
+                continue
+            close = float(rng.uniform(5, 50))
+            shares = None if rng.random() < 0.1 else float(rng.integers(1, 9) * 1e6)
+            rows.append(
+                {
+                    "session": DAYS[i],
+                    "security_id": sid,
+                    "name": f"{sid} Inc. Common Stock",
+                    "close": close,
+                    "volume": 1000,
+                    "shares_outstanding": shares,
+                    "total_market_cap": None if shares is None else close * shares,
+                    "sector": "Technology",
+                }
+            )
+    return pl.DataFrame(rows, schema=schemas.MARKET, orient="row")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_line_codes_name_each_rows_line(seed: int) -> None:
+    frame = _rows(seed)
+    market = MarketHistory(frame.sample(fraction=1.0, shuffle=True, seed=seed))
+    ordered = frame.sort("session", "security_id")
+    assert market.frame.equals(ordered)  # sorted as before the codes existed
+    assert market.lines().to_list() == sorted(set(frame["security_id"]))
+    codes = market.line_codes(DAYS[0], DAYS[-1])
+    assert (
+        market.lines().gather(codes).equals(ordered["security_id"], check_names=False)
+    )
+    first = ordered.group_by("security_id").agg(pl.col("session").min())
+    days = dict(zip(first["security_id"], first["session"], strict=True))
+    expected = [(days[s] - date(1970, 1, 1)).days for s in market.lines()]
+    assert market.first_days().tolist() == expected
+
+
+def test_codes_of_a_few_ids_and_of_many_agree() -> None:
+    market = MarketHistory(_rows(3, lines=30))
+    lines = market.lines().to_list()
+    few = pl.Series([lines[3], "NOPE", None, lines[0]], dtype=pl.String)
+    assert market.codes_of(few).tolist() == [3, -1, -1, 0]
+    many = pl.Series((few.to_list() * _HASHED_LOOKUPS)[: _HASHED_LOOKUPS + 2])
+    assert (
+        market.codes_of(many).tolist()
+        == ([3, -1, -1, 0] * _HASHED_LOOKUPS)[: _HASHED_LOOKUPS + 2]
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.integers(1, 6),
+    st.integers(0, 25),
+    st.floats(0.0, 1.0),
+    st.integers(0, 2**32 - 1),
+)
+def test_fill_forward_is_ffill(
+    rows: int, cols: int, limit: int, gaps: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.random((rows, cols))
+    values[rng.random((rows, cols)) < gaps] = np.nan
+    missing = np.isnan(values)
+    seeded = values.copy()  # some gaps seeded afterwards, as the state's closes
+    seeded[missing & (rng.random((rows, cols)) < 0.2)] = 7.0
+    expected = ffill(seeded, limit)
+    _fill_forward(seeded, missing, limit)
+    assert np.array_equal(seeded, expected, equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_share_counts_of_some_lines_are_those_of_every_line(seed: int) -> None:
+    market = MarketHistory(_rows(seed))
+    nobody = pl.DataFrame(
+        schema={
+            "security_id": pl.String,
+            "shares": pl.Float64,
+            "float_factor": pl.Float64,
+        }
+    )
+    state, _ = initial_state(market.sessions[10], nobody, market)
+    block = build_block(state, list(market.sessions[11:40]), market)
+    rng = np.random.default_rng(seed)
+    for t in range(len(block.sessions)):
+        every = block.shares_at(t)
+        some = np.sort(rng.choice(len(block.ids), 5, replace=False))
+        assert np.array_equal(block.shares_at(t, some), every[some], equal_nan=True)
+
+
+def _line(sid: str) -> pl.DataFrame:
+    n = len(DAYS)
+    return pl.DataFrame(
+        {
+            "session": DAYS,
+            "security_id": [sid] * n,
+            "name": [f"{sid} Inc. Common Stock"] * n,
+            "close": [10.0] * n,
+            "volume": [1000] * n,
+            "shares_outstanding": [1e6] * n,
+            "total_market_cap": [1e7] * n,
+            "sector": ["Technology"] * n,
+        },
+        schema=schemas.MARKET,
+    )
+
+
+def test_a_non_members_infinite_dividend_reaches_the_sums_as_before() -> None:
+    # The sums add full-width rows: 0 shares x an infinite dividend of a line not
+    # held is NaN there, so the session's dividend sum is NaN, as in the pass over
+    # every column the engine made before it valued the held columns only.
+    market = MarketHistory(pl.concat([_line("A"), _line("B")]))
+    rows = [
+        {"security_id": sid, "ex_date": DAYS[3], "action": "cash_dividend", "amount": a}
+        for sid, a in (("A", 0.5), ("B", float("inf")))
+    ]
+    acts = pl.DataFrame(
+        [{n: r.get(n) for n in schemas.CORPORATE_ACTIONS.names()} for r in rows],
+        schema=schemas.CORPORATE_ACTIONS,
+        orient="row",
+    )
+    held = pl.DataFrame({"security_id": ["A"], "shares": [1e6], "float_factor": [1.0]})
+    state, _ = initial_state(DAYS[0], held, market)
+    cfg = Settings(rules=RuleSet.default(), quarterly=False, reconstitution_dates=())
+    with np.errstate(invalid="ignore"):  # 0 x inf, as numpy warns
+        calc = calculate(state, market, acts, cfg, end=DAYS[5])
+    points = calc.levels["dividend_points"]
+    assert np.isnan(points[3])
+    assert points.to_list()[:3] + points.to_list()[4:] == [0.0] * 5
+    finite = acts.with_columns(amount=pl.Series([0.5, 0.25]))
+    points = calculate(state, market, finite, cfg, end=DAYS[5]).levels[
+        "dividend_points"
+    ]
+    assert points[3] == pytest.approx(0.5 * 1e6 / (1e7 / 100.0))  # A's dividend only
+
+
+def test_a_sources_line_codes_are_used_when_they_fit() -> None:
+    frame = _rows(7).sort("session", "security_id")
+    plain = MarketHistory(frame)
+    lines = plain.lines()
+    codes = plain.line_codes(DAYS[0], DAYS[-1]).copy()
+    coded = MarketHistory(frame, codes=LineCodes(lines, codes))
+    assert coded.lines().equals(lines)
+    assert np.array_equal(coded.line_codes(DAYS[0], DAYS[-1]), codes)
+    assert coded.first_sessions().equals(plain.first_sessions())
+    # Codes that name other lines, or in no order, are not used.
+    wrong = (codes + 1) % lines.len()
+    for bad in (LineCodes(lines, wrong), LineCodes(lines.reverse(), codes)):
+        market = MarketHistory(frame, codes=bad)
+        assert np.array_equal(market.line_codes(DAYS[0], DAYS[-1]), codes)
+        assert market.lines().equals(lines)
