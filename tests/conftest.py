@@ -17,6 +17,8 @@ from r2k.data.datadir import ENV_VAR, DataDir
 from r2k.data.sources.panel import read_market_panel
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import polars as pl
 
 SHARED_DATA = Path(__file__).parents[1].parent / "shared" / "data"
@@ -43,3 +45,22 @@ def data_dir() -> DataDir:
 def market_panel(data_dir: DataDir) -> pl.DataFrame:
     """The real market panel as a MARKET frame (read once per test session)."""
     return read_market_panel(data_dir.market_panel)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_in_a_temporary_home(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """The reconstitution cache of the command line lives in this session's tmp.
+
+    The tests never write to the user's ``~/.cache`` (``XDG_CACHE_HOME``, read by
+    :mod:`r2k.workflows.recon_cache` at each call); tests of the cache set their own.
+    """
+    home = tmp_path_factory.mktemp("xdg-cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before

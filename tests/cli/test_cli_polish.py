@@ -263,6 +263,8 @@ def test_plot_writes_the_format_of_the_suffix(
         "chart": "drawdown",
         "out": str(target),
         "format": name.rsplit(".", 1)[1],
+        "warnings": 0,  # the real files raise no data warning
+        "warning_messages": [],
     }
     assert target.read_bytes().startswith(magic)
 

@@ -148,7 +148,8 @@ def _write(tmp_path: Path, stamps: list[str], drop: str | None = None) -> Path:
 def test_bad_timestamp(tmp_path: Path) -> None:
     path = _write(tmp_path, ["2025-10-04T08:06", "04/10/2025 08:06"])
     with pytest.raises(
-        SourceFormatError, match=r"row 1: commit_time_utc '04/10/2025 08:06'"
+        SourceFormatError,  # the second row: 1-based, as every reader counts
+        match=r"row 2, column 'commit_time_utc': '04/10/2025 08:06'",
     ):
         read_membership_history(path)
 

@@ -101,5 +101,5 @@ def test_empty_ticker(tmp_path: Path) -> None:
             "name": ["A", "B"],
         }
     )
-    with pytest.raises(SourceFormatError, match="row 1: ticker ''"):
+    with pytest.raises(SourceFormatError, match="row 2: ticker ''"):  # 1-based
         read_sec_tickers(_write(tmp_path, frame))

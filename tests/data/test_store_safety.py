@@ -247,3 +247,16 @@ def test_stores_of_one_process_share_the_lock(tmp_path: Path) -> None:
             assert b.format() == a.format()
         assert lock_path(path).exists()
     assert not lock_path(path).exists()
+
+
+def test_the_lock_file_is_whole_from_its_first_moment(tmp_path: Path) -> None:
+    """The lock is linked into place already written: never empty, no leftovers."""
+    from r2k.data.store import _create_lock_file
+
+    lock = tmp_path / "s.duckdb.lock"
+    _create_lock_file(lock, '{"pid": 1}')
+    assert json.loads(lock.read_text(encoding="utf-8")) == {"pid": 1}
+    with pytest.raises(FileExistsError):
+        _create_lock_file(lock, '{"pid": 2}')
+    assert json.loads(lock.read_text(encoding="utf-8")) == {"pid": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.duckdb.lock"]

@@ -21,6 +21,7 @@ from r2k.cli.currency import CurrencyOpt, print_currency
 from r2k.cli.options import DataOpt, JsonOpt, out, parse_date, progress
 from r2k.cli.rates import PLOT_CHARTS, draw_chart
 from r2k.data.datadir import DataDir
+from r2k.data.files import check_output_path
 from r2k.errors import MethodologyError
 from r2k.reporting.formatting import number, percent
 
@@ -253,14 +254,14 @@ def _characteristics(data: DataDir, index: str) -> Characteristics:
     from r2k.data.sources.ishares import read_holdings
     from r2k.errors import MissingDataError
 
-    files = data.holdings_files("IWM")
+    files = data.dated_holdings("IWM")
     if not files:
         msg = (
             f"data directory {data.root} has no ishares/IWM_<date>.csv file for "
             "the RUT constituents; use --index r2k"
         )
         raise MissingDataError(msg)
-    holdings = read_holdings(files[-1])
+    holdings = read_holdings(files[-1][1])
     known = as_of(panel, holdings.as_of)
     day = known.get_column("session").max()
     return holdings_characteristics(holdings, known.filter(pl.col("session") == day))
@@ -332,6 +333,7 @@ def register(app: typer.Typer) -> None:
 
         name = _index(index)
         first, last = _window(start, end)
+        check_output_path(out_file, ("html", "htm"))  # before any work
         source = DataDir.resolve(data)
         with progress(f"building the {name} report from {source.root} ..."):
             inputs = gather_report(source, index=name, start=first, end=last)
@@ -374,13 +376,15 @@ def register(app: typer.Typer) -> None:
                 f"{', '.join([*CHART_NAMES, *PLOT_CHARTS])}"
             )
             raise MethodologyError(msg)
+        name = _index(index)
+        first, last = _window(start, end)
+        check_output_path(out_file, None)  # the suffix is checked above
         if chart in PLOT_CHARTS:
-            first, last = _window(start, end)
             with progress(f"drawing {chart} for {index} ..."):
                 fig = draw_chart(
                     chart,
                     DataDir.resolve(data),
-                    _index(index),
+                    name,
                     currency=currency,
                     start=first,
                     end=last,
@@ -391,8 +395,6 @@ def register(app: typer.Typer) -> None:
         from r2k.reporting.charts import chart_by_name
         from r2k.workflows.explain import analyze_index
 
-        name = _index(index)
-        first, last = _window(start, end)
         source = DataDir.resolve(data)
         with progress(f"drawing {chart} for {name} ..."):
             if chart in ("sectors", "caps"):

@@ -3,8 +3,12 @@
 Errors are one line on stderr and a non-zero exit, never a traceback: ``2`` for bad
 input or data (any :class:`r2k.errors.R2KError`), ``3`` when the data holds no real
 membership to validate against. With ``--json`` an error is also a JSON object
-on stdout (``error``, ``message``, ``hint``; see :func:`main`). Steps that
-take more than a moment show a spinner with the elapsed time on stderr.
+on stdout (``error``, ``message``, ``hint``; see :func:`main`). Data-quality
+warnings (usable data a user may want to look at) are one line each on stderr,
+counted after the output, and in every ``--json`` object (``warnings``,
+``warning_messages``). Every argument and output path is checked before any
+computation. Steps that take more than a moment show a spinner with the elapsed
+time on stderr.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from rich.table import Table
 
 from r2k import __version__
 from r2k._typing import INDEX_LABELS, IndexCode
+from r2k.cli import options
 from r2k.cli.options import (
     DataOpt,
     FamilyIndexOpt,
@@ -35,10 +40,12 @@ from r2k.cli.options import (
     index_code,
     out,
     parse_date,
+    parse_session,
     progress,
 )
 from r2k.data.datadir import DataDir
 from r2k.data.files import write_frame
+from r2k.data.sources.quality import collect_warnings
 from r2k.errors import (
     DataDirectoryError,
     MethodologyError,
@@ -83,14 +90,24 @@ def _open_store(store: Path | None) -> Store:
 
 
 def _check_paths(
-    store: Path | None, out_file: Path | None = None, *, store_used: bool = True
+    store: Path | None,
+    out_file: Path | None = None,
+    *,
+    store_used: bool = True,
+    made: tuple[Path, ...] = (),
 ) -> None:
-    """Check the store and output paths before any work (nothing is created)."""
+    """Check the store and output paths before any work (nothing is created).
+
+    ``out_file``'s folder must exist; the files ``made`` are written with their
+    folder created if missing (``demo``'s ``out/``).
+    """
     from r2k.data.files import check_output_path
     from r2k.data.store import preflight, resolve_store_path
 
     if out_file is not None:
         check_output_path(out_file, ("parquet", "csv"))
+    for path in made:
+        check_output_path(path, ("parquet", "csv"), parents=True)
     if store_used:
         preflight(resolve_store_path(store))
 
@@ -188,10 +205,11 @@ def calendar(
 def _run(
     data: DataDir, rank_day: date, rules: RuleSet | None, as_of: date | None = None
 ) -> ReconRun:
-    from r2k.workflows.pipeline import run_reconstitution
+    # Through the derived-data cache (R2K_NO_CACHE=1 turns it off).
+    from r2k.workflows.recon_cache import cached_reconstitution
 
     with progress(f"reconstituting rank day {rank_day} from {data.root} ..."):
-        return run_reconstitution(data, rank_day, rules=rules, as_of=as_of)
+        return cached_reconstitution(data, rank_day, rules=rules, as_of=as_of)
 
 
 def _summary(run: ReconRun, run_id: str, written: bool) -> dict[str, Any]:
@@ -209,7 +227,7 @@ def _summary(run: ReconRun, run_id: str, written: bool) -> dict[str, Any]:
         "breakpoints": r.breakpoints.to_dicts(),
         "changes": r.change_counts(),
         "exclusions": r.exclusion_counts(),
-        "repairs": dict(run.repairs.group_by("repair").len().iter_rows()),
+        "repairs": dict(sorted(run.repairs.group_by("repair").len().iter_rows())),
         "float_ownership_ratio": r.float_ownership_ratio,
         "notes": list(run.notes),
         "inputs": run.inputs,
@@ -411,6 +429,7 @@ def calculate(
     if last <= first:
         msg = f"--end {last} must be after --start {first}"
         raise typer.BadParameter(msg)
+    parse_session(start, "--start")  # the base: a session
     column = _return_column(kind)
     mode = _weights(weights)
     code = index_code(index)
@@ -517,7 +536,7 @@ def run_session(
     from r2k.maintenance.engine import calculate_session
     from r2k.workflows.real_index import setup
 
-    day = parse_date(session, "--session")
+    day = parse_session(session, "--session")
     mode = _weights(weights)
     code = index_code(index)
     name = _index_name(mode, code)
@@ -634,44 +653,46 @@ def demo(
     try:
         source = DataDir.resolve(data)
     except DataDirectoryError as exc:
+        _check_paths(store, made=(_SYNTHETIC_LEVELS,))
         if not as_json:
             out.print(f"[yellow]No data directory ({escape(str(exc))}).[/yellow]")
             out.print("Running the whole pipeline on the synthetic market instead.\n")
         _synthetic_demo(store, as_json=as_json, reason=str(exc))
         return
     rank_day = date(2026, 4, 30)
-    run = _run(source, rank_day, None)
-    with _open_store(store) as db:
-        run_id, written = db.save_reconstitution(
-            run.result, kind="recon", inputs=run.inputs
-        )
+    start, end = date(2026, 4, 10), date(2026, 7, 22)
     path = Path("out") / f"membership_{rank_day}.parquet"
-    _write_membership(run.result.membership, path)
-    recon = _summary(run, run_id, written)
-    if not as_json:
-        _print_summary(recon)
-        out.print(f"membership written to {path} and to the store (run {run_id})\n")
-
+    levels_path = Path("out") / f"r2000_levels_{start}_{end}.csv"
+    _check_paths(store, made=(path, levels_path))
     from r2k.data.sources.levels import read_index_levels
     from r2k.fidelity.tracking import tracking
     from r2k.workflows.real_index import calculate_real
 
-    start, end = date(2026, 4, 10), date(2026, 7, 22)
+    # Everything is computed first; the store and the files are written last.
+    run = _run(source, rank_day, None)
     with progress(f"calculating the Russell 2000, {start} .. {end} ..."):
         result = calculate_real(source, start, end, weights="r2k", constituents=True)
-    with _open_store(store) as db:
-        db.save_calculation(
-            _index_name("r2k"),
-            result.calculation,
-            settings={"start": start.isoformat(), "weights": "r2k", "data": str(data)},
-        )
-    levels_path = Path("out") / f"r2000_levels_{start}_{end}.csv"
-    _write_membership(result.calculation.levels, levels_path)
     rut = read_index_levels(source.index_levels("RUT"), "RUT")
     stats = tracking(
         result.calculation.levels.select("session", level="price_return"),
         rut.select("session", level="close"),
     )
+    with _open_store(store) as db:
+        run_id, written = db.save_reconstitution(
+            run.result, kind="recon", inputs=run.inputs
+        )
+        db.save_calculation(
+            _index_name("r2k"),
+            result.calculation,
+            settings={"start": start.isoformat(), "weights": "r2k", "data": str(data)},
+            inputs=source.digests(),
+        )
+    _write_membership(run.result.membership, path)
+    _write_membership(result.calculation.levels, levels_path)
+    recon = _summary(run, run_id, written)
+    if not as_json:
+        _print_summary(recon)
+        out.print(f"membership written to {path} and to the store (run {run_id})\n")
     summary = _calc_summary(result, "price_return")
     summary |= {
         f"vs RUT {stats.start}..{stats.end}: correlation": round(stats.correlation, 4),
@@ -689,6 +710,9 @@ def demo(
         return
     _print_mapping(f"Russell 2000 calculated by r2k, {start} .. {end}", summary)
     out.print(f"levels written to {levels_path} and to the store")
+
+
+_SYNTHETIC_LEVELS = Path("out") / "synthetic_r2000_levels.csv"
 
 
 def _synthetic_demo(
@@ -722,7 +746,7 @@ def _synthetic_demo(
         db.save_calculation(
             "r2000-synthetic", calc, settings={"synthetic": True, "seed": 0}
         )
-    path = Path("out") / "synthetic_r2000_levels.csv"
+    path = _SYNTHETIC_LEVELS
     _write_membership(levels, path)
     if as_json:
         payload = {
@@ -742,9 +766,22 @@ def _synthetic_demo(
 def version(as_json: JsonOpt = False) -> None:
     """Print the r2k version."""
     if as_json:
-        out.print_json(json.dumps({"version": __version__}))
+        out.print_json(json.dumps({"version": __version__}), warnings=False)
         return
     out.print(__version__)
+
+
+def _show_data_warning(text: str) -> None:
+    """Record a data-quality warning for ``--json`` and show it on stderr."""
+    options.WARNINGS.append(text)
+    err.print(f"[yellow]r2k: warning:[/yellow] {escape(text)}")
+
+
+def _count_warnings(as_json: bool) -> None:
+    """After a command that succeeded: the number of data warnings, on stderr."""
+    n = len(options.WARNINGS)
+    if n and not as_json:
+        err.print(f"[yellow]r2k: {n} data warning(s), shown above[/yellow]")
 
 
 class _WarningsToStderr:
@@ -842,20 +879,25 @@ def main() -> None:
     ``hint``. The exit code is the same either way: 2 for bad
     input or data, 3 when there is no membership to validate against, 130 on
     an interrupt.
+
+    Data-quality warnings raised while the command runs
+    (:mod:`r2k.data.sources.quality`) are shown on stderr as they come, each
+    text once; after a command that succeeded their count follows on stderr and
+    a ``--json`` object carries ``warnings`` (the count) and
+    ``warning_messages`` (see :data:`r2k.cli.options.out`).
     """
     logging.basicConfig(level=logging.WARNING, format="r2k: %(message)s")
     as_json = _wants_json(sys.argv[1:])
+    options.WARNINGS.clear()
     try:
-        with _WarningsToStderr():
-            if not as_json:
-                app()
-                return
-            command = typer.main.get_command(app)
-            code = command.main(
-                args=sys.argv[1:], prog_name="r2k", standalone_mode=False
-            )
-            if isinstance(code, int) and code:
-                sys.exit(code)
+        with _WarningsToStderr(), collect_warnings(show=_show_data_warning):
+            try:
+                _dispatch(as_json)
+            except SystemExit as exc:
+                if not exc.code:
+                    _count_warnings(as_json)
+                raise
+            _count_warnings(as_json)
     except NoSnapshotError as exc:
         _fail(
             as_json,
@@ -894,10 +936,26 @@ def main() -> None:
         )
 
 
+def _dispatch(as_json: bool) -> None:
+    """Run the command named in ``sys.argv``.
+
+    Typer prints usage errors itself, unless ``--json``: then :func:`main` turns
+    them into the error object.
+    """
+    if not as_json:
+        app()
+        return
+    command = typer.main.get_command(app)
+    code = command.main(args=sys.argv[1:], prog_name="r2k", standalone_mode=False)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
 def _register_commands() -> None:
     """Add the analytics commands (analyze, report, plot) to :data:`app`."""
     from r2k.cli.analytics import register
     from r2k.cli.export import register as register_export
+    from r2k.cli.fund import register as register_fund
     from r2k.cli.funds import register as register_funds
     from r2k.cli.rates import register as register_rates
     from r2k.cli.serve import register as register_serve
@@ -909,6 +967,7 @@ def _register_commands() -> None:
     register_rates(app)
     register_funds(app, validate_app)
     register_sweep(app)
+    register_fund(app)
     from r2k.cli.check import register as register_check
 
     register_check(app)

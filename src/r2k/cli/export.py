@@ -25,10 +25,11 @@ from r2k.cli.options import (
     index_code,
     out,
     parse_date,
+    parse_session,
     progress,
 )
 from r2k.data.datadir import DataDir
-from r2k.data.files import FORMATS, write_frame
+from r2k.data.files import FORMATS, check_output_path, write_frame
 
 if TYPE_CHECKING:
     # r2k.workflows.exports and r2k.data.store import polars and duckdb: imported
@@ -86,9 +87,10 @@ def export_constituents(
     from r2k.data.store import resolve_store_path
     from r2k.workflows.exports import constituents_table
 
-    day = parse_date(session, "--session")
+    day = parse_session(session, "--session")
     code = index_code(index)
     kind = _format(fmt, out_file)
+    check_output_path(out_file, None, parents=True)  # before any work
     source = DataDir.resolve(data)
     with progress(f"gathering the {code} constituents of {day} ..."):
         frame, origin = constituents_table(
@@ -126,6 +128,7 @@ def export_changes(
 
     day = parse_date(rank_day, "--rank-day")
     kind = _format(fmt, out_file)
+    check_output_path(out_file, None, parents=True)  # before any work
     source = DataDir.resolve(data)
     with progress(f"reconstituting rank day {day} ..."):
         frame = changes_table(source, day)

@@ -68,6 +68,7 @@ WindowOpt = Annotated[
     int | None,
     typer.Option(
         "--window",
+        min=3,
         help="Periods per rolling-beta window (default: three years: 156 weeks).",
     ),
 ]
@@ -86,6 +87,7 @@ RstarCarryOpt = Annotated[
     int | None,
     typer.Option(
         "--rstar-carry-days",
+        min=0,
         help="Oldest r* value used, calendar days (default 5 for the proxy, 100 for "
         "a --rstar file).",
     ),
@@ -93,13 +95,16 @@ RstarCarryOpt = Annotated[
 BandOpt = Annotated[
     float,
     typer.Option(
-        "--band", help="Half-width of the neutral stance band, percentage points."
+        "--band",
+        min=0.0,
+        help="Half-width of the neutral stance band, percentage points.",
     ),
 ]
 CarryOpt = Annotated[
     int,
     typer.Option(
         "--max-carry-days",
+        min=0,
         help="Oldest yield, rate or benchmark value used at a date, calendar days.",
     ),
 ]

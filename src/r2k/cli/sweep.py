@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from r2k.cli.options import DataOpt, FamilyIndexOpt, JsonOpt, index_code, out, progress
+from r2k.cli.options import (
+    CompaniesOpt,
+    DataOpt,
+    FamilyIndexOpt,
+    JsonOpt,
+    SeedOpt,
+    SyntheticOpt,
+    index_code,
+    one_market,
+    out,
+    progress,
+)
 from r2k.reporting.formatting import money
 
 if TYPE_CHECKING:
@@ -107,13 +118,7 @@ def register(app: typer.Typer) -> None:
                 "(none: the packaged default alone).",
             ),
         ] = None,
-        synthetic: Annotated[
-            bool,
-            typer.Option(
-                "--synthetic",
-                help="The seeded synthetic market (the default without --data).",
-            ),
-        ] = False,
+        synthetic: SyntheticOpt = False,
         data: DataOpt = None,
         backend: Annotated[
             str,
@@ -138,11 +143,8 @@ def register(app: typer.Typer) -> None:
                 "variant, at most one per CPU).",
             ),
         ] = None,
-        companies: Annotated[
-            int,
-            typer.Option("--companies", min=1, help="Synthetic market size."),
-        ] = 3000,
-        seed: Annotated[int, typer.Option("--seed", help="Synthetic market seed.")] = 0,
+        companies: CompaniesOpt = 3000,
+        seed: SeedOpt = 0,
         index: FamilyIndexOpt = "r2000",
         as_json: JsonOpt = False,
     ) -> None:
@@ -152,9 +154,7 @@ def register(app: typer.Typer) -> None:
         from r2k.workflows.sweep import Variant
         from r2k.workflows.sweep import sweep as run_sweep
 
-        if synthetic and data is not None:
-            msg = "--synthetic and --data: choose one"
-            raise typer.BadParameter(msg)
+        one_market(synthetic=synthetic, data=data)
         first = parse_year_or_date(start, "--start", end=False)
         last = parse_year_or_date(end, "--end", end=True)
         if last <= first:
@@ -162,6 +162,9 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(msg)
         chosen = _backend(backend)
         code = index_code(index)
+        from r2k.data.files import check_output_path
+
+        check_output_path(out_file, ("parquet", "csv"), parents=True)  # before work
         root = None if data is None else DataDir.resolve(data).root.resolve()
         variants = [Variant.from_file(p) for p in rules or ()]
         with progress(f"sweeping {len(variants) or 1} variant(s) on {chosen} ..."):

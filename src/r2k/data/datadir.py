@@ -16,13 +16,54 @@ r2k never writes into the data directory.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from r2k.errors import DataDirectoryError
 
+__all__ = ["ENV_VAR", "DataDir", "holdings_file_date"]
+
 ENV_VAR = "R2K_DATA"
 _HOW_TO = f"pass --data DIR or set {ENV_VAR}=DIR (for example ../shared/data)"
+_HOLDINGS_NAME = re.compile(r"^[A-Za-z]{2,5}_(\d{4})-(\d{2})-(\d{2})$")
+
+
+def holdings_file_date(path: Path) -> date:
+    """The date a holdings file is named after: ``IWM_2026-04-10.csv`` -> 2026-04-10.
+
+    r2k dates a holdings file by its name (the day its holdings are known); the
+    reader checks that the "Fund Holdings as of" line inside agrees.
+
+    Raises
+    ------
+    DataDirectoryError
+        If the name is not ``<FUND>_<YYYY-MM-DD>.csv`` or holds an impossible
+        date (``IWM_2026-02-30.csv``); the message names the file and the fix.
+
+    Examples
+    --------
+    >>> holdings_file_date(Path("ishares/IWM_2026-04-10.csv"))
+    datetime.date(2026, 4, 10)
+    """
+    found = _HOLDINGS_NAME.match(path.stem)
+    how = (
+        "rename the file <FUND>_<YYYY-MM-DD>.csv after its 'Fund Holdings as of' "
+        "date (line 2 of the file)"
+    )
+    if found is None or path.suffix.lower() != ".csv":
+        msg = f"{path}: the file name is not <FUND>_<YYYY-MM-DD>.csv; {how}"
+        raise DataDirectoryError(msg)
+    try:
+        return date(*(int(part) for part in found.groups()))
+    except ValueError:
+        shown = path.stem.split("_", 1)[1]
+        msg = (
+            f"{path}: the file name holds {shown!r}, which is not a calendar date; "
+            f"{how}"
+        )
+        raise DataDirectoryError(msg) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +126,30 @@ class DataDir:
         return self.file("ishares")
 
     def holdings_files(self, fund: str) -> list[Path]:
-        """Holdings files of ``fund`` (``"IWM"`` or ``"IWV"``), oldest first."""
-        return sorted(self.ishares_dir.glob(f"{fund}_????-??-??.csv"))
+        """Holdings files of ``fund`` (``"IWM"`` or ``"IWV"``), oldest first.
+
+        Raises
+        ------
+        DataDirectoryError
+            If a file's name holds an impossible date (see
+            :func:`holdings_file_date`).
+        """
+        return [path for _, path in self.dated_holdings(fund)]
+
+    def dated_holdings(self, fund: str) -> list[tuple[date, Path]]:
+        """``(date, file)`` of each holdings file of ``fund``, oldest first.
+
+        The date is the one in the file's name (:func:`holdings_file_date`), the
+        day from which r2k uses the file.
+
+        Raises
+        ------
+        DataDirectoryError
+            If a file's name holds an impossible date (``IWM_2026-02-30.csv``);
+            the message names the file and how to rename it.
+        """
+        files = self.ishares_dir.glob(f"{fund}_????-??-??.csv")
+        return sorted((holdings_file_date(path), path) for path in files)
 
     @property
     def market_panel(self) -> Path:

@@ -152,15 +152,19 @@ def format_of(
     for fmt in formats:
         if suffix == fmt:
             return fmt
+    raise _suffix_error(target, formats)
+
+
+def _suffix_error(target: Path, formats: Sequence[str]) -> OutputFileError:
     shown = target.suffix or "no suffix"
     names = " or ".join(f".{f}" for f in formats)
     msg = f"cannot write {target}: {shown} is not a format r2k writes; name it {names}"
-    raise OutputFileError(msg)
+    return OutputFileError(msg)
 
 
 def check_output_path(
     path: str | os.PathLike[str],
-    formats: Sequence[FileFormat] = FORMATS,
+    formats: Sequence[str] | None = FORMATS,
     *,
     parents: bool = False,
 ) -> Path:
@@ -170,13 +174,25 @@ def check_output_path(
     where the folder should be, a missing folder unless ``parents``, a folder
     that cannot be written), so a command fails before it computes or stores.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file to be written.
+    formats : sequence of str, optional
+        The suffixes accepted, without the dot (default: CSV, Parquet, JSON;
+        ``("html",)`` for a report); None accepts any suffix (the format is
+        given otherwise, e.g. by ``--format``).
+    parents : bool, default False
+        Whether the writer will create a missing folder.
+
     Raises
     ------
     OutputFileError
         Naming the path and the fix.
     """
     target = Path(path)
-    format_of(target, formats)
+    if formats is not None and target.suffix.lower().lstrip(".") not in formats:
+        raise _suffix_error(target, formats)
     if target.is_dir():
         msg = f"cannot write {target}: it is a folder; name a file in it"
         raise OutputFileError(msg)

@@ -26,7 +26,7 @@ DuckDB types in :func:`duckdb_type`), never written out again as SQL:
 * ``restatements``: a stored level replaced by a different one (index, session,
   column, old and new value, the command that did it).
 
-A writer lock (``<store>.lock``, created with ``O_EXCL``, holding the pid, host,
+A writer lock (``<store>.lock``, linked into place whole, holding the pid, host,
 command and start time) keeps two processes from writing one store; the second is
 told who holds it (:class:`~r2k.errors.StoreLockedError`). A lock left by a
 process that died (same host, pid gone) is taken over. A truncated or corrupted
@@ -60,11 +60,11 @@ from r2k.errors import (
     StoreLockedError,
     StoreVersionError,
 )
-from r2k.maintenance.state import IndexState
 
 if TYPE_CHECKING:
     from r2k.construction.reconstitution import Reconstitution
     from r2k.maintenance.engine import Calculation
+    from r2k.maintenance.state import IndexState
 
 ENV_VAR = "R2K_STORE"
 DEFAULT_PATH = Path("r2k.duckdb")
@@ -290,7 +290,7 @@ def _take_lock(path: Path, lock: Path) -> Path:
     }
     for _ in range(3):
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            _create_lock_file(lock, json.dumps(info))
         except FileExistsError:
             holder = lock_holder(path)
             if holder is None:
@@ -315,11 +315,37 @@ def _take_lock(path: Path, lock: Path) -> Path:
         except OSError as exc:
             msg = f"store {path}: cannot create the lock file {lock} ({exc.strerror})"
             raise StoreError(msg) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(json.dumps(info))
         return lock
     msg = f"store {path}: cannot take the lock {lock}; try again"
     raise StoreLockedError(msg)
+
+
+def _create_lock_file(lock: Path, text: str) -> None:
+    """Create ``lock`` holding ``text``, whole from the moment it exists.
+
+    The text goes to a temporary file first, which is then hard-linked to the
+    lock's name (atomic, and fails with :class:`FileExistsError` when the lock
+    exists), so no reader ever sees an empty lock and takes it for a dead one.
+    Where the file system has no hard links, the lock is created with
+    ``O_EXCL`` and written after.
+
+    Raises
+    ------
+    FileExistsError
+        If the lock exists.
+    """
+    tmp = lock.with_name(f"{lock.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        os.link(tmp, lock)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here: O_EXCL, then the text
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 _HEADER = 3 * 4096  # DuckDB: three 4 KiB headers, then 256 KiB blocks
@@ -342,7 +368,11 @@ def check_store_file(path: Path) -> None:
     if size == 0 or head[8:12] != b"DUCK":
         msg = f"store {path} is not a DuckDB store (empty or corrupted header); {fix}"
         raise StoreCorruptError(msg)
-    if size < _HEADER or (size - _HEADER) % _BLOCK:
+    checkpointing = path.with_name(path.name + ".wal").exists()
+    if size < _HEADER or ((size - _HEADER) % _BLOCK and not checkpointing):
+        # with a write-ahead log beside it, a part block at the end is a
+        # checkpoint cut off by a crash: DuckDB replays the log over the blocks
+        # the header names and rewrites the file whole
         msg = (
             f"store {path} is truncated ({size} bytes, not a whole number of "
             f"DuckDB blocks); {fix}"
@@ -756,6 +786,10 @@ class Store:
         self, index_name: str
     ) -> tuple[IndexState, dict[str, object]] | None:
         """The stored state of ``index_name`` and its settings, or None."""
+        # Imported here: the maintenance package (and NumPy) stay off the
+        # commands that only read and write runs (r2k reconstitute).
+        from r2k.maintenance.state import IndexState
+
         rows = self._con.sql(
             "SELECT state, settings FROM calc_state WHERE index_name = ?",
             params=[index_name],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -52,7 +53,9 @@ def read_csv_columns(path: Path, columns: Sequence[str]) -> pl.DataFrame:
     Raises
     ------
     SourceFormatError
-        If the file cannot be read as CSV, or its header (line 1) lacks a column.
+        If the file cannot be read as CSV, its header (line 1) lacks a column, or
+        a line has more or fewer fields than the header (a line cut short, as at
+        the end of a truncated file, or a stray comma).
     """
     try:
         raw = pl.read_csv(path, infer_schema_length=0)
@@ -74,4 +77,29 @@ def read_csv_columns(path: Path, columns: Sequence[str]) -> pl.DataFrame:
             f"expected {','.join(columns)}"
         )
         raise SourceFormatError(msg)
+    _check_widths(path)
     return raw
+
+
+def _check_widths(path: Path) -> None:
+    """Every line has as many fields as the header (polars fills short lines).
+
+    A line cut short (the last line of a truncated copy) still parses, with
+    nulls in its last columns, or a number cut in half in the last one it
+    keeps: only its width shows it.
+    """
+    with path.open(encoding="utf-8", errors="replace", newline="") as stream:
+        rows = csv.reader(stream)
+        width = len(next(rows, []))
+        bad: list[tuple[int, int]] = []
+        for row in rows:
+            if row and len(row) != width:
+                bad.append((rows.line_num, len(row)))
+    if bad:
+        line, found = bad[0]
+        msg = (
+            f"{path}, line {line}: {found} field(s) where the header has {width} "
+            f"({len(bad)} such line(s)); the line is cut short or has a stray "
+            "comma: copy the file again if it is truncated, else fix the line"
+        )
+        raise SourceFormatError(msg)

@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import csv
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
-from r2k.errors import DataQualityWarning, SourceFormatError
+from r2k.data.datadir import holdings_file_date
+from r2k.data.sources.quality import data_warning
+from r2k.errors import DataDirectoryError, SourceFormatError
 from r2k.schemas import HOLDINGS, check_schema
 from r2k.tickers import normalize_ticker_expr
 
@@ -53,6 +54,7 @@ FUND_TITLES: Final[dict[str, str]] = {
 """Fund ticker by the title line of the file."""
 
 _AS_OF_LABEL = "Fund Holdings as of"
+_INCEPTION_LABEL = "Inception Date"
 _SHARES_LABEL = "Shares Outstanding"
 _MONTHS: Final[dict[str, int]] = {
     name: number
@@ -144,8 +146,16 @@ def read_holdings(path: Path) -> Holdings:
         If the file cannot be decoded, lacks the "Fund Holdings as of" or "Shares
         Outstanding" line or the table header, has an unparseable date, misses a
         required column, has a non-numeric value in a numeric column, a row of the
-        wrong width, or a negative quantity. The message names the file, the line
-        and the column.
+        wrong width, or a negative quantity; if its name holds an impossible date
+        (``IWM_2026-02-30.csv``), or its "Fund Holdings as of" date is after today
+        or after the date in its name, or its "Inception Date" after that. The
+        message names the file, the line and the column.
+
+    Warns
+    -----
+    DataQualityWarning
+        When a line repeats another field for field (both kept), or the "Fund
+        Holdings as of" date is before the date in the file's name.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -168,8 +178,9 @@ def read_holdings(path: Path) -> Holdings:
         if row
     }
     fund = _fund(path, lines)
-    _check_name_date(path)
-    as_of = _as_of(path, preamble)
+    named = _name_date(path)
+    as_of = _as_of(path, preamble, named)
+    _check_inception(path, preamble, as_of)
     shares = _shares_outstanding(path, preamble)
     raw = _table(path, lines, header_at)
     frame = _typed(path, raw).with_columns(
@@ -217,7 +228,15 @@ def _fund(path: Path, lines: list[str]) -> str:
     return prefix
 
 
-def _as_of(path: Path, preamble: dict[str, tuple[int, str]]) -> date:
+def _as_of(
+    path: Path, preamble: dict[str, tuple[int, str]], named: date | None
+) -> date:
+    """The "Fund Holdings as of" date: not after today, nor after the file's name.
+
+    r2k dates a holdings file by its name (``IWM_2026-04-10.csv``), so holdings
+    as of a later day would be used before they were known: an error. Holdings
+    as of an earlier day are older than the name says: a warning.
+    """
     if _AS_OF_LABEL not in preamble:
         msg = (
             f"{path}: no '{_AS_OF_LABEL}' line before the table header; "
@@ -240,26 +259,58 @@ def _as_of(path: Path, preamble: dict[str, tuple[int, str]]) -> date:
             "date or the system clock"
         )
         raise SourceFormatError(msg)
+    if named is not None and parsed > named:
+        msg = (
+            f"{path}, line {number}: '{_AS_OF_LABEL}' {value!r} is after the date "
+            f"in the file name ({named}); r2k uses a holdings file from the date "
+            "in its name, so these holdings would be used before they were known: "
+            f"rename the file {path.stem.split('_')[0]}_{parsed}.csv"
+        )
+        raise SourceFormatError(msg)
+    if named is not None and parsed < named:
+        data_warning(
+            f"{path}, line {number}: '{_AS_OF_LABEL}' {value!r} is before the date "
+            f"in the file name ({named}); r2k uses these older holdings from "
+            f"{named} on (rename the file {path.stem.split('_')[0]}_{parsed}.csv "
+            "if that is the day it belongs to)"
+        )
     return parsed
 
 
-_NAME_DATE = re.compile(r"^[A-Za-z]{2,5}_(\d{4})-(\d{2})-(\d{2})$")
+_NAME_DATE = re.compile(r"^[A-Za-z]{2,5}_\d{4}-\d{2}-\d{2}$")
 
 
-def _check_name_date(path: Path) -> None:
-    """A file named ``<FUND>_<YYYY-MM-DD>.csv`` must name a real date."""
-    found = _NAME_DATE.match(path.stem)
-    if not found:
-        return
+def _name_date(path: Path) -> date | None:
+    """The date of a file named ``<FUND>_<YYYY-MM-DD>.csv``; None if named otherwise.
+
+    Raises
+    ------
+    SourceFormatError
+        If the name holds an impossible date (``IWM_2026-02-30.csv``).
+    """
+    if not _NAME_DATE.match(path.stem):
+        return None
     try:
-        date(*(int(part) for part in found.groups()))
-    except ValueError:
+        return holdings_file_date(path)
+    except DataDirectoryError as exc:
+        raise SourceFormatError(str(exc)) from None
+
+
+def _check_inception(
+    path: Path, preamble: dict[str, tuple[int, str]], as_of: date
+) -> None:
+    """An "Inception Date" (optional) cannot be after the holdings' as-of date."""
+    if _INCEPTION_LABEL not in preamble:
+        return
+    number, value = preamble[_INCEPTION_LABEL]
+    parsed = _parse_date(value)
+    if parsed is not None and parsed > as_of:  # r2k reads nothing else from it
         msg = (
-            f"{path}: the file name holds {path.stem.split('_', 1)[1]!r}, which is "
-            "not a calendar date; rename the file <FUND>_<YYYY-MM-DD>.csv after its "
-            "'Fund Holdings as of' date"
+            f"{path}, line {number}: '{_INCEPTION_LABEL}' {value!r} is after the "
+            f"holdings' '{_AS_OF_LABEL}' date ({as_of}); a fund cannot hold "
+            "positions before it exists, fix the preamble or download the file again"
         )
-        raise SourceFormatError(msg) from None
+        raise SourceFormatError(msg)
 
 
 def _parse_date(value: str) -> date | None:
@@ -363,12 +414,10 @@ def _check_repeats(
     if repeats:
         number, first = repeats[0]
         ticker = body[numbers.index(number)][header.index("Ticker")]
-        warnings.warn(
+        data_warning(
             f"{path}, line {number}: repeats line {first} field for field "
             f"(ticker {ticker!r}; {len(repeats)} repeated line(s)); both are kept, "
-            "remove the copy if it is one",
-            DataQualityWarning,
-            stacklevel=4,
+            "remove the copy if it is one"
         )
 
 

@@ -9,7 +9,9 @@ The files are plain CSVs with a header line and one row per session::
 They are price indices only (no total-return series). r2k keeps ``date`` (as
 ``session``) and the OHLC columns; ``volume`` and ``source`` are not part of
 :data:`r2k.schemas.INDEX_LEVELS`. Dates must be ISO dates, strictly increasing (sorted,
-no repeats); closes must be positive numbers; open/high/low may be empty.
+no repeats), sessions only (no weekend, holiday or future date); closes must be
+positive numbers; open/high/low may be empty; a high is never below the low, and
+open and close lie between them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import polars as pl
 from r2k.data.sources._files import read_csv_columns
 from r2k.errors import SourceFormatError
 from r2k.schemas import INDEX_LEVELS, check_schema
+from r2k.sessions import CALENDAR_END, CALENDAR_START, is_session
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,8 +58,11 @@ def read_index_levels(path: Path, index: str) -> pl.DataFrame:
     ------
     SourceFormatError
         If ``index`` is empty, the file cannot be read as CSV, a column is missing,
-        a date or price cannot be read, a close is missing or not positive, or the
-        dates are not strictly increasing. The message names the file and line.
+        a line has more or fewer fields than the header, a date or price cannot be
+        read, a close is missing or not positive, a high is below the low or an
+        open or close outside them, a date is not a session (weekend, holiday,
+        future), or the dates are not strictly increasing. The message names the
+        file and line.
     """
     code = index.strip().upper()
     if not code:
@@ -77,6 +83,7 @@ def read_index_levels(path: Path, index: str) -> pl.DataFrame:
     _check_parsed(path, raw, frame)
     _check_closes(path, frame)
     _check_prices(path, frame)
+    _check_range(path, frame)
     _check_dates(path, frame)
     _check_order(path, frame)
     return check_schema(frame, INDEX_LEVELS, source=str(path))
@@ -140,6 +147,35 @@ def _check_prices(path: Path, frame: pl.DataFrame) -> None:
             )
 
 
+def _check_range(path: Path, frame: pl.DataFrame) -> None:
+    """The day's high is at least its low, and the open and close lie between.
+
+    A cell only where given (open/high/low may be empty); the real files hold
+    no exception.
+    """
+    high, low = pl.col("high"), pl.col("low")
+    checks = (
+        (high < low, "high {high} is below low {low}"),
+        (
+            (pl.col("close") > high) | (pl.col("close") < low),
+            "close {close} is outside the day's range {low} .. {high}",
+        ),
+        (
+            (pl.col("open") > high) | (pl.col("open") < low),
+            "open {open} is outside the day's range {low} .. {high}",
+        ),
+    )
+    for condition, problem in checks:
+        bad = frame.filter(condition.fill_null(value=False))
+        if bad.height:
+            _fail(
+                path,
+                bad,
+                problem.format(**bad.row(0, named=True)),
+                "fix the prices of the row (a column may be shifted) or drop it",
+            )
+
+
 def _check_dates(path: Path, frame: pl.DataFrame) -> None:
     today = datetime.now(UTC).date()
     future = frame.filter(pl.col("session") > today)
@@ -157,6 +193,21 @@ def _check_dates(path: Path, frame: pl.DataFrame) -> None:
             weekend,
             f"column 'date' holds {weekend.item(0, 'session')}, a weekend day "
             "(not a session)",
+            "index levels exist only on sessions; fix the date or drop the row",
+        )
+    covered = frame.filter(
+        pl.col("session").is_between(CALENDAR_START, CALENDAR_END)
+        & (pl.col("session").dt.weekday() <= 5)
+    )
+    days = covered.get_column("session").unique()
+    closed = [day for day in days.to_list() if not is_session(day)]
+    if closed:
+        holiday = covered.filter(pl.col("session").is_in(closed))
+        _fail(
+            path,
+            holiday,
+            f"column 'date' holds {holiday.item(0, 'session')}, a weekday XNYS "
+            "did not trade (a holiday or closure, not a session)",
             "index levels exist only on sessions; fix the date or drop the row",
         )
 

@@ -108,13 +108,18 @@ def read_membership_history(path: Path) -> pl.DataFrame:
     Raises
     ------
     SourceFormatError
-        If the file is not Parquet, or a ``commit_time_utc`` value is not a
-        timestamp like ``"2025-10-04T08:06"`` (the message names the row).
+        If the file is not Parquet or holds no rows, a ``commit_time_utc`` value
+        is not a timestamp like ``"2025-10-04T08:06"`` or is after now, a
+        ``ticker`` is empty or a ``weight_pct`` not finite (the message names the
+        1-based row and the column).
     SchemaError
         If a column is missing or cannot be read as its canonical type.
     """
     source = str(path)
     raw = read_parquet_columns(path, HISTORY_COLUMNS)
+    if raw.height == 0:
+        msg = f"{source}: the history holds no rows; copy the file again"
+        raise SourceFormatError(msg)
     stamp = pl.col("commit_time_utc").cast(pl.String).str.strip_chars()
     parsed = raw.with_row_index("_row").with_columns(
         taken_at=stamp.str.to_datetime(
@@ -125,12 +130,21 @@ def read_membership_history(path: Path) -> pl.DataFrame:
     if bad.height:
         first = bad.row(0, named=True)
         msg = (
-            f"{source}, row {first['_row']}: commit_time_utc "
+            f"{source}, row {first['_row'] + 1}, column 'commit_time_utc': "
             f"{first['commit_time_utc']!r} is not a UTC timestamp like "
             f"'2025-10-04T08:06' ({bad.height} such row(s))"
         )
         raise SourceFormatError(msg)
     _check_values(source, parsed)
+    ticker = pl.col("ticker").cast(pl.String).str.strip_chars()
+    blank = parsed.filter(ticker.is_null() | (ticker == ""))
+    if blank.height:
+        msg = (
+            f"{source}, row {blank.item(0, '_row') + 1}, column 'ticker': empty "
+            f"({blank.height} such row(s)); every line of a snapshot needs its "
+            "ticker"
+        )
+        raise SourceFormatError(msg)
     frame = parsed.with_columns(
         security_id=normalize_ticker_expr(pl.col("ticker").cast(pl.String))
     ).sort("taken_at", "_row")

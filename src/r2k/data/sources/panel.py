@@ -26,21 +26,22 @@ leaves out US-listed companies domiciled abroad. r2k reads it into
 * ``sector`` = ``industry`` as a string.
 
 Exactly repeated rows are dropped with a warning; two different rows for one
-(session, security) are an error.
+(session, security) are an error. A file named ``<NAME>_<FIRST>_<LAST>.parquet``
+(as the real one is) must hold only sessions from ``FIRST`` to ``LAST``.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
 from r2k.data.sources._files import read_parquet_columns
+from r2k.data.sources.quality import data_warning
 from r2k.errors import (
-    DataQualityWarning,
     MissingDataError,
     SchemaError,
     SourceFormatError,
@@ -50,7 +51,6 @@ from r2k.sessions import is_session, next_session, previous_session
 from r2k.tickers import normalize_ticker_expr
 
 if TYPE_CHECKING:
-    from datetime import date
     from pathlib import Path
 
 __all__ = ["PANEL_COLUMNS", "as_of", "cross_section", "read_market_panel"]
@@ -85,11 +85,14 @@ def read_market_panel(path: Path) -> pl.DataFrame:
     Raises
     ------
     SchemaError
-        If a column is missing or has a type that cannot be read.
+        If a column is missing or has a type that cannot be read, or a value does
+        not convert to its column's type (the row is named).
     SourceFormatError
-        If the file is not Parquet, a date is not an XNYS session (or not at
-        midnight), a market cap or volume is negative, or two different rows exist
-        for one (session, security_id).
+        If the file is not Parquet or holds no rows, a symbol is empty, a date is
+        not an XNYS session (or not at midnight, or after today, or outside the
+        range a name like ``..._2025-12-26_2026-07-22.parquet`` states), a market
+        cap is negative or not finite, a volume is negative, or two different rows
+        exist for one (session, security_id).
 
     Warns
     -----
@@ -101,6 +104,7 @@ def read_market_panel(path: Path) -> pl.DataFrame:
     raw = read_parquet_columns(path, PANEL_COLUMNS)
     frame = _canonical(source, raw)
     _check_sessions(source, frame)
+    _check_stated_range(path, frame)
     frame = _repair_prices(source, frame)
     _check_caps(source, frame)
     _check_finite_caps(source, frame)
@@ -114,31 +118,80 @@ def read_market_panel(path: Path) -> pl.DataFrame:
 def _canonical(source: str, raw: pl.DataFrame) -> pl.DataFrame:
     dtype = raw.schema["asof_date"]
     if isinstance(dtype, pl.Datetime):
-        off_midnight = raw.filter(pl.col("asof_date").dt.time() != pl.time(0))
+        off_midnight = raw.with_row_index("_row", offset=1).filter(
+            pl.col("asof_date").dt.time() != pl.time(0)
+        )
         if off_midnight.height:
             value = off_midnight.item(0, "asof_date")
             msg = (
-                f"{source}: asof_date {value} is not at midnight "
-                f"({off_midnight.height} row(s)); asof_date must name a session"
+                f"{source}, row {off_midnight.item(0, '_row')}, column "
+                f"'asof_date': {value} is not at midnight ({off_midnight.height} "
+                "row(s)); asof_date must name a session"
             )
             raise SourceFormatError(msg)
     elif dtype != pl.Date:
         msg = f"{source}: column 'asof_date' has type {dtype}; expected a date"
         raise SchemaError(msg)
-    try:
-        return raw.select(
-            session=pl.col("asof_date").cast(pl.Date),
-            security_id=normalize_ticker_expr(pl.col("symbol").cast(pl.String)),
-            name=pl.col("name").cast(pl.String),
-            close=pl.col("price").cast(pl.Float64),
-            volume=pl.col("volume").cast(pl.Int64),
-            total_market_cap=pl.col("market_cap").cast(pl.Float64),
-            sector=pl.col("industry").cast(pl.String),
-            symbol=pl.col("symbol").cast(pl.String),
+    if raw.height == 0:
+        msg = f"{source}: the panel holds no rows; copy the file again"
+        raise SourceFormatError(msg)
+    typed = {
+        column: _cast(source, raw, column, dtype)
+        for column, dtype in (
+            ("asof_date", pl.Date()),
+            ("symbol", pl.String()),
+            ("name", pl.String()),
+            ("price", pl.Float64()),
+            ("volume", pl.Int64()),
+            ("market_cap", pl.Float64()),
+            ("industry", pl.String()),
         )
-    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
-        msg = f"{source}: a panel column has a type r2k cannot read: {exc}"
+    }
+    symbol = typed["symbol"].str.strip_chars()
+    blank = (symbol.is_null() | (symbol == "")).arg_true()
+    if blank.len():
+        msg = (
+            f"{source}, row {blank[0] + 1}, column 'symbol': empty ({blank.len()} "
+            "row(s)); every row needs the symbol it prices"
+        )
+        raise SourceFormatError(msg)
+    return pl.DataFrame(
+        {
+            "session": typed["asof_date"],
+            "security_id": typed["symbol"]
+            .to_frame()
+            .select(normalize_ticker_expr("symbol"))
+            .to_series(),
+            "name": typed["name"],
+            "close": typed["price"],
+            "volume": typed["volume"],
+            "total_market_cap": typed["market_cap"],
+            "sector": typed["industry"],
+            "symbol": typed["symbol"],
+        }
+    )
+
+
+def _cast(source: str, raw: pl.DataFrame, column: str, dtype: pl.DataType) -> pl.Series:
+    """``column`` as ``dtype``; a value that does not convert is an error naming it."""
+    values = raw.get_column(column)
+    try:
+        cast = values.cast(dtype, strict=False)
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
+        msg = (
+            f"{source}: column {column!r} has type {values.dtype}, which r2k cannot "
+            f"read as {dtype}; write the column as {dtype}"
+        )
         raise SchemaError(msg) from None
+    lost = (values.is_not_null() & cast.is_null()).arg_true()
+    if lost.len():
+        row = int(lost[0])
+        msg = (
+            f"{source}, row {row + 1}, column {column!r}: {values[row]!r} is not "
+            f"a {dtype} value ({lost.len()} row(s)); write the column as {dtype}"
+        )
+        raise SchemaError(msg)
+    return cast.alias(column)
 
 
 def _check_sessions(source: str, frame: pl.DataFrame) -> None:
@@ -172,17 +225,57 @@ def _check_sessions(source: str, frame: pl.DataFrame) -> None:
         raise SourceFormatError(msg)
 
 
+_STATED_RANGE = re.compile(r"_(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})$")
+
+
+def _check_stated_range(path: Path, frame: pl.DataFrame) -> None:
+    """Rows must lie in the range a name like ``..._<FIRST>_<LAST>.parquet`` states.
+
+    The real panel is ``us_equities_daily_2025-12-26_2026-07-22.parquet``: a row
+    dated after its stated last session (or before its first) means the file
+    was edited or mislabelled. A name without two dates states nothing.
+    """
+    found = _STATED_RANGE.search(path.stem)
+    if found is None:
+        return
+    try:
+        first, last = (date.fromisoformat(part) for part in found.groups())
+    except ValueError:
+        msg = (
+            f"{path}: the file name states the range {found.group(1)} .. "
+            f"{found.group(2)}, which holds an impossible date; rename the file "
+            "<NAME>_<FIRST>_<LAST>.parquet after its first and last sessions"
+        )
+        raise SourceFormatError(msg) from None
+    outside = frame.with_row_index("_row", offset=1).filter(
+        (pl.col("session") < first) | (pl.col("session") > last)
+    )
+    if outside.height:
+        row = outside.row(0, named=True)
+        where = "after its stated last" if row["session"] > last else "before its first"
+        msg = (
+            f"{path}, row {row['_row']}, column 'asof_date': {row['session']} is "
+            f"{where} session ({first} .. {last}, from the file name) "
+            f"({outside.height} row(s)); rename the file after the sessions it "
+            "holds, or drop the rows"
+        )
+        raise SourceFormatError(msg)
+
+
 def _repair_prices(source: str, frame: pl.DataFrame) -> pl.DataFrame:
     bad_price = pl.col("close").is_not_null() & ~(
         pl.col("close").is_finite() & (pl.col("close") > 0)
     )
     count = frame.select(bad_price.sum()).item()
     if count:
-        warnings.warn(
-            f"{source}: set {count} non-positive or non-finite price(s) to null "
-            "(close, and so shares_outstanding, are unknown on those rows)",
-            DataQualityWarning,
-            stacklevel=3,
+        row = (
+            frame.with_row_index("_row", offset=1).filter(bad_price).row(0, named=True)
+        )
+        data_warning(
+            f"{source}, row {row['_row']}, column 'price': set {count} non-positive "
+            f"or non-finite price(s) to null (first: {row['close']} for symbol "
+            f"{row['symbol']!r} on {row['session']}); close, and so "
+            "shares_outstanding, are unknown on those rows"
         )
         frame = frame.with_columns(
             close=pl.when(bad_price).then(None).otherwise(pl.col("close"))
@@ -258,10 +351,15 @@ def _deduplicate(source: str, frame: pl.DataFrame) -> pl.DataFrame:
         )
         raise SourceFormatError(msg)
     dropped = duplicated.height - distinct.height
-    warnings.warn(
-        f"{source}: dropped {dropped} exact duplicate row(s)",
-        DataQualityWarning,
-        stacklevel=3,
+    first = (
+        frame.with_row_index("_row", offset=1)
+        .filter(~pl.struct(pl.all().exclude("_row")).is_first_distinct())
+        .row(0, named=True)
+    )
+    data_warning(
+        f"{source}, row {first['_row']}: dropped {dropped} exact duplicate row(s) "
+        f"(first: symbol {first['symbol']!r} on {first['session']}); each "
+        "(session, symbol) should appear once"
     )
     return frame.unique(maintain_order=True).drop("symbol")
 

@@ -53,7 +53,7 @@ def read_sec_tickers(path: Path) -> pl.DataFrame:
     """
     source = str(path)
     raw = read_parquet_columns(path, SEC_COLUMNS)
-    frame = raw.with_row_index("_row").select(
+    frame = raw.with_row_index("_row", offset=1).select(
         pl.col("_row"),
         cik=pl.col("cik").cast(pl.String).str.strip_chars().str.zfill(10),
         ticker=pl.col("ticker").cast(pl.String).str.strip_chars(),
