@@ -66,3 +66,6 @@ FirstBar = Literal["high_low", "skip"]
 WidthUnit = Literal["points", "fraction", "percent"]
 PositionUnit = Literal["fraction", "percent"]
 SupportRule = Literal["extremes", "pivots"]
+FundMethod = Literal["full", "sampling", "optimized"]
+"""How a simulated index fund holds the index (``r2k fund simulate --method``)."""
+FUND_METHODS: tuple[FundMethod, ...] = ("full", "sampling", "optimized")

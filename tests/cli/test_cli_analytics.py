@@ -152,7 +152,7 @@ def test_report_command_content(
     )
     assert code == 0
     assert "report written to" in out
-    assert "17 charts" in out
+    assert "18 charts" in out
     text = target.read_text(encoding="utf-8")
     for title in (
         "Summary",
@@ -165,6 +165,7 @@ def test_report_command_content(
         "Index characteristics",
         "Sector mix",
         "Cap distribution",
+        "Reconstitution effect",
         "Rates and the policy cycle",
         "Currencies",
         "Data provenance",
@@ -173,7 +174,7 @@ def test_report_command_content(
     # RUT maximum drawdown since 1987, formatted (855.77 -> 343.26)
     assert "-59.89% (2007-07-13 to 2009-03-09" in text
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
-    assert len(images) == 17
+    assert len(images) == 18
     assert all(base64.b64decode(i)[:8] == PNG_SIGNATURE for i in images)
     rest = re.sub(r"base64,[A-Za-z0-9+/=]+", "base64,", text)
     assert "http" not in rest

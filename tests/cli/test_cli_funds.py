@@ -74,3 +74,22 @@ def test_validate_preview_json(data_dir: DataDir) -> None:
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)["scores"]
     assert scores["changes"]["share_at_threshold"] > 0.8
+
+
+def test_preview_on_the_synthetic_market_in_december(tmp_path: Path) -> None:
+    out = tmp_path / "december.csv"
+    args = ["preview", "--synthetic", "--companies", "3600", "--seed", "2"]
+    args += ["--rank-day", "2026-10-30", "--as-of", "2026-11-13", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert (payload["rank_day"], payload["effective_date"]) == (
+        "2026-10-30",
+        "2026-12-11",
+    )
+    assert payload["totals"]["counts"]["add"] > 0
+    frame = pl.read_csv(out)
+    assert frame.height == sum(payload["totals"]["counts"].values())
+    both = runner.invoke(app, [*args[:2], "--data", ".", *args[2:]])
+    assert both.exit_code == 2
+    assert "--synthetic and --data" in both.output

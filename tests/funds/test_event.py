@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from r2k.funds.event import event_study
+from r2k.funds.event import car_paths, event_study
 
 
 def test_car_by_hand() -> None:
@@ -35,3 +35,27 @@ def test_needs_a_session_after() -> None:
     events = pl.DataFrame({"security_id": ["A"], "change": ["add"]})
     with pytest.raises(ValueError, match="no session after"):
         event_study(market, events, bench, rank_day=days[0], effective=days[1])
+
+
+def test_car_paths_by_hand() -> None:
+    """Two adds, one stops trading: its CAR is carried, the mean is of both."""
+    days = [date(2026, 1, 1) + timedelta(days=i) for i in range(4)]
+    market = pl.DataFrame(
+        {
+            "session": days + days[:3],
+            "security_id": ["A"] * 4 + ["B"] * 3,
+            "close": [100.0, 110.0, 110.0, 121.0, 100.0, 100.0, 90.0],
+        }
+    )
+    bench = pl.DataFrame({"session": days, "benchmark_return": [0.0, 0.0, 0.0, 0.05]})
+    events = pl.DataFrame({"security_id": ["A", "B"], "change": ["add", "add"]})
+    paths = car_paths(
+        market, events, bench, rank_day=days[0], effective=days[2], post_sessions=1
+    )
+    # A: +10%, 0, +10% - 5%; B: 0, -10%, (no row)
+    assert paths["car_mean"].to_list() == pytest.approx([0.05, 0.0, (0.15 - 0.10) / 2])
+    assert paths["n"].to_list() == [2, 2, 2]
+    _, summary = event_study(
+        market, events, bench, rank_day=days[0], effective=days[2], post_sessions=1
+    )
+    assert paths["car_mean"][-1] == pytest.approx(summary["rank_to_post_20_mean"][0])

@@ -55,6 +55,7 @@ def test_report_sections_and_numbers(real: tuple[ReportInputs, str]) -> None:
         "Index characteristics",
         "Sector mix",
         "Cap distribution",
+        "Reconstitution effect",
         "Rates and the policy cycle",
         "Currencies",
         "Data provenance",
@@ -82,14 +83,44 @@ def test_report_sections_and_numbers(real: tuple[ReportInputs, str]) -> None:
     assert "round-half-even" in text
 
 
+def test_report_reconstitution_effect(real: tuple[ReportInputs, str]) -> None:
+    """Issue 11 item 4: the event study of the 2026 reconstitution in the report."""
+    inputs, text = real
+    effect = inputs.recon_effect
+    assert effect is not None
+    assert (str(effect.rank_day), str(effect.preliminary_list)) == (
+        "2026-04-30",
+        "2026-05-22",
+    )
+    assert str(effect.effective_date) == "2026-06-26"
+    kinds = set(effect.summary["change"].to_list())
+    assert {"add", "delete", "migrate_up", "migrate_down"} <= kinds
+    # the path ends where the per-line windows end: the last session's mean CAR
+    # equals the summary's whole-span mean for every kind of change
+    last = effect.paths.group_by("change").agg(pl.col("car_mean").last())
+    whole = effect.summary.select("change", "rank_to_post_20_mean")
+    joined = last.join(whole, on="change")
+    assert joined.height == len(kinds)
+    for row in joined.iter_rows(named=True):
+        assert row["car_mean"] == pytest.approx(row["rank_to_post_20_mean"], abs=1e-12)
+    # adds rise against the benchmark into the effective date, deletes fall
+    by_kind = {r["change"]: r for r in effect.summary.iter_rows(named=True)}
+    assert (
+        by_kind["add"]["rank_to_effective_mean"]
+        > by_kind["delete"]["rank_to_effective_mean"]
+    )
+    assert 'id="recon-effect"' in text
+    assert "preliminary lists 2026-05-22" in text
+
+
 def test_report_is_self_contained(real: tuple[ReportInputs, str]) -> None:
     _, text = real
     images = DATA_URI.findall(text)
     # level, relative, roc, volatility, drawdown, rallies, ranges, for both
     # the r2k index and the IWM file: sectors and caps; the four rate charts
-    # and the two currency charts
-    assert len(images) == 17
-    assert text.count("<img ") == 17
+    # and the two currency charts; the reconstitution effect
+    assert len(images) == 18
+    assert text.count("<img ") == 18
     for encoded in images:
         png = base64.b64decode(encoded)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -103,7 +134,7 @@ def test_report_is_self_contained(real: tuple[ReportInputs, str]) -> None:
     assert "<link" not in rest
     assert "url(" not in rest
     assert 'src="data:image/png;base64,"' in rest  # every src is a data URI
-    assert len(re.findall(r'src="', rest)) == 17
+    assert len(re.findall(r'src="', rest)) == 18
 
 
 def test_report_opens_with_the_factsheet(real: tuple[ReportInputs, str]) -> None:

@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from r2k.cli.options import DataOpt, JsonOpt, out, parse_date, progress
+from r2k.cli.options import (
+    CompaniesOpt,
+    DataOpt,
+    JsonOpt,
+    SeedOpt,
+    SyntheticOpt,
+    one_market,
+    out,
+    parse_date,
+    progress,
+)
 
 if TYPE_CHECKING:
     from r2k.workflows.preview import Preview
@@ -80,6 +90,7 @@ def register(app: typer.Typer, validate_app: typer.Typer) -> None:
             float | None,
             typer.Option(
                 "--passive-aum",
+                min=0.0,
                 help="USD tracking the Russell 2000 passively (default: IWM's net "
                 "assets x 4; docs/funds.md).",
                 show_default=False,
@@ -89,37 +100,61 @@ def register(app: typer.Typer, validate_app: typer.Typer) -> None:
             float | None,
             typer.Option(
                 "--passive-aum-r1000",
+                min=0.0,
                 help="USD tracking the Russell 1000 passively (default 700e9).",
                 show_default=False,
             ),
         ] = None,
         adv_window: Annotated[
-            int, typer.Option("--adv-window", help="Sessions in the median ADV.")
+            int,
+            typer.Option("--adv-window", min=1, help="Sessions in the median ADV."),
         ] = 60,
         out_path: Annotated[
             Path | None, typer.Option("--out", help="Write the rows to this CSV.")
         ] = None,
-        top: Annotated[int, typer.Option("--top", help="Names at risk shown.")] = 20,
+        top: Annotated[
+            int, typer.Option("--top", min=0, help="Names at risk shown.")
+        ] = 20,
+        synthetic: SyntheticOpt = False,
+        companies: CompaniesOpt = 3600,
+        seed: SeedOpt = 0,
         as_json: JsonOpt = False,
     ) -> None:
         """Preview the funds' trade at a reconstitution: demand and days of volume."""
         from r2k.data.datadir import DataDir
-        from r2k.workflows.preview import run_preview
+        from r2k.workflows.preview import run_preview, synthetic_preview
 
+        one_market(synthetic=synthetic, data=data)
         day = parse_date(rank_day, "--rank-day")
         as_of_day = parse_date(as_of, "--as-of") if as_of else None
+        if out_path is not None:  # before any work
+            from r2k.data.files import check_output_path
+
+            check_output_path(out_path, ("csv",), parents=True)
         with progress("reconstituting and previewing"):
-            preview = run_preview(
-                DataDir.resolve(data),
-                day,
-                as_of=as_of_day,
-                r2000_aum=passive_aum,
-                r1000_aum=passive_aum_r1000,
-                adv_window=adv_window,
-            )
+            if synthetic:
+                preview = synthetic_preview(
+                    day,
+                    n_companies=companies,
+                    seed=seed,
+                    as_of=as_of_day,
+                    r2000_aum=passive_aum,
+                    r1000_aum=passive_aum_r1000,
+                    adv_window=adv_window,
+                )
+            else:
+                preview = run_preview(
+                    DataDir.resolve(data),
+                    day,
+                    as_of=as_of_day,
+                    r2000_aum=passive_aum,
+                    r1000_aum=passive_aum_r1000,
+                    adv_window=adv_window,
+                )
         if out_path is not None:
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            preview.frame.write_csv(out_path)
+            from r2k.data.files import write_frame
+
+            write_frame(preview.frame, out_path, "csv", parents=True)
         if as_json:
             payload = preview.to_json(top=0 if out_path is not None else None)
             if out_path is not None:
@@ -189,6 +224,8 @@ def register(app: typer.Typer, validate_app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Event study: abnormal returns of adds, deletes and migrations."""
+        import polars as pl
+
         from r2k.data.datadir import DataDir
         from r2k.workflows.preview import recon_effect
 
@@ -196,7 +233,10 @@ def register(app: typer.Typer, validate_app: typer.Typer) -> None:
         with progress("reconstituting and measuring the effect"):
             result = recon_effect(DataDir.resolve(data), day)
         result.pop("lines")
+        paths = result.pop("paths")
+        assert isinstance(paths, pl.DataFrame)
         if as_json:
+            result["paths"] = paths.to_dicts()
             out.print_json(json.dumps(result, default=str))
             return
         table = Table(

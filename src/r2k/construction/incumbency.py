@@ -38,7 +38,7 @@ from r2k.construction.classify import company_key_expr
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["established_r1000", "match_by_name"]
+__all__ = ["established_outsiders", "established_r1000", "match_by_name"]
 
 
 def match_by_name(old: pl.DataFrame, new: pl.DataFrame) -> dict[str, str]:
@@ -114,5 +114,53 @@ def established_r1000(
     wanted = list(set(unlisted))
     hit = first_caps.filter(
         pl.col("company_id").is_in(wanted) & (pl.col("total_market_cap") >= threshold)
+    )
+    return frozenset(hit["company_id"].to_list())
+
+
+def established_outsiders(
+    first_caps: pl.DataFrame,
+    *,
+    unlisted: Iterable[str],
+    low: float,
+    high: float,
+) -> frozenset[str]:
+    """Companies in neither fund list taken as ineligible (a screen r2k cannot see).
+
+    IWM's lists observe the whole Russell 2000, quarterly IPO additions included.
+    A company that was already listed when the data start, with a total cap in
+    ``[low, high)`` (well inside the Russell 2000's range: ``low`` is a multiple of
+    the #3,000 company's cap), and that IWM never held, was passed over by Russell
+    at the last reconstitution and at the quarterly IPO additions since: it fails a
+    screen whose inputs the market data lack (voting rights held by unrestricted
+    shareholders above 5%, country of incorporation and headquarters, business
+    development companies, R7 §5). It stays out until the data show otherwise.
+
+    Parameters
+    ----------
+    first_caps
+        ``company_id`` and ``total_market_cap`` on the first market-data session
+        after the last reconstitution (see :func:`established_r1000`).
+    unlisted
+        Company ids that neither fund list holds.
+    low, high
+        The cap range: from ``low`` up to the #1,000 band's lower edge (above it the
+        company is an established Russell 1000 member).
+
+    Examples
+    --------
+    >>> caps = pl.DataFrame(
+    ...     {"company_id": ["BIG", "MID", "SMALL"],
+    ...      "total_market_cap": [4e9, 9e8, 2e8]}
+    ... )
+    >>> sorted(established_outsiders(caps, unlisted=["BIG", "MID", "SMALL"],
+    ...                              low=6e8, high=2e9))
+    ['MID']
+    """
+    wanted = list(set(unlisted))
+    hit = first_caps.filter(
+        pl.col("company_id").is_in(wanted)
+        & (pl.col("total_market_cap") >= low)
+        & (pl.col("total_market_cap") < high)
     )
     return frozenset(hit["company_id"].to_list())

@@ -23,7 +23,7 @@ import itertools
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
@@ -116,6 +116,14 @@ class EligibilityRules:
     min_float_pct: float = field(metadata=_PCT)
     min_voting_rights_pct: float = field(metadata=_PCT)
     eligible_countries: tuple[str, ...]
+    # Real data only (r2k's inference, not a Russell rule): a company already
+    # listed when the data start, never held by IWM, with a cap of at least this
+    # multiple of the #3,000 cap is taken as failing a screen the data cannot show
+    # (voting rights, country, BDC). 0 turns the inference off. See
+    # docs/methodology.md, "Established outsiders".
+    established_outsider_cap_multiple: float = field(
+        default=6.0, metadata=_limit(0, what="a multiple of the #3,000 cap, 0: off")
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -445,6 +453,8 @@ def _build(
     for name, spec in specs.items():
         where, example = f"[{key}].{name}", _example(key, name)
         if name not in table:
+            if spec.default is not MISSING:  # optional key: its default holds
+                continue
             if name not in suggested:
                 faults.add(where, "is missing", f"add it, e.g. {example}")
             continue

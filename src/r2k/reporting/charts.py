@@ -354,6 +354,56 @@ def drawdown_chart(analysis: Analysis) -> Figure:
     return fig
 
 
+def recon_effect_chart(
+    paths: pl.DataFrame, *, preliminary_list: date, effective: date
+) -> Figure:
+    """Mean cumulative abnormal return of each kind of change, rank day onwards.
+
+    ``paths``: ``change, session, n, car_mean, car_std`` (from
+    :func:`r2k.funds.event.car_paths`); the band is +-1 cross-sectional standard
+    deviation of the adds' and deletes' CARs, dashed lines mark the preliminary
+    lists and the effective date.
+    """
+    fig, ax = _figure()
+    for change in sorted(set(paths["change"].to_list())):
+        part = paths.filter(pl.col("change") == change).sort("session")
+        days = _days(part["session"])
+        mean = _values(part["car_mean"]) * 100.0
+        (line,) = ax.plot(
+            days, mean, linewidth=1.2, label=f"{change} (n={part['n'][0]})"
+        )
+        if change in ("add", "delete"):
+            sd = np.nan_to_num(_values(part["car_std"])) * 100.0
+            ax.fill_between(
+                days,
+                mean - sd,
+                mean + sd,
+                color=line.get_color(),
+                alpha=0.12,
+                linewidth=0,
+            )
+    for day, label in (
+        (preliminary_list, "preliminary lists"),
+        (effective, "effective"),
+    ):
+        ax.axvline(_x(day), color="0.4", linestyle="--", linewidth=0.8)
+        ax.annotate(
+            label,
+            xy=(_x(day), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            fontsize="small",
+        )
+    ax.axhline(0.0, color="0.6", linewidth=0.6)
+    ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=0))
+    ax.set_title("Reconstitution effect: mean cumulative abnormal return (+-1 sd)")
+    ax.set_xlabel("Session")
+    ax.set_ylabel("CAR against the benchmark (%)")
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
 def rallies_chart(analysis: Analysis, *, label_largest: int = 5) -> Figure:
     """The level with every rally shaded and the largest labelled."""
     fig, ax = _figure()

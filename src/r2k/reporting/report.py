@@ -34,7 +34,7 @@ from r2k.analytics.characteristics import (
 )
 from r2k.analytics.factsheet import factsheet
 from r2k.data.files import write_bytes_atomic
-from r2k.errors import MissingDataError
+from r2k.errors import MissingDataError, R2KError
 from r2k.names import clean_name
 from r2k.reporting import charts
 from r2k.reporting.formatting import is_missing, money, number, percent
@@ -116,6 +116,59 @@ class ReportInputs:
     sources: tuple[SourceFile, ...] = ()
     benchmark: str = "SPX"
     rates: RatesInputs | None = None
+    recon_effect: ReconEffect | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconEffect:
+    """The event study of the last reconstitution the market panel covers.
+
+    ``summary`` and ``paths`` are those of :func:`r2k.workflows.preview.recon_effect`
+    (:func:`r2k.funds.event.event_study` and :func:`r2k.funds.event.car_paths`).
+    """
+
+    rank_day: date
+    preliminary_list: date
+    effective_date: date
+    benchmark: str
+    summary: pl.DataFrame
+    paths: pl.DataFrame
+
+
+def gather_recon_effect(data: DataDir, panel: pl.DataFrame) -> ReconEffect | None:
+    """The reconstitution effect of the latest reconstitution inside the panel.
+
+    The latest one whose rank day and effective date (and one session after it)
+    the market panel holds; ``None`` when there is none or its inputs are missing.
+    """
+    from r2k.methodology.schedule import reconstitutions
+    from r2k.workflows.preview import recon_effect
+
+    first, last, _ = _span(panel)
+    inside = [
+        s
+        for year in range(first.year, last.year + 1)
+        for s in reconstitutions(year)
+        if s.rank_day >= first and s.effective_date < last
+    ]
+    if not inside:
+        return None
+    schedule = max(inside, key=lambda s: s.rank_day)
+    try:
+        result = recon_effect(data, schedule.rank_day)
+    except (R2KError, ValueError):
+        return None
+    summary, paths = result["summary"], result["paths"]
+    assert isinstance(summary, list)
+    assert isinstance(paths, pl.DataFrame)
+    return ReconEffect(
+        rank_day=schedule.rank_day,
+        preliminary_list=schedule.preliminary_list,
+        effective_date=schedule.effective_date,
+        benchmark=str(result["benchmark"]),
+        summary=pl.DataFrame(summary),
+        paths=paths,
+    )
 
 
 def _span(frame: pl.DataFrame, column: str = "session") -> tuple[date, date, int]:
@@ -260,6 +313,7 @@ def gather_report(
         turnover=turnover,
         sources=tuple(sources),
         rates=rates,
+        recon_effect=gather_recon_effect(data, panel),
     )
 
 
@@ -820,6 +874,57 @@ def _characteristics(inputs: ReportInputs) -> str:
     )
 
 
+def _recon_effect(inputs: ReportInputs) -> str:
+    effect = inputs.recon_effect
+    if effect is None:
+        return ""
+    windows = (
+        ("rank_to_effective", "rank day to effective"),
+        ("effective_day", "effective day"),
+        ("post_20", "20 sessions after"),
+        ("rank_to_post_20", "whole span"),
+    )
+    rows = [
+        (
+            row["change"],
+            f"{row['n']:,}",
+            *[
+                f"{percent(row[f'{w}_mean'])} ({percent(row[f'{w}_std'])}; "
+                f"t {number(row[f'{w}_t'], 1)})"
+                for w, _ in windows
+            ],
+        )
+        for row in effect.summary.iter_rows(named=True)
+    ]
+    table = _table(
+        ["change", "lines", *[label for _, label in windows]],
+        rows,
+        caption="Mean cumulative abnormal return (standard deviation across lines; "
+        "t statistic of the mean)",
+    )
+    chart = _image(
+        charts.recon_effect_chart(
+            effect.paths,
+            preliminary_list=effect.preliminary_list,
+            effective=effect.effective_date,
+        ),
+        "reconstitution effect",
+    )
+    return _section(
+        "recon-effect",
+        "Reconstitution effect",
+        _p(
+            f"The changes r2k predicts for the reconstitution ranked on "
+            f"{effect.rank_day} (preliminary lists {effect.preliminary_list}, "
+            f"effective after the close of {effect.effective_date}), as of the rank "
+            f"day; abnormal return = the line's close-to-close return less the "
+            f"benchmark's: {effect.benchmark}."
+        ),
+        table,
+        chart,
+    )
+
+
 def _provenance(inputs: ReportInputs) -> str:
     rows = [
         (s.what, s.path, s.first, s.last, "n/a" if s.rows is None else f"{s.rows:,}")
@@ -873,6 +978,7 @@ def render_report(inputs: ReportInputs, *, title: str | None = None) -> str:
         _risk(a),
         _periods(a),
         _characteristics(inputs),
+        _recon_effect(inputs),
         rate_sections,
         _provenance(inputs),
     ]
@@ -890,6 +996,11 @@ def render_report(inputs: ReportInputs, *, title: str | None = None) -> str:
             ("characteristics", "Characteristics"),
             ("sectors", "Sectors"),
             ("caps", "Caps"),
+            *(
+                [("recon-effect", "Reconstitution effect")]
+                if inputs.recon_effect
+                else []
+            ),
             *rate_nav,
             ("provenance", "Provenance"),
         )

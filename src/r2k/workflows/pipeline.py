@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -47,16 +48,21 @@ import polars as pl
 from r2k import schemas
 from r2k.construction.classify import company_key_expr, security_type_expr
 from r2k.construction.floats import FloatEstimate, estimate_from_holdings
-from r2k.construction.incumbency import established_r1000, match_by_name
+from r2k.construction.incumbency import (
+    established_outsiders,
+    established_r1000,
+    match_by_name,
+)
 from r2k.construction.listings import (
     ceased_lines,
     follow,
     is_index_line,
     successions,
 )
-from r2k.construction.reconstitution import Reconstitution, reconstitute
+from r2k.construction.reconstitution import reconstitute
 from r2k.construction.structures import structure_screen
 from r2k.construction.universe import build_universe, company_ids
+from r2k.data.datadir import holdings_file_date
 from r2k.data.sources.ishares import Holdings, read_holdings
 from r2k.data.sources.levels import read_index_levels
 from r2k.data.sources.membership import (
@@ -80,6 +86,7 @@ from r2k.methodology.schedule import (
 )
 from r2k.sessions import next_session, previous_session, session_offset
 from r2k.tickers import resolve_ticker
+from r2k.workflows.recon_run import ReconRun as ReconRun  # re-exported
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -96,27 +103,6 @@ HOLDINGS_UNIVERSE_MAX_SESSIONS = 5
 _INSTRUMENTS = ("warrant", "right", "unit", "preferred", "note", "etf", "other")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReconRun:
-    """A reconstitution with the inputs it was built from."""
-
-    result: Reconstitution
-    schedule: ReconSchedule
-    universe_source: str
-    incumbent_source: str
-    universe_ids: frozenset[str]  # lines of the rank-day market data (not added ones)
-    inputs: dict[str, str]  # file name -> sha256
-    repairs: pl.DataFrame
-    notes: tuple[str, ...]
-    # security_id and name of every universe line (rank-day data and added lines)
-    universe_lines: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(
-            schema={"security_id": pl.String, "name": pl.String}
-        )
-    )
-    as_of: date | None = None  # the last day read to learn which lines ceased
-
-
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
@@ -124,6 +110,51 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class _PanelUpTo:
+    """The market panel up to the rank day, and what several steps derive from it.
+
+    Each derived value is computed the first time a step asks for it, then
+    reused: the symbols listed up to the rank day, and the symbol changes up to
+    the rank day (same SEC CIK or same name, no size rule:
+    :func:`r2k.construction.listings.successions`).
+    """
+
+    def __init__(
+        self, panel: pl.DataFrame, rank_day: date, sec: pl.DataFrame | None
+    ) -> None:
+        self.panel = panel
+        self.rank_day = rank_day
+        self.sec = sec
+
+    @cached_property
+    def history(self) -> pl.DataFrame:
+        """The panel's rows of the sessions up to the rank day."""
+        return self.panel.filter(pl.col("session") <= self.rank_day)
+
+    @cached_property
+    def listed(self) -> frozenset[str]:
+        """Every symbol the panel lists up to the rank day."""
+        return frozenset(self.history["security_id"].unique())
+
+    @cached_property
+    def successors(self) -> dict[str, str]:
+        """Symbol changes up to the rank day, ``{old: new}``."""
+        days = sorted(self.history["session"].unique().to_list())
+        position = {d: i for i, d in enumerate(days)}
+        listings = self.history.select(
+            position=pl.col("session").replace_strict(position, return_dtype=pl.Int64),
+            security_id="security_id",
+            name="name",
+            size="total_market_cap",
+        )
+        ciks = (
+            {}
+            if self.sec is None
+            else dict(self.sec.select("security_id", "cik").iter_rows())
+        )
+        return successions(listings, ciks=ciks, max_gap=5, use_size=False)
 
 
 def run_reconstitution(
@@ -182,16 +213,14 @@ def run_reconstitution(
     estimate = _float_estimate(incumbent, shares_then, rules, notes)
     known = frozenset(universe["security_id"].to_list())
     market_ids = known  # "universe" of validation: lines in the rank-day market data
+    seen = _PanelUpTo(panel, rank_day, sec)
     if rank_day in sessions:
-        listed_before = frozenset(
-            panel.filter(pl.col("session") <= rank_day)["security_id"].unique()
-        )
         extra = incumbents_outside_panel(
             incumbent,
             known,
             estimate,
             market_factor=_rut_factor(data, incumbent.as_of, rank_day),
-            listed_before=listed_before,
+            listed_before=seen.listed,
         )
         if extra.height:
             notes.append(
@@ -221,8 +250,7 @@ def run_reconstitution(
             rank_day,
             universe,
             incumbent=incumbent,
-            panel=panel,
-            sec=sec,
+            seen=seen,
             rules=rules,
             notes=notes,
         )
@@ -237,8 +265,7 @@ def run_reconstitution(
         incumbents,
         universe,
         notes,
-        panel=panel if on_panel else None,
-        sec=sec,
+        seen=seen if on_panel else None,
     )
     complement = r1000 is None
     if r1000 is not None:
@@ -269,6 +296,20 @@ def run_reconstitution(
             since=_last_effective_date(rank_day),
             notes=notes,
         )
+        outsiders = _established_outsiders(
+            universe,
+            incumbents,
+            rules,
+            panel=panel,
+            rank_day=rank_day,
+            since=_last_effective_date(rank_day),
+            notes=notes,
+        )
+        if outsiders.height:
+            universe = universe.filter(
+                ~pl.col("security_id").is_in(outsiders["security_id"].to_list())
+            )
+            repairs = pl.concat([repairs, outsiders], how="diagonal_relaxed")
     unheld = unheld_class_lines(universe, held)
     ceased: frozenset[str] = frozenset()
     if as_of > rank_day:
@@ -580,8 +621,7 @@ def _r1000_from_r3000_holdings(
     universe: pl.DataFrame,
     notes: list[str],
     *,
-    panel: pl.DataFrame | None = None,
-    sec: pl.DataFrame | None = None,
+    seen: _PanelUpTo | None = None,
 ) -> tuple[Path, pl.DataFrame] | None:
     """Russell 1000 incumbents from the latest IWV file of the past 13 months.
 
@@ -601,9 +641,7 @@ def _r1000_from_r3000_holdings(
         return None
     as_of, path = max(window)
     iwv = read_holdings(path).equities
-    matched, moved = _iwv_to_universe(
-        iwv, universe, r2000, rank_day=rank_day, panel=panel, sec=sec
-    )
+    matched, moved = _iwv_to_universe(iwv, universe, r2000, seen=seen)
     # IWM's file is the later evidence: a company it holds is a Russell 2000 member.
     r2000_companies = universe.filter(
         pl.col("security_id").is_in(r2000["security_id"].implode())
@@ -658,9 +696,7 @@ def _iwv_to_universe(
     universe: pl.DataFrame,
     r2000: pl.DataFrame,
     *,
-    rank_day: date,
-    panel: pl.DataFrame | None,
-    sec: pl.DataFrame | None,
+    seen: _PanelUpTo | None,
 ) -> tuple[set[str], dict[str, str]]:
     """Universe lines that IWV's lines are on the rank day, and the renamed ones.
 
@@ -688,18 +724,8 @@ def _iwv_to_universe(
     matched = set(lines["resolved"].to_list()) & equity
     moved: dict[str, str] = {}
     rest = lines.filter(~pl.col("resolved").is_in(list(known)))
-    if panel is not None and rest.height:
-        window = panel.filter(pl.col("session") <= rank_day)
-        days = sorted(window["session"].unique().to_list())
-        position = {d: i for i, d in enumerate(days)}
-        listings = window.select(
-            position=pl.col("session").replace_strict(position, return_dtype=pl.Int64),
-            security_id="security_id",
-            name="name",
-            size="total_market_cap",
-        )
-        ciks = {} if sec is None else dict(sec.select("security_id", "cik").iter_rows())
-        successors = successions(listings, ciks=ciks, max_gap=5, use_size=False)
+    if seen is not None and rest.height:
+        successors = seen.successors
         for sid in rest["resolved"].to_list():
             end = follow(sid, successors)
             if end != sid and end in known:
@@ -734,8 +760,7 @@ def _add_r1000_from_iwv(
     universe: pl.DataFrame,
     *,
     incumbent: Holdings,
-    panel: pl.DataFrame,
-    sec: pl.DataFrame | None,
+    seen: _PanelUpTo,
     rules: RuleSet,
     notes: list[str],
 ) -> tuple[pl.DataFrame, tuple[Path, pl.DataFrame] | None]:
@@ -765,14 +790,13 @@ def _add_r1000_from_iwv(
       and the SEC map (not dated) still lists companies acquired in late 2025.
     """
     path = _latest_iwv(data, rank_day)
+    panel, sec = seen.panel, seen.sec
     if path is None or sec is None:
         return universe, None
     iwv = read_holdings(path)
     known = frozenset(universe["security_id"].to_list())
     r2000 = incumbents_from_holdings(incumbent, known)
-    matched, moved = _iwv_to_universe(
-        iwv.equities, universe, r2000, rank_day=rank_day, panel=panel, sec=sec
-    )
+    matched, moved = _iwv_to_universe(iwv.equities, universe, r2000, seen=seen)
     taken = set(moved) | matched | set(r2000["security_id"].to_list())
     listed = frozenset(sec["security_id"].to_list())
     known_or_listed = known | listed  # built once, not once per holding
@@ -798,16 +822,13 @@ def _add_r1000_from_iwv(
     if not isinstance(first, date):
         return universe, None
     estimate = _float_estimate(iwv, _panel_shares(panel, first), rules, notes)
-    listed_before = frozenset(
-        panel.filter(pl.col("session") <= rank_day)["security_id"].unique()
-    )
     factor = _index_factor(data, "SPX", iwv.as_of, rank_day)
     extra = incumbents_outside_panel(
         replace(iwv, frame=candidates),
         known,
         estimate,
         market_factor=factor,
-        listed_before=listed_before,
+        listed_before=seen.listed,
     )
     if extra.height == 0:
         return universe, None
@@ -868,6 +889,123 @@ def _last_effective_date(rank_day: date) -> date:
     return max(earlier) if earlier else rank_day - timedelta(days=365)
 
 
+def _first_caps(
+    universe: pl.DataFrame,
+    incumbents: pl.DataFrame,
+    *,
+    panel: pl.DataFrame,
+    rank_day: date,
+    since: date,
+) -> tuple[set[str], date, pl.DataFrame] | None:
+    """The companies in neither fund list, the first panel session, their caps then.
+
+    The caps are those of the first panel session after ``since`` (the last
+    effective date), on or before the rank day; ``None`` when there is no such
+    session or every company is held.
+    """
+    listed = set(incumbents["security_id"].to_list())
+    by_company = universe.select("security_id", "company_id")
+    held = set(
+        by_company.filter(pl.col("security_id").is_in(list(listed)))[
+            "company_id"
+        ].to_list()
+    )
+    unlisted = set(by_company["company_id"].to_list()) - held
+    first_day = panel.filter(
+        (pl.col("session") > since) & (pl.col("session") <= rank_day)
+    )["session"].min()
+    if not unlisted or not isinstance(first_day, date):
+        return None
+    first_caps = (
+        panel.filter(pl.col("session") == first_day)
+        .join(by_company, on="security_id", how="inner")
+        .group_by("company_id")
+        .agg(total_market_cap=pl.col("total_market_cap").max())
+    )
+    return unlisted, first_day, first_caps
+
+
+def _established_outsiders(
+    universe: pl.DataFrame,
+    incumbents: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    panel: pl.DataFrame,
+    rank_day: date,
+    since: date,
+    notes: list[str],
+) -> pl.DataFrame:
+    """Lines of companies taken as ineligible: already listed, large, never held.
+
+    See :func:`r2k.construction.incumbency.established_outsiders`. The range runs
+    from ``rules.eligibility.established_outsider_cap_multiple`` times the #3,000
+    company's cap of the rank day up to the #1,000 band's lower edge; a multiple of
+    0 turns the inference off. Returns ``security_id``, ``repair`` and ``detail``
+    of the lines dropped from the universe.
+    """
+    empty = pl.DataFrame(
+        schema={"security_id": pl.String, "repair": pl.String, "detail": pl.String}
+    )
+    multiple = rules.eligibility.established_outsider_cap_multiple
+    found = _first_caps(
+        universe, incumbents, panel=panel, rank_day=rank_day, since=since
+    )
+    if multiple <= 0 or found is None:
+        return empty
+    unlisted, first_day, first_caps = found
+    probe = reconstitute(
+        universe,
+        pl.DataFrame(schema=schemas.INCUMBENTS),
+        rules,
+        rank_day=rank_day,
+        effective_date=rank_day,
+    ).breakpoints
+    caps = dict(
+        zip(probe["name"].to_list(), probe["total_market_cap"].to_list(), strict=True)
+    )
+    edges = dict(
+        zip(probe["name"].to_list(), probe["lower_edge_cap"].to_list(), strict=True)
+    )
+    if caps.get("r3000") is None or edges.get("r1000") is None:
+        return empty
+    low = multiple * float(caps["r3000"])
+    companies = established_outsiders(
+        first_caps, unlisted=unlisted, low=low, high=float(edges["r1000"])
+    )
+    if not companies:
+        return empty
+    # Only lines that pass every screen the data can show: a line already
+    # excluded (security type, structure, voting) keeps that reason.
+    lines = universe.filter(
+        pl.col("company_id").is_in(list(companies))
+        & pl.col("security_type").is_in(list(rules.eligibility.eligible_security_types))
+        & (
+            pl.col("voting_rights_pct").is_null()
+            | (pl.col("voting_rights_pct") > rules.eligibility.min_voting_rights_pct)
+        )
+    )
+    if lines.height == 0:
+        return empty
+    notes.append(
+        f"{lines['company_id'].n_unique()} companies ({lines.height} lines) "
+        f"already listed on {first_day} with a cap from ${low / 1e6:,.0f}M "
+        f"({multiple:g} x the #3,000 cap) up to the #1,000 band's lower edge, "
+        "which no fund list holds, are taken as ineligible (a screen the data "
+        "cannot show: voting rights, country, BDC; "
+        "[eligibility].established_outsider_cap_multiple)"
+    )
+    return (
+        lines.select("security_id")
+        .sort("security_id")
+        .with_columns(
+            repair=pl.lit("established_outsider"),
+            detail=pl.lit(
+                f"never held by IWM, listed on {first_day} above ${low / 1e6:,.0f}M"
+            ),
+        )
+    )
+
+
 def _add_established_r1000(
     universe: pl.DataFrame,
     incumbents: pl.DataFrame,
@@ -883,31 +1021,18 @@ def _add_established_r1000(
     See :func:`r2k.construction.incumbency.established_r1000`. The threshold is
     the #1,000 band's lower edge cap of the rank day (from a reconstitution of the
     same universe: breakpoints do not depend on incumbency); the caps are those of
-    the first panel session after ``since`` (the last effective date), on or
-    before the rank day.
+    :func:`_first_caps`.
     """
-    listed = set(incumbents["security_id"].to_list())
-    by_company = universe.select("security_id", "company_id")
-    held = set(
-        by_company.filter(pl.col("security_id").is_in(list(listed)))[
-            "company_id"
-        ].to_list()
+    found = _first_caps(
+        universe, incumbents, panel=panel, rank_day=rank_day, since=since
     )
-    unlisted = set(by_company["company_id"].to_list()) - held
-    first_day = panel.filter(
-        (pl.col("session") > since) & (pl.col("session") <= rank_day)
-    )["session"].min()
-    if not unlisted or not isinstance(first_day, date):
+    if found is None:
         return incumbents
+    unlisted, first_day, first_caps = found
+    by_company = universe.select("security_id", "company_id")
     edge = band_lower_edge(universe, rules, rank_day)
     if edge is None:
         return incumbents
-    first_caps = (
-        panel.filter(pl.col("session") == first_day)
-        .join(by_company, on="security_id", how="inner")
-        .group_by("company_id")
-        .agg(total_market_cap=pl.col("total_market_cap").max())
-    )
     companies = established_r1000(first_caps, unlisted=unlisted, threshold=edge)
     ids = sorted(
         by_company.filter(pl.col("company_id").is_in(list(companies)))[
@@ -1094,8 +1219,14 @@ def _incumbent_holdings(
 
 
 def read_as_of(path: Path) -> date:
-    """The date in a holdings file name ``<FUND>_<YYYY-MM-DD>.csv``."""
-    return date.fromisoformat(path.stem.split("_", 1)[1])
+    """The date in a holdings file name ``<FUND>_<YYYY-MM-DD>.csv``.
+
+    Raises
+    ------
+    DataDirectoryError
+        If the name holds no date or an impossible one (``IWM_2026-02-30.csv``).
+    """
+    return holdings_file_date(path)
 
 
 def _holdings_universe_file(data: DataDir, rank_day: date) -> Path:

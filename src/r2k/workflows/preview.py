@@ -28,23 +28,27 @@ from r2k.funds.demand import (
     preview_demand,
     preview_totals,
 )
-from r2k.funds.event import POST_SESSIONS, event_study
+from r2k.funds.event import POST_SESSIONS, car_paths, event_study
 from r2k.funds.scoring import BASELINE_WINDOW, THRESHOLD, score_preview, volume_ratios
 from r2k.methodology.schedule import reconstitution_for_rank_day
 from r2k.workflows.pipeline import run_reconstitution
 
 if TYPE_CHECKING:
+    from r2k.construction.reconstitution import Reconstitution
     from r2k.data.datadir import DataDir
     from r2k.workflows.pipeline import ReconRun
 
 __all__ = [
     "PASSIVE_MULTIPLE_R2000",
     "PASSIVE_R1000_DEFAULT",
+    "SYNTHETIC_COMPANIES",
+    "SYNTHETIC_R2000_AUM",
     "Preview",
     "build_preview",
     "default_aum",
     "recon_effect",
     "run_preview",
+    "synthetic_preview",
     "validate_preview",
 ]
 
@@ -58,6 +62,14 @@ and institutional index mandates hold the rest of the passive book."""
 PASSIVE_R1000_DEFAULT: Final = 700e9
 """Passive assets tracking the Russell 1000 and its style indexes (IWB, IWF, IWD,
 VONE, VONG, VONV, index mandates): an assumption, no file of the data holds it."""
+
+SYNTHETIC_R2000_AUM: Final = 300e9
+"""Passive Russell 2000 assets on the synthetic market: the default the real data
+give without an IWM file (IWM's $79bn of 2026-05-05 x 4 is $317bn, rounded)."""
+
+SYNTHETIC_COMPANIES: Final = 3600
+"""Companies of the synthetic market a preview runs on by default (enough for a
+Russell 3000 and a Microcap below it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +106,7 @@ class Preview:
 
 
 def _latest_iwm(data: DataDir, as_of: date) -> pl.DataFrame | None:
-    files = [
-        p for p in data.holdings_files("IWM") if date.fromisoformat(p.stem[4:]) <= as_of
-    ]
+    files = [p for day, p in data.dated_holdings("IWM") if day <= as_of]
     if not files:
         return None
     return read_holdings(files[-1]).frame
@@ -104,9 +114,7 @@ def _latest_iwm(data: DataDir, as_of: date) -> pl.DataFrame | None:
 
 def default_aum(data: DataDir, as_of: date) -> PassiveAum:
     """IWM's net assets (latest holdings file on or before ``as_of``) x the multiple."""
-    files = [
-        p for p in data.holdings_files("IWM") if date.fromisoformat(p.stem[4:]) <= as_of
-    ]
+    files = [p for day, p in data.dated_holdings("IWM") if day <= as_of]
     if not files:
         return PassiveAum(
             300e9,
@@ -125,9 +133,8 @@ def default_aum(data: DataDir, as_of: date) -> PassiveAum:
 
 
 def _lines(
-    run: ReconRun, adv: pl.DataFrame, holdings: pl.DataFrame | None
+    result: Reconstitution, adv: pl.DataFrame, holdings: pl.DataFrame | None
 ) -> tuple[pl.DataFrame, list[str]]:
-    result = run.result
     notes: list[str] = []
     member = result.membership.select(
         "security_id",
@@ -209,7 +216,7 @@ def _lines(
         notes.append(
             f"{lost.height} Russell 2000 lines have no index shares or price known "
             "by the as-of date and are left out: "
-            + ", ".join(lost["security_id"].head(10))
+            + ", ".join(lost["security_id"].sort().head(10))
         )
     usable = (
         pl.col("index_shares").is_not_null()
@@ -222,7 +229,7 @@ def _lines(
 
 
 def build_preview(
-    run: ReconRun,
+    result: Reconstitution,
     market: pl.DataFrame,
     *,
     as_of: date,
@@ -230,17 +237,19 @@ def build_preview(
     holdings: pl.DataFrame | None = None,
     adv_window: int = ADV_WINDOW,
 ) -> Preview:
-    """The preview of ``run`` with prices and volumes of ``market`` up to ``as_of``.
+    """The preview of the reconstitution ``result`` with ``market`` up to ``as_of``.
 
-    Rows of ``market`` after ``as_of`` are dropped before anything is computed.
+    ``market`` needs ``session, security_id, close, volume``; its rows after
+    ``as_of`` are dropped before anything is computed. ``holdings`` (IWM's, real
+    data only) give index shares to lines the reconstitution dropped.
     """
     known = market.filter(pl.col("session") <= as_of)
     adv = average_daily_volume(known, as_of, window=adv_window)
-    lines, notes = _lines(run, adv, holdings)
+    lines, notes = _lines(result, adv, holdings)
     frame = preview_demand(lines, adv, aum)
     return Preview(
-        rank_day=run.result.rank_day,
-        effective_date=run.result.effective_date,
+        rank_day=result.rank_day,
+        effective_date=result.effective_date,
         as_of=as_of,
         aum=aum,
         adv_window=adv_window,
@@ -288,12 +297,66 @@ def run_preview(
         source,
     )
     return build_preview(
-        run,
+        run.result,
         market,
         as_of=as_of,
         aum=aum,
         holdings=_latest_iwm(data, as_of),
         adv_window=adv_window,
+    )
+
+
+def synthetic_preview(
+    rank_day: date,
+    *,
+    n_companies: int = SYNTHETIC_COMPANIES,
+    seed: int = 0,
+    as_of: date | None = None,
+    r2000_aum: float | None = None,
+    r1000_aum: float | None = None,
+    adv_window: int = ADV_WINDOW,
+) -> Preview:
+    """Preview a reconstitution of the seeded synthetic market (June or December).
+
+    The market runs from 2 January of the year before ``rank_day`` to ``as_of``
+    (default: the rank day), and r2k's Russell 2000 is calculated on it, so the
+    reconstitution of ``rank_day`` has the index's own incumbents. Passive AUM:
+    :data:`SYNTHETIC_R2000_AUM` and :data:`r2k.funds.demand.PASSIVE_R1000_DEFAULT`
+    unless set (the synthetic caps follow the 2026 rank curve, so real-sized
+    assets give real-sized demand).
+
+    Raises
+    ------
+    MissingDataError
+        If ``rank_day`` is not a rank day of the reconstitution calendar, or
+        ``as_of`` is not between it and the effective date.
+    """
+    from r2k.workflows.synthetic_run import run_synthetic
+
+    schedule = reconstitution_for_rank_day(rank_day)
+    as_of = rank_day if as_of is None else as_of
+    if not rank_day <= as_of < schedule.effective_date:
+        msg = (
+            f"--as-of {as_of} must be from the rank day {rank_day} to the session "
+            f"before the effective date {schedule.effective_date}"
+        )
+        raise MissingDataError(msg)
+    run = run_synthetic(
+        n_companies, start=date(rank_day.year - 1, 1, 2), end=as_of, seed=seed
+    )
+    result = next((r for r in run.reconstitutions if r.rank_day == rank_day), None)
+    if result is None:  # pragma: no cover - the calculation reconstitutes on it
+        msg = f"the synthetic calculation did not reconstitute on {rank_day}"
+        raise MissingDataError(msg)
+    aum = PassiveAum(
+        SYNTHETIC_R2000_AUM if r2000_aum is None else r2000_aum,
+        PASSIVE_R1000_DEFAULT if r1000_aum is None else r1000_aum,
+        f"synthetic market ({n_companies:,} companies, seed {seed}): R2000 "
+        f"${(SYNTHETIC_R2000_AUM if r2000_aum is None else r2000_aum) / 1e9:,.0f}bn"
+        f"{' (set by the user)' if r2000_aum is not None else ' assumed'}",
+    )
+    return build_preview(
+        result, run.market.market, as_of=as_of, aum=aum, adv_window=adv_window
     )
 
 
@@ -390,16 +453,20 @@ def recon_effect(
         .otherwise(pl.lit("RUT")),
     )
     proxy_days = int((bench["source"] == "equal-weight").sum())
-    lines, summary = event_study(
+    inputs = (
         market.select("session", "security_id", "close"),
         events,
         bench.select("session", "benchmark_return"),
-        rank_day=rank_day,
-        effective=effective,
-        post_sessions=post_sessions,
+    )
+    lines, summary = event_study(
+        *inputs, rank_day=rank_day, effective=effective, post_sessions=post_sessions
+    )
+    paths = car_paths(
+        *inputs, rank_day=rank_day, effective=effective, post_sessions=post_sessions
     )
     return {
         "rank_day": str(rank_day),
+        "preliminary_list": str(reconstitution_for_rank_day(rank_day).preliminary_list),
         "effective_date": str(effective),
         "benchmark": "RUT price index (published), daily close-to-close"
         + (
@@ -414,4 +481,5 @@ def recon_effect(
         ),
         "summary": summary.to_dicts(),
         "lines": lines,
+        "paths": paths,
     }
