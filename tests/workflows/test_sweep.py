@@ -160,7 +160,6 @@ def test_no_variant_is_the_packaged_default() -> None:
     assert default.rules() == RuleSet.default()
 
 
-
 def test_local_workers_share_the_cores_out() -> None:
     """Each local worker's thread pools get cores // workers threads (at least 1).
 
