@@ -40,6 +40,7 @@ import polars as pl
 import pytest
 
 from r2k.cli.app import main
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -1133,17 +1134,7 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s│╭╮╰╯─]+", "", text)
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+_run = run_cli
 
 
 def _make_store(store: Path, kind: str, good: bytes) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
 
-from r2k.cli.app import main
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,18 +22,7 @@ def _store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("R2K_STORE", str(tmp_path / "r2k.duckdb"))
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+_run = run_cli
 
 
 def test_calendar_2026_json(

@@ -10,13 +10,12 @@ test_analysis.py; here the wiring is under test).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
-import typer
 
 import r2k.analytics.analysis
 import r2k.cli.app
@@ -24,9 +23,12 @@ import r2k.reporting.report
 import r2k.workflows.explain
 from r2k.cli.analytics import CHART_NAMES, register
 from r2k.reporting import charts
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import typer
 
     from r2k.data.datadir import DataDir
     from r2k.maintenance.engine import Calculation
@@ -34,21 +36,11 @@ if TYPE_CHECKING:
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    app = typer.Typer(name="r2k", no_args_is_help=True, pretty_exceptions_enable=False)
+def _register(app: typer.Typer) -> None:
     register(app)
-    monkeypatch.setattr(r2k.cli.app, "app", app)
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        r2k.cli.app.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+
+
+_run = functools.partial(run_cli, register=_register)
 
 
 @pytest.fixture(scope="module")

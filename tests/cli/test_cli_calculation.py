@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
 
-from r2k.cli.app import main
 from r2k.data.store import Store
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -18,18 +17,7 @@ if TYPE_CHECKING:
     from r2k.data.datadir import DataDir
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+_run = run_cli
 
 
 def test_calculate_then_run_is_incremental_and_idempotent(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from r2k.cli.app import main
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,18 +18,7 @@ if TYPE_CHECKING:
     from r2k.data.datadir import DataDir
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+_run = run_cli
 
 
 def test_check_real_data_and_store(

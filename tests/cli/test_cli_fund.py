@@ -6,7 +6,6 @@ Driven in process through :func:`r2k.cli.app.main` (as the ``r2k`` script runs).
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -14,8 +13,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-import r2k.cli.app
 from r2k.data.sources.ishares import read_holdings
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -41,15 +40,7 @@ def run(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["r2k", "fund", "simulate", *args])
-    code = 0
-    try:
-        r2k.cli.app.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+    return run_cli(["fund", "simulate", *args], capsys, monkeypatch)
 
 
 def test_real_r2000_full_replication_against_iwm(

@@ -7,12 +7,11 @@ store and every file exactly as they were (bytes and modification time).
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
-from r2k.cli.app import main
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,18 +19,7 @@ if TYPE_CHECKING:
     from r2k.data.datadir import DataDir
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+_run = run_cli
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,8 +13,9 @@ from rich.console import Console
 
 from r2k.cli import app as app_module
 from r2k.cli import options
-from r2k.cli.app import app, main
+from r2k.cli.app import app
 from r2k.errors import MissingDataError, R2KError
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -28,18 +28,7 @@ if TYPE_CHECKING:
 ERROR_KEYS = {"error", "message", "hint"}
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+_run = run_cli
 
 
 def _json_error(out: str, err: str) -> dict[str, str]:

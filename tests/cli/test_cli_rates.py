@@ -8,8 +8,8 @@ elsewhere; here the wiring is under test).
 
 from __future__ import annotations
 
+import functools
 import json
-import sys
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, cast
@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import polars as pl
 import pytest
-import typer
 
 import r2k.cli.app
 import r2k.workflows.explain
@@ -25,9 +24,12 @@ from r2k.cli.analytics import register as register_analytics
 from r2k.cli.rates import PLOT_CHARTS, beta_effect
 from r2k.cli.rates import register as register_rates
 from r2k.reporting import rate_charts
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import typer
 
     from r2k.data.datadir import DataDir
     from r2k.maintenance.engine import Calculation
@@ -35,22 +37,12 @@ if TYPE_CHECKING:
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    app = typer.Typer(name="r2k", no_args_is_help=True, pretty_exceptions_enable=False)
+def _register(app: typer.Typer) -> None:
     register_analytics(app)
     register_rates(app)
-    monkeypatch.setattr(r2k.cli.app, "app", app)
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        r2k.cli.app.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+
+
+_run = functools.partial(run_cli, register=_register)
 
 
 @pytest.fixture

@@ -7,18 +7,21 @@ exit code 2). The Dask run starts its own local cluster of two worker processes
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
-import typer
 from polars.testing import assert_frame_equal
 
-import r2k.cli.app
 from r2k.cli.sweep import register
+from tests.cli._driver import run_cli
+
+if TYPE_CHECKING:
+    import typer
 
 DASK = ["--backend", "dask", "--workers", "2"]
 WINDOW = ["--synthetic", "--companies", "400", "--seed", "3", "--start", "2016"]
@@ -52,22 +55,12 @@ def write_variants(folder: Path) -> list[Path]:
     return [folder / f"{name}.toml" for name in files]
 
 
-def _run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    app = typer.Typer(name="r2k", no_args_is_help=True, pretty_exceptions_enable=False)
+def _register(app: typer.Typer) -> None:
     register(app)
     app.command("noop")(lambda: None)  # two commands: "sweep" stays a subcommand
-    monkeypatch.setattr(r2k.cli.app, "app", app)
-    monkeypatch.setattr(sys, "argv", ["r2k", *args])
-    code = 0
-    try:
-        r2k.cli.app.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return code, captured.out, captured.err
+
+
+_run = functools.partial(run_cli, register=_register)
 
 
 def _rules(folder: Path) -> list[str]:
