@@ -9,9 +9,12 @@ import polars as pl
 from typer.testing import CliRunner
 
 from r2k.cli.app import app
+from tests.cli._driver import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
     from r2k.data.datadir import DataDir
 
@@ -93,3 +96,15 @@ def test_preview_on_the_synthetic_market_in_december(tmp_path: Path) -> None:
     both = runner.invoke(app, [*args[:2], "--data", ".", *args[2:]])
     assert both.exit_code == 2
     assert "--synthetic and --data" in both.output
+
+
+def test_recon_effect_outside_the_panel_is_an_error(
+    data_dir: DataDir,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """2025's reconstitution predates the panel (2025-12-26 on): no study, exit 2."""
+    args = ["recon-effect", "--data", str(data_dir.root), "--rank-day", "2025-04-30"]
+    code, out, err = run_cli(args, capsys, monkeypatch)
+    assert code == 2
+    assert "the market panel covers 2025-12-26 .. 2026-07-22" in out + err

@@ -423,9 +423,25 @@ def recon_effect(
     where the panel runs past RUT, an equal-weight mean of the panel's
     predicted-R2000 lines stands in (stated in the output).
     """
+    market = read_market_panel(data.market_panel)
+    first, last = market.select(
+        pl.col("session").min().alias("first"), pl.col("session").max().alias("last")
+    ).row(0)
+    schedule = reconstitution_for_rank_day(rank_day)
+    if not (
+        isinstance(first, date)
+        and isinstance(last, date)
+        and first <= rank_day
+        and last > schedule.effective_date
+    ):
+        msg = (
+            f"the market panel covers {first} .. {last}: the event study of the "
+            f"reconstitution ranked on {rank_day} needs prices from the rank day "
+            f"to a session after the effective date {schedule.effective_date}"
+        )
+        raise MissingDataError(msg)
     preview = preview or run_preview(data, rank_day)
     effective = preview.effective_date
-    market = read_market_panel(data.market_panel)
     events = preview.frame.filter(pl.col("change") != "stay").select(
         "security_id", "change"
     )
