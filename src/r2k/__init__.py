@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "INDEX_LABELS": "r2k._typing",
     "IndexCode": "r2k._typing",
     "R2KError": "r2k.errors",
+    "InputError": "r2k.errors",
     "DataDirectoryError": "r2k.errors",
     "SourceFormatError": "r2k.errors",
     "SchemaError": "r2k.errors",
@@ -86,6 +87,7 @@ __all__ = [
     "DataQualityWarning",
     "IndexCode",
     "IndexState",
+    "InputError",
     "MarketHistory",
     "MethodologyError",
     "MissingDataError",
@@ -126,6 +128,7 @@ if TYPE_CHECKING:
     from r2k.errors import (
         DataDirectoryError,
         DataQualityWarning,
+        InputError,
         MethodologyError,
         MissingDataError,
         NotSessionError,

@@ -29,6 +29,16 @@ class NotSessionError(R2KError, ValueError):
     """A date that must be an XNYS session is not one."""
 
 
+class InputError(R2KError, ValueError):
+    """An argument out of its range: a setting, a size, a window, a cash flow.
+
+    Raised by the pure layers (construction, synthetic, funds) where a caller of
+    the Python API passes a value the function cannot use; the command line
+    checks its options first, so a user sees it only for a value it cannot check
+    before the work (a redemption larger than the fund).
+    """
+
+
 class MissingDataError(R2KError, LookupError):
     """No data is available as of the requested date."""
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from r2k.errors import InputError
+
 if TYPE_CHECKING:
     from r2k.methodology.rule_sets import EligibilityRules
 
@@ -107,5 +109,5 @@ def voting_rights_pct(
     total = listed_votes + other_votes
     if total <= 0:
         msg = "total votes must be positive"
-        raise ValueError(msg)
+        raise InputError(msg)
     return 100.0 * listed_votes * listed_free_float / total

@@ -28,7 +28,7 @@ from r2k.construction.companies import (
 from r2k.construction.eligibility import company_exclusion_reason, line_exclusion_reason
 from r2k.construction.floats import FloatEstimate, attach_float_factors, fallback_factor
 from r2k.construction.ranking import rank_companies
-from r2k.errors import SchemaError
+from r2k.errors import InputError, SchemaError
 
 if TYPE_CHECKING:
     from datetime import date
@@ -77,7 +77,7 @@ class Reconstitution:
         column = name.lower()
         if column not in INDEX_COLUMNS:
             msg = f"unknown index {name!r}; choose one of {', '.join(INDEX_COLUMNS)}"
-            raise ValueError(msg)
+            raise InputError(msg)
         return self.membership.filter(pl.col(column))
 
     def counts(self) -> dict[str, int]:

@@ -47,6 +47,7 @@ from typing import Final
 
 import numpy as np
 
+from r2k.errors import InputError
 from r2k.funds.demand import ADV_WINDOW
 
 __all__ = [
@@ -107,13 +108,13 @@ class CostSettings:
                 f"half_spread_bps needs {len(SIZE_CLASSES)} values "
                 f"({', '.join(SIZE_CLASSES)}), not {len(self.half_spread_bps)}"
             )
-            raise ValueError(msg)
+            raise InputError(msg)
         if not all(math.isfinite(v) and v >= 0 for v in values):
             msg = f"costs must be finite and >= 0 bp, not {values}"
-            raise ValueError(msg)
+            raise InputError(msg)
         if self.adv_window < 1:
             msg = f"adv_window must be at least 1 session, not {self.adv_window}"
-            raise ValueError(msg)
+            raise InputError(msg)
 
     @classmethod
     def zero(cls) -> CostSettings:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from r2k.errors import InputError
+
 if TYPE_CHECKING:
     from datetime import date
 
@@ -100,7 +102,7 @@ class PassiveAum:
             value = getattr(self, name)
             if not value >= 0:
                 msg = f"passive AUM for {name} must be >= 0, not {value}"
-                raise ValueError(msg)
+                raise InputError(msg)
 
     def scaled(self, factor: float) -> PassiveAum:
         """Both AUM times ``factor``."""
@@ -119,7 +121,7 @@ def average_daily_volume(
     """
     if window < 1:
         msg = f"the ADV window must be at least 1 session, not {window}"
-        raise ValueError(msg)
+        raise InputError(msg)
     known = market.filter(pl.col("session") <= as_of)
     sessions = known.get_column("session").unique().sort(descending=True).head(window)
     recent = known.filter(pl.col("session").is_in(sessions.implode()))
@@ -151,7 +153,7 @@ def preview_demand(
     missing = [c for c in LINE_COLUMNS if c not in lines.columns]
     if missing:
         msg = f"lines lack column(s) {', '.join(missing)}"
-        raise ValueError(msg)
+        raise InputError(msg)
     cap = pl.col("index_shares") * pl.col("price")
     frame = lines.select(LINE_COLUMNS).with_columns(_cap=cap)
 

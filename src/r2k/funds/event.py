@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from r2k.errors import InputError
+
 if TYPE_CHECKING:
     from datetime import date
 
@@ -120,7 +122,7 @@ def _abnormal_returns(
     after = sessions.filter(sessions > effective).head(post_sessions)
     if after.len() == 0:
         msg = f"the data hold no session after {effective}; the study needs one"
-        raise ValueError(msg)
+        raise InputError(msg)
     end = after[-1]
     return (
         market.filter(

@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import polars as pl
 
+from r2k.errors import InputError
 from r2k.funds.costs import (
     COST_KINDS,
     SIZE_CLASSES,
@@ -180,13 +181,13 @@ class IndexPath:
                 f"offsets needs {t + 2} entries for {t} sessions, "
                 f"not {len(self.offsets)}"
             )
-            raise ValueError(msg)
+            raise InputError(msg)
         if len(self.index_total_return) != t:
             msg = "index_total_return needs one level per session"
-            raise ValueError(msg)
+            raise InputError(msg)
         if self.offsets[1] != self.offsets[0]:
             msg = "session 0 (the start) has no rows"
-            raise ValueError(msg)
+            raise InputError(msg)
 
     def rows(self, t: int) -> slice:
         """Rows of session ``t`` (``T + 1``: the pro-forma target)."""
@@ -271,7 +272,7 @@ class FundSettings:
         if bad:
             values = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
             msg = f"fund settings out of range: {values}"
-            raise ValueError(msg)
+            raise InputError(msg)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -465,7 +466,7 @@ def simulate(
         flows = np.zeros(n_sessions)
     if len(flows) != n_sessions:
         msg = f"flows needs one value per session ({n_sessions}), not {len(flows)}"
-        raise ValueError(msg)
+        raise InputError(msg)
     s = settings
     costs_cfg = s.costs
     charge = (
@@ -507,7 +508,7 @@ def simulate(
                     f"the redemption of {-flow:,.0f} USD on {path.sessions[t]} exceeds "
                     f"the fund's assets ({value_before:,.0f} USD)"
                 )
-                raise ValueError(msg)
+                raise InputError(msg)
             units += flow / (value_before / units)
             cash += flow
         value = value_before + flow

@@ -123,6 +123,7 @@ import numpy as np
 import polars as pl
 
 from r2k import schemas
+from r2k.errors import InputError
 from r2k.sessions import sessions_in_range
 from r2k.synthetic.universe import _NON_COMMON, SECTORS, rank_curve
 
@@ -308,7 +309,7 @@ def market_rows(panel: pl.DataFrame, securities: pl.DataFrame) -> pl.DataFrame:
         and dtype.categories.equals(securities["security_id"])
     ):
         msg = "the securities are not the lines of the panel's codes, in order"
-        raise ValueError(msg)
+        raise InputError(msg)
     code = pl.col("security_id").to_physical()
 
     def line(column: str) -> pl.Expr:
@@ -359,10 +360,10 @@ def synthetic_market(
     """
     if n_companies < 1:
         msg = f"n_companies must be at least 1, got {n_companies}"
-        raise ValueError(msg)
+        raise InputError(msg)
     if end < start:
         msg = f"end {end} is before start {start}"
-        raise ValueError(msg)
+        raise InputError(msg)
     sessions = sessions_in_range(start, end)
     return _Builder(n_companies, sessions, seed).run()
 
