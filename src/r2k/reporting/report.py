@@ -44,7 +44,12 @@ from r2k.reporting.rates_report import (
     render_sections,
     source_rows,
 )
-from r2k.workflows.explain import analyze_index, calculate_r2k
+from r2k.workflows.explain import (
+    BENCHMARKS_OF,
+    analyze_index,
+    calculate_r2k,
+    load_index_levels,
+)
 
 if TYPE_CHECKING:
     import os
@@ -206,6 +211,9 @@ def gather_report(
     from r2k.data.sources.reference import read_sp_constituents
     from r2k.workflows.pipeline import read_as_of
 
+    # the level files first: a bad one fails now, not after the calculation (~10 s)
+    for code in dict.fromkeys(("RUT", *BENCHMARKS_OF.get(index, ()))):
+        load_index_levels(data, code)
     calc = calculate_r2k(data, constituents=True)
     analysis = analyze_index(data, index, start=start, end=end, calculation=calc)
     panel = read_market_panel(data.market_panel)
