@@ -44,12 +44,7 @@ from r2k.reporting.rates_report import (
     render_sections,
     source_rows,
 )
-from r2k.workflows.explain import (
-    BENCHMARKS_OF,
-    analyze_index,
-    calculate_r2k,
-    load_index_levels,
-)
+from r2k.workflows.explain import analyze_index, calculate_r2k
 
 if TYPE_CHECKING:
     import os
@@ -211,11 +206,14 @@ def gather_report(
     from r2k.data.sources.reference import read_sp_constituents
     from r2k.workflows.pipeline import read_as_of
 
-    # the level files first: a bad one fails now, not after the calculation (~10 s)
-    for code in dict.fromkeys(("RUT", *BENCHMARKS_OF.get(index, ()))):
-        load_index_levels(data, code)
+    # RUT's analysis reads only level files: it comes first, so a bad file fails
+    # before the calculation (~10 s); the analysis of r2k's own index needs it
+    analysis = (
+        analyze_index(data, index, start=start, end=end) if index == "RUT" else None
+    )
     calc = calculate_r2k(data, constituents=True)
-    analysis = analyze_index(data, index, start=start, end=end, calculation=calc)
+    if analysis is None:
+        analysis = analyze_index(data, index, start=start, end=end, calculation=calc)
     panel = read_market_panel(data.market_panel)
     last = calc.constituents.get_column("session").max()
     members = calc.constituents.filter(pl.col("session") == last)

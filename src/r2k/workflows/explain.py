@@ -13,7 +13,6 @@ from r2k.analytics.analysis import Analysis, analyze, r2k_levels
 from r2k.errors import MethodologyError
 
 __all__ = [
-    "BENCHMARKS_OF",
     "INDEX_CHOICES",
     "analyze_index",
     "calculate_r2k",
@@ -57,7 +56,7 @@ def load_benchmarks(data: DataDir, codes: Sequence[str]) -> dict[str, pl.DataFra
 
 INDEX_CHOICES: Final[tuple[str, ...]] = ("RUT", "r2k")
 """Index series :func:`analyze_index` can analyse."""
-BENCHMARKS_OF: Final[dict[str, tuple[str, ...]]] = {
+_BENCHMARKS_OF: Final[dict[str, tuple[str, ...]]] = {
     "RUT": ("SPX", "RUA"),
     "r2k": ("SPX", "RUT", "RUA"),
 }
@@ -109,7 +108,7 @@ def analyze_index(
         levels = r2k_levels(calculation)
     return analyze(
         levels,
-        benchmarks=load_benchmarks(data, BENCHMARKS_OF[index]),
+        benchmarks=load_benchmarks(data, _BENCHMARKS_OF[index]),
         start=start,
         end=end,
         name=index,

@@ -286,24 +286,25 @@ def run_reconstitution(
                 [repairs, flags.rename({"rule": "repair"})], how="diagonal_relaxed"
             )
     held = frozenset(incumbents["security_id"].to_list())
-    if r1000 is not None and on_panel:
-        incumbents = _add_established_r1000(
+    found = (
+        _first_caps(
             universe,
             incumbents,
-            rules,
             panel=panel,
             rank_day=rank_day,
             since=_last_effective_date(rank_day),
-            notes=notes,
+        )
+        if r1000 is not None and on_panel
+        else None
+    )
+    if found is not None:
+        # one ranking without incumbents serves both inferences
+        breakpoints = probe_breakpoints(universe, rules, rank_day)
+        incumbents = _add_established_r1000(
+            universe, incumbents, found=found, breakpoints=breakpoints, notes=notes
         )
         outsiders = _established_outsiders(
-            universe,
-            incumbents,
-            rules,
-            panel=panel,
-            rank_day=rank_day,
-            since=_last_effective_date(rank_day),
-            notes=notes,
+            universe, rules, found=found, breakpoints=breakpoints, notes=notes
         )
         if outsiders.height:
             universe = universe.filter(
@@ -866,16 +867,28 @@ def _add_r1000_from_iwv(
     return universe, (path, repairs)
 
 
+def probe_breakpoints(
+    universe: pl.DataFrame, rules: RuleSet, rank_day: date
+) -> pl.DataFrame:
+    """The breakpoints of a universe ranked without incumbents (they play no part)."""
+    empty = pl.DataFrame(schema=schemas.INCUMBENTS)
+    return reconstitute(
+        universe, empty, rules, rank_day=rank_day, effective_date=rank_day
+    ).breakpoints
+
+
+def _breakpoint(breakpoints: pl.DataFrame, name: str, column: str) -> float | None:
+    value = breakpoints.filter(pl.col("name") == name)[column]
+    return None if value.len() == 0 or value[0] is None else float(value[0])
+
+
 def band_lower_edge(
     universe: pl.DataFrame, rules: RuleSet, rank_day: date
 ) -> float | None:
     """The #1,000 band's lower edge cap of a universe (incumbency plays no part)."""
-    empty = pl.DataFrame(schema=schemas.INCUMBENTS)
-    probe = reconstitute(
-        universe, empty, rules, rank_day=rank_day, effective_date=rank_day
+    return _breakpoint(
+        probe_breakpoints(universe, rules, rank_day), "r1000", "lower_edge_cap"
     )
-    edge = probe.breakpoints.filter(pl.col("name") == "r1000")["lower_edge_cap"]
-    return None if edge.len() == 0 or edge[0] is None else float(edge[0])
 
 
 def _last_effective_date(rank_day: date) -> date:
@@ -927,51 +940,32 @@ def _first_caps(
 
 def _established_outsiders(
     universe: pl.DataFrame,
-    incumbents: pl.DataFrame,
     rules: RuleSet,
     *,
-    panel: pl.DataFrame,
-    rank_day: date,
-    since: date,
+    found: tuple[set[str], date, pl.DataFrame],
+    breakpoints: pl.DataFrame,
     notes: list[str],
 ) -> pl.DataFrame:
     """Lines of companies taken as ineligible: already listed, large, never held.
 
     See :func:`r2k.construction.incumbency.established_outsiders`. The range runs
     from ``rules.eligibility.established_outsider_cap_multiple`` times the #3,000
-    company's cap of the rank day up to the #1,000 band's lower edge; a multiple of
-    0 turns the inference off. Returns ``security_id``, ``repair`` and ``detail``
-    of the lines dropped from the universe.
+    company's cap of the rank day up to the #1,000 band's lower edge (both from
+    ``breakpoints``, :func:`probe_breakpoints`); a multiple of 0 turns the
+    inference off. ``found`` is :func:`_first_caps`. Returns ``security_id``,
+    ``repair`` and ``detail`` of the lines dropped from the universe.
     """
     empty = pl.DataFrame(
         schema={"security_id": pl.String, "repair": pl.String, "detail": pl.String}
     )
     multiple = rules.eligibility.established_outsider_cap_multiple
-    found = _first_caps(
-        universe, incumbents, panel=panel, rank_day=rank_day, since=since
-    )
-    if multiple <= 0 or found is None:
+    cap_3000 = _breakpoint(breakpoints, "r3000", "total_market_cap")
+    edge = _breakpoint(breakpoints, "r1000", "lower_edge_cap")
+    if multiple <= 0 or cap_3000 is None or edge is None:
         return empty
     unlisted, first_day, first_caps = found
-    probe = reconstitute(
-        universe,
-        pl.DataFrame(schema=schemas.INCUMBENTS),
-        rules,
-        rank_day=rank_day,
-        effective_date=rank_day,
-    ).breakpoints
-    caps = dict(
-        zip(probe["name"].to_list(), probe["total_market_cap"].to_list(), strict=True)
-    )
-    edges = dict(
-        zip(probe["name"].to_list(), probe["lower_edge_cap"].to_list(), strict=True)
-    )
-    if caps.get("r3000") is None or edges.get("r1000") is None:
-        return empty
-    low = multiple * float(caps["r3000"])
-    companies = established_outsiders(
-        first_caps, unlisted=unlisted, low=low, high=float(edges["r1000"])
-    )
+    low = multiple * cap_3000
+    companies = established_outsiders(first_caps, unlisted=unlisted, low=low, high=edge)
     if not companies:
         return empty
     # Only lines that pass every screen the data can show: a line already
@@ -1009,28 +1003,21 @@ def _established_outsiders(
 def _add_established_r1000(
     universe: pl.DataFrame,
     incumbents: pl.DataFrame,
-    rules: RuleSet,
     *,
-    panel: pl.DataFrame,
-    rank_day: date,
-    since: date,
+    found: tuple[set[str], date, pl.DataFrame],
+    breakpoints: pl.DataFrame,
     notes: list[str],
 ) -> pl.DataFrame:
     """Add the companies in neither fund list that were already large (R1000).
 
     See :func:`r2k.construction.incumbency.established_r1000`. The threshold is
-    the #1,000 band's lower edge cap of the rank day (from a reconstitution of the
-    same universe: breakpoints do not depend on incumbency); the caps are those of
-    :func:`_first_caps`.
+    the #1,000 band's lower edge cap of the rank day (``breakpoints``, from
+    :func:`probe_breakpoints`: breakpoints do not depend on incumbency); the caps
+    are those of :func:`_first_caps` (``found``).
     """
-    found = _first_caps(
-        universe, incumbents, panel=panel, rank_day=rank_day, since=since
-    )
-    if found is None:
-        return incumbents
     unlisted, first_day, first_caps = found
     by_company = universe.select("security_id", "company_id")
-    edge = band_lower_edge(universe, rules, rank_day)
+    edge = _breakpoint(breakpoints, "r1000", "lower_edge_cap")
     if edge is None:
         return incumbents
     companies = established_r1000(first_caps, unlisted=unlisted, threshold=edge)

@@ -348,12 +348,13 @@ def synthetic_preview(
     if result is None:  # pragma: no cover - the calculation reconstitutes on it
         msg = f"the synthetic calculation did not reconstitute on {rank_day}"
         raise MissingDataError(msg)
+    r2000 = SYNTHETIC_R2000_AUM if r2000_aum is None else r2000_aum
     aum = PassiveAum(
-        SYNTHETIC_R2000_AUM if r2000_aum is None else r2000_aum,
+        r2000,
         PASSIVE_R1000_DEFAULT if r1000_aum is None else r1000_aum,
         f"synthetic market ({n_companies:,} companies, seed {seed}): R2000 "
-        f"${(SYNTHETIC_R2000_AUM if r2000_aum is None else r2000_aum) / 1e9:,.0f}bn"
-        f"{' (set by the user)' if r2000_aum is not None else ' assumed'}",
+        f"${r2000 / 1e9:,.0f}bn"
+        f"{' assumed' if r2000_aum is None else ' (set by the user)'}",
     )
     return build_preview(
         result, run.market.market, as_of=as_of, aum=aum, adv_window=adv_window
