@@ -189,6 +189,30 @@ class Block:
         return _days(self.sessions)
 
 
+def _special_columns(
+    at: np.ndarray,
+    missing: np.ndarray,
+    changes: tuple[dict[tuple[int, int], Any], ...],
+) -> np.ndarray:
+    """Places (in the held columns) of the lines valued by the general steps.
+
+    A line with a gap in its prices, or with an override or reference-price
+    adjustment on some row; ``at`` is each block column's place (-1: not held).
+    """
+    special = missing.any(axis=0)
+    for change in changes:
+        for _, c in change:
+            if at[c] >= 0:
+                special[at[c]] = True
+    return np.flatnonzero(special)
+
+
+def _zero_nan(values: np.ndarray) -> np.ndarray:
+    """``values`` with NaN set to 0, in place."""
+    values[np.isnan(values)] = 0.0
+    return values
+
+
 def _days(sessions: list[date]) -> np.ndarray:
     return np.array([epoch_day(d) for d in sessions], dtype=np.int64)
 
@@ -314,12 +338,37 @@ class Dividends:
 
     def dense(self, shape: tuple[int, int], columns: np.ndarray) -> np.ndarray:
         """Dividend per share of every row and of ``columns`` (ascending)."""
-        out = np.zeros((shape[0], columns.size))
         at = np.searchsorted(columns, self.columns)
         at = np.minimum(at, max(columns.size - 1, 0))
         keep = columns[at] == self.columns if columns.size else at < 0
-        np.add.at(out, (self.rows[keep], at[keep]), self.amounts[keep])
-        return out
+        flat = self.rows[keep] * columns.size + at[keep]
+        # bincount adds each cell's entries in their order, from 0, as add.at.
+        out = np.bincount(
+            flat, weights=self.amounts[keep], minlength=shape[0] * columns.size
+        )
+        dense: np.ndarray = out.reshape(shape[0], columns.size)
+        return dense
+
+    def weighted(self, n: np.ndarray, at: np.ndarray, n_rows: int) -> np.ndarray:
+        """Per row, the sum of index shares x dividend over the lines.
+
+        ``n`` holds the index shares of the columns ``at`` places (-1: a line not
+        in ``n``, whose dividends count nothing). A line's dividends of one row add
+        up first (in action order), then each row adds its lines' products.
+        """
+        j = at[self.columns]
+        keep = j >= 0
+        rows, j, amounts = self.rows[keep], j[keep], self.amounts[keep]
+        width = max(n.shape[1], 1)
+        cells, inverse = np.unique(rows * width + j, return_inverse=True)
+        if cells.size < rows.size:  # a line with two dividends on one row
+            summed = np.zeros(cells.size)
+            np.add.at(summed, inverse, amounts)
+            rows, j, amounts = cells // width, cells % width, summed
+        totals: np.ndarray = np.bincount(
+            rows, weights=n[rows, j] * amounts, minlength=n_rows
+        )
+        return totals
 
 
 # ----------------------------------------------------------------------- book
@@ -561,8 +610,16 @@ class Book:
         """Value the whole block at once (vectorised over sessions x lines).
 
         The per-line arithmetic runs on the columns held at some session of the
-        block; the per-session sums add full-width rows (zero off those columns),
-        exactly the rows a pass over every column adds.
+        block. Most of them are *plain*: a price on every row, no override and no
+        reference-price adjustment, so their reference price is the previous
+        close and no NaN can arise; the products of those are taken in one pass
+        each. The few other columns (a gap in the prices, an action's override or
+        adjustment) go through the general steps. The per-session market and
+        reference values add full-width rows (zero off the held columns), exactly
+        the rows a pass over every column adds; the dividends, sparse, add each
+        session's few products in action order.
+
+        The block is consumed: its close array may be written in place.
 
         Raises
         ------
@@ -573,66 +630,93 @@ class Book:
         n_rows, n_cols = block.shape
         held_all = self.index_shares > 0
         cols = np.flatnonzero(held_all.any(axis=0))  # held at some session
+        full = cols.size == n_cols
+        if full:  # every column: views, no copies
+            held, close, missing = held_all, block.close_ff, block.missing
+            n_held = self.index_shares
+            if np.count_nonzero(n_held) != np.count_nonzero(held_all):
+                n_held = np.where(held_all, n_held, 0.0)  # a NaN or negative N
+        else:
+            held = np.take(held_all, cols, axis=1)
+            close = np.take(block.close_ff, cols, axis=1)
+            missing = np.take(block.missing, cols, axis=1)
+            n_held = np.take(self.index_shares, cols, axis=1)
+            n_held[~held] = 0.0
         at = np.full(n_cols, -1, dtype=np.int64)  # each column's place in cols
         at[cols] = np.arange(cols.size)
-        held = np.take(held_all, cols, axis=1)
-        close = np.take(block.close_ff, cols, axis=1)
+        special = _special_columns(
+            at, missing, (self.close_override, self.ref_adjust, self.ref_override)
+        )
         for (t, c), price in self.close_override.items():
             if at[c] >= 0:
                 close[t, at[c]] = price
-        ref = np.empty_like(close)
-        ref[0] = np.nan
-        ref[1:] = close[:-1]
+        # The special columns, by the general steps (on their own copies).
+        s_held = held[:, special]
+        s_close = close[:, special]
+        s_ref = np.empty_like(s_close)
+        s_ref[0] = np.nan
+        s_ref[1:] = s_close[:-1]
+        s_at = np.full(n_cols, -1, dtype=np.int64)
+        s_at[cols[special]] = np.arange(special.size)
         for (t, c), (mul, sub) in self.ref_adjust.items():
-            if at[c] >= 0 and t >= 1:
-                ref[t, at[c]] = close[t - 1, at[c]] * mul - sub
+            if s_at[c] >= 0 and t >= 1:
+                s_ref[t, s_at[c]] = s_close[t - 1, s_at[c]] * mul - sub
         for (t, c), price in self.ref_override.items():
-            if at[c] >= 0:
-                ref[t, at[c]] = price
+            if s_at[c] >= 0:
+                s_ref[t, s_at[c]] = price
         # A spin-off child valued at its when-issued price before it trades.
-        np.copyto(close, ref, where=held & np.isnan(close))
-        no_price = held & np.isnan(close)
+        np.copyto(s_close, s_ref, where=s_held & np.isnan(s_close))
+        no_price = s_held & np.isnan(s_close)
         if no_price.any():
             t, j = np.argwhere(no_price)[0]
             msg = (
-                f"member {block.ids[cols[j]]} has no price on or before "
+                f"member {block.ids[cols[special[j]]]} has no price on or before "
                 f"{block.sessions[t]}; it cannot be valued"
             )
             raise MissingDataError(msg)
-        np.copyto(ref, close, where=held & np.isnan(ref))
-        stale = held & np.take(block.missing, cols, axis=1)
+        np.copyto(s_ref, s_close, where=s_held & np.isnan(s_ref))
+        s_stale = s_held & missing[:, special]
         for t, c in self.close_override:
-            if at[c] >= 0:
-                stale[t, at[c]] = False
-        stale_sessions = stale[1:].sum(axis=0)
+            if s_at[c] >= 0:
+                s_stale[t, s_at[c]] = False
+        stale_sessions = s_stale[1:].sum(axis=0)
         stale_lines = np.flatnonzero(stale_sessions)
         carried = dict(
             zip(
-                block.ids_of(cols[stale_lines]).to_list(),
+                block.ids_of(cols[special[stale_lines]]).to_list(),
                 stale_sessions[stale_lines].tolist(),
                 strict=True,
             )
         )
-        off = ~held
-        n_held = np.take(self.index_shares, cols, axis=1)
-        n_held[off] = 0.0
-        dividend = self.dividends.dense(block.shape, cols)
-        # Full-width rows, zero off ``cols``: the rows a pass over every column
-        # sums (N x 0 off the held lines), so the sums are those of that pass.
-        row = np.zeros(n_rows * n_cols)
-        at_cols = (np.arange(n_rows)[:, None] * n_cols + cols).ravel()
+        s_n = n_held[:, special]
+        close[:, special] = s_close
+        # Products of N and the close / reference price; a held line's NaN term
+        # counts 0 (as np.nansum does), N x NaN off the held rows too.
+        mv_part = n_held * close
+        rv_part = np.empty_like(mv_part)
+        rv_part[0] = 0.0  # no reference price before the block
+        np.multiply(n_held[1:], close[:-1], out=rv_part[1:])
+        mv_part[:, special] = _zero_nan(s_n * s_close)
+        rv_part[:, special] = _zero_nan(s_n * s_ref)
+        row = None if full else np.zeros(n_rows * n_cols)
+        at_cols = None if full else (np.arange(n_rows)[:, None] * n_cols + cols).ravel()
 
-        def total(part: np.ndarray, *, skip_nan: bool) -> np.ndarray:
-            if skip_nan:  # a held line's NaN term counts 0, as np.nansum does
-                np.copyto(part, 0.0, where=off | np.isnan(part))
+        def total(part: np.ndarray) -> np.ndarray:
+            if row is None:
+                whole: np.ndarray = part.sum(axis=1)
+                return whole
             row[at_cols] = part.ravel()
             out: np.ndarray = row.reshape(n_rows, n_cols).sum(axis=1)
             return out
 
-        mv = total(n_held * close, skip_nan=True)
-        rv = total(n_held * ref, skip_nan=True)
+        mv = total(mv_part)
+        rv = total(rv_part)
+        if not (np.isfinite(mv).all() and np.isfinite(rv).all()):
+            # An infinite close: N x inf is NaN off the held rows; count it 0.
+            mv = total(_zero_nan(mv_part))
+            rv = total(_zero_nan(rv_part))
         if self.dividends.finite:
-            dv = total(n_held * dividend, skip_nan=False)
+            dv = self.dividends.weighted(n_held, at, n_rows)
         else:  # a NaN or infinite dividend also reaches the other columns' sums
             n_every = np.zeros((n_rows, n_cols))
             n_every[:, cols] = n_held
@@ -650,11 +734,16 @@ class Book:
             },
             schema=SUMS,
         )
-        parts = (
-            self._constituents(cols, held, ref, close, stale, dividend, mv, rv)
-            if constituents
-            else None
-        )
+        parts = None
+        if constituents:
+            ref = np.empty_like(close)
+            ref[0] = np.nan
+            ref[1:] = close[:-1]
+            ref[:, special] = s_ref
+            stale = np.zeros_like(held)
+            stale[:, special] = s_stale
+            dividend = self.dividends.dense(block.shape, cols)
+            parts = self._constituents(cols, held, ref, close, stale, dividend, mv, rv)
         last = n_rows - 1
         last_close = block.close_ff[last].copy()
         for (t, c), price in self.close_override.items():
