@@ -199,7 +199,7 @@ def _special_columns(
     A line with a gap in its prices, or with an override or reference-price
     adjustment on some row; ``at`` is each block column's place (-1: not held).
     """
-    special: np.ndarray = missing.any(axis=0)
+    special = np.asarray(missing.any(axis=0), dtype=bool)
     for change in changes:
         for _, c in change:
             if at[c] >= 0:
