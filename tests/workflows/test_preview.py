@@ -9,8 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from r2k.construction.floats import addition_float_factor
 from r2k.funds.demand import PassiveAum
-from r2k.workflows.pipeline import run_reconstitution
+from r2k.workflows.pipeline import listing_float, run_reconstitution
 from r2k.workflows.preview import (
     _latest_iwm,
     build_preview,
@@ -100,6 +101,7 @@ def test_no_look_ahead(data_dir: DataDir, run: ReconRun, preview: Preview) -> No
         aum=preview.aum,
         holdings=_latest_iwm(data_dir, AS_OF),
         adv_window=preview.adv_window,
+        listing=listing_float(data_dir, run.result, scrambled),
     )
     assert again.frame.equals(preview.frame)
 
@@ -107,13 +109,15 @@ def test_no_look_ahead(data_dir: DataDir, run: ReconRun, preview: Preview) -> No
 def test_aum_doubles_demand(data_dir: DataDir, run: ReconRun, preview: Preview) -> None:
     from r2k.data.sources.panel import read_market_panel
 
+    market = read_market_panel(data_dir.market_panel)
     double = build_preview(
         run.result,
-        read_market_panel(data_dir.market_panel),
+        market,
         as_of=AS_OF,
         aum=PassiveAum(preview.aum.r2000 * 2, preview.aum.r1000 * 2),
         holdings=_latest_iwm(data_dir, AS_OF),
         adv_window=preview.adv_window,
+        listing=listing_float(data_dir, run.result, market),
     )
     np.testing.assert_allclose(
         double.frame["demand_usd"].to_numpy(),
@@ -128,9 +132,47 @@ def test_measured_scores(data_dir: DataDir, preview: Preview) -> None:
     assert isinstance(scores, dict)
     changes = scores["changes"]
     assert changes["share_at_threshold"] == pytest.approx(0.856, abs=0.01)
-    assert changes["spearman"] == pytest.approx(0.555, abs=0.01)
+    assert changes["spearman"] == pytest.approx(0.609, abs=0.01)
+    assert scores["add"]["spearman"] == pytest.approx(0.431, abs=0.01)
     # changes trade far more than the rest of the index
     assert changes["median_volume_ratio"] > 2 * scores["stay"]["median_volume_ratio"]
+
+
+def test_addition_float_factor() -> None:
+    factors = pl.DataFrame(
+        {"security_id": ["A", "B", "C", "D"], "float_factor": [0.1, 0.3, 0.9, 1.0]}
+    )
+    # median of the three additions that have a factor ("E" has none)
+    found = addition_float_factor(factors, frozenset({"A", "B", "C", "E"}))
+    assert found is not None
+    assert found[0] == pytest.approx(0.3)
+    assert found[1] == 3
+    assert addition_float_factor(factors, frozenset({"E"})) is None
+
+
+def test_listing_float(data_dir: DataDir, run: ReconRun, preview: Preview) -> None:
+    """Recent listings take the median float of IWM's 2026-01-21 -> 04-10 additions."""
+    from r2k.data.sources.panel import read_market_panel
+
+    listing = listing_float(
+        data_dir, run.result, read_market_panel(data_dir.market_panel)
+    )
+    assert listing is not None
+    # measured: the 18 lines IWM_2026-04-10.csv added since IWM_2026-01-21.csv
+    # (March 2026 IPO additions, mostly: WLTH 0.22, BETA 0.14, EVMN 0.27 ...)
+    assert listing.additions == 18
+    assert listing.factor == pytest.approx(0.254, abs=0.005)
+    assert "IWM_2026-04-10.csv" in listing.source
+    # April 2026 IPOs are recent listings; a company quoted since the panel's
+    # first session (2025-12-26) is not
+    assert {"RMIX", "KLRA", "ALMR"} <= listing.listings
+    assert "YDES" not in listing.listings
+    members = run.result.membership.filter(pl.col("security_id") == "KLRA")
+    row = preview.frame.filter(pl.col("security_id") == "KLRA")
+    assert row["index_shares"].item() == pytest.approx(
+        members["shares_outstanding"].item() * listing.factor
+    )
+    assert any("recent listings" in note for note in preview.notes)
 
 
 def test_recon_effect(data_dir: DataDir, preview: Preview) -> None:

@@ -96,3 +96,36 @@ def attach_float_factors(
         .otherwise(pl.lit("fallback")),
         float_factor=pl.coalesce("float_factor", "_est", pl.lit(fallback)),
     ).drop("_est")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListingFloat:
+    """The float factor of recently listed lines (IPOs whose shares are locked up).
+
+    Russell's float of an IPO is the shares offered; locked-up shares stay out
+    until the lock-up expires (R7 §4.3.2-4.3.3, docs/methodology.md §7). The data
+    hold no offering sizes, so the factor is the median of the fund-derived
+    factors of the lines the fund added between its last two holdings files
+    before the rank day: between reconstitutions Russell adds lines almost only
+    as quarterly IPO additions (R7 §9.2), so these are its own floats of recent
+    IPOs.
+    """
+
+    listings: frozenset[str]  # lines first quoted after the market data start
+    factor: float
+    additions: int  # fund additions the factor is the median of
+    source: str
+
+
+def addition_float_factor(
+    factors: pl.DataFrame, additions: frozenset[str]
+) -> tuple[float, int] | None:
+    """Median ``float_factor`` of ``factors`` over ``additions``, and how many.
+
+    ``factors`` has ``security_id`` and ``float_factor`` (fund-derived only);
+    None when no addition has a factor.
+    """
+    known = factors.filter(pl.col("security_id").is_in(list(additions)))
+    if known.height == 0:
+        return None
+    return float(known["float_factor"].median()), known.height  # type: ignore[arg-type]

@@ -47,7 +47,12 @@ import polars as pl
 
 from r2k import schemas
 from r2k.construction.classify import company_key_expr, security_type_expr
-from r2k.construction.floats import FloatEstimate, estimate_from_holdings
+from r2k.construction.floats import (
+    FloatEstimate,
+    ListingFloat,
+    addition_float_factor,
+    estimate_from_holdings,
+)
 from r2k.construction.incumbency import (
     established_outsiders,
     established_r1000,
@@ -91,6 +96,7 @@ from r2k.workflows.recon_run import ReconRun as ReconRun  # re-exported
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from r2k.construction.reconstitution import Reconstitution
     from r2k.data.datadir import DataDir
 
 log = logging.getLogger(__name__)
@@ -358,6 +364,54 @@ def run_reconstitution(
         notes=tuple(notes),
         universe_lines=universe.select("security_id", "name"),
         as_of=as_of,
+    )
+
+
+def listing_float(
+    data: DataDir, result: Reconstitution, panel: pl.DataFrame
+) -> ListingFloat | None:
+    """The float of recent listings for ``result``'s preview (docs/funds.md).
+
+    Recent listings: lines the market panel first quotes after its first
+    session, up to the rank day, that continue no earlier symbol. Their factor is
+    the median of ``result``'s holdings-derived factors of the lines the IWM file
+    the reconstitution used added since the IWM file before it
+    (:class:`r2k.construction.floats.ListingFloat`). None when the panel does not
+    cover the rank day, or there is no earlier file or no such addition.
+    """
+    rank_day = result.rank_day
+    files = [p for p in data.holdings_files("IWM") if read_as_of(p) <= rank_day]
+    if len(files) < 2 or rank_day not in set(panel["session"].to_list()):
+        return None
+    previous, current = (read_holdings(p).equities for p in files[-2:])
+    try:
+        sec = read_sec_tickers(data.sec_tickers)
+    except DataDirectoryError:
+        sec = None
+    seen = _PanelUpTo(panel, rank_day, sec)
+    renamed = set(seen.successors.values())
+    additions = (
+        set(current["security_id"].to_list())
+        - set(previous["security_id"].to_list())
+        - renamed
+    )
+    factors = result.membership.filter(pl.col("float_source") == "holdings")
+    found = addition_float_factor(factors, frozenset(additions))
+    if found is None:
+        return None
+    start = seen.history["session"].min()
+    listings = (
+        seen.history.group_by("security_id")
+        .agg(first=pl.col("session").min())
+        .filter(pl.col("first") > start)["security_id"]
+    )
+    factor, count = found
+    return ListingFloat(
+        listings=frozenset(listings.to_list()) - renamed,
+        factor=factor,
+        additions=count,
+        source=f"median float factor of the {count} lines {files[-1].name} "
+        f"added since {files[-2].name}",
     )
 
 

@@ -31,9 +31,10 @@ from r2k.funds.demand import (
 from r2k.funds.event import POST_SESSIONS, car_paths, event_study
 from r2k.funds.scoring import BASELINE_WINDOW, THRESHOLD, score_preview, volume_ratios
 from r2k.methodology.schedule import reconstitution_for_rank_day
-from r2k.workflows.pipeline import run_reconstitution
+from r2k.workflows.pipeline import listing_float, run_reconstitution
 
 if TYPE_CHECKING:
+    from r2k.construction.floats import ListingFloat
     from r2k.construction.reconstitution import Reconstitution
     from r2k.data.datadir import DataDir
     from r2k.workflows.pipeline import ReconRun
@@ -132,15 +133,47 @@ def default_aum(data: DataDir, as_of: date) -> PassiveAum:
     )
 
 
+def _index_shares(listing: ListingFloat | None) -> pl.Expr:
+    """Float-adjusted shares of a membership line.
+
+    Recent listings whose float the reconstitution could only guess
+    (``fallback``) take ``listing.factor`` of their total shares.
+    """
+    shares = pl.col("float_market_cap") / pl.col("close")
+    if listing is None:
+        return shares
+    locked = pl.col("security_id").is_in(list(listing.listings)) & (
+        pl.col("float_source") == "fallback"
+    )
+    return (
+        pl.when(locked)
+        .then(pl.col("shares_outstanding") * listing.factor)
+        .otherwise(shares)
+    )
+
+
 def _lines(
-    result: Reconstitution, adv: pl.DataFrame, holdings: pl.DataFrame | None
+    result: Reconstitution,
+    adv: pl.DataFrame,
+    holdings: pl.DataFrame | None,
+    listing: ListingFloat | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     notes: list[str] = []
+    if listing is not None:
+        count = result.membership.filter(
+            pl.col("security_id").is_in(list(listing.listings))
+            & (pl.col("float_source") == "fallback")
+        ).height
+        notes.append(
+            f"{count} lines first quoted after the market data start (recent "
+            f"listings, shares under lock-up) take the float factor "
+            f"{listing.factor:.3f}: {listing.source}"
+        )
     member = result.membership.select(
         "security_id",
         "name",
         "sector",
-        index_shares=pl.col("float_market_cap") / pl.col("close"),
+        index_shares=_index_shares(listing),
         rank_close=pl.col("close"),
         index_after=pl.when(pl.col("r2000"))
         .then(pl.lit("R2000"))
@@ -236,16 +269,19 @@ def build_preview(
     aum: PassiveAum,
     holdings: pl.DataFrame | None = None,
     adv_window: int = ADV_WINDOW,
+    listing: ListingFloat | None = None,
 ) -> Preview:
     """The preview of the reconstitution ``result`` with ``market`` up to ``as_of``.
 
     ``market`` needs ``session, security_id, close, volume``; its rows after
     ``as_of`` are dropped before anything is computed. ``holdings`` (IWM's, real
-    data only) give index shares to lines the reconstitution dropped.
+    data only) give index shares to lines the reconstitution dropped;
+    ``listing`` (real data only, :func:`r2k.workflows.pipeline.listing_float`)
+    the float of recent listings.
     """
     known = market.filter(pl.col("session") <= as_of)
     adv = average_daily_volume(known, as_of, window=adv_window)
-    lines, notes = _lines(result, adv, holdings)
+    lines, notes = _lines(result, adv, holdings, listing)
     frame = preview_demand(lines, adv, aum)
     return Preview(
         rank_day=result.rank_day,
@@ -303,6 +339,7 @@ def run_preview(
         aum=aum,
         holdings=_latest_iwm(data, as_of),
         adv_window=adv_window,
+        listing=listing_float(data, run.result, market),
     )
 
 
