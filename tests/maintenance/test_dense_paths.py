@@ -22,7 +22,7 @@ from r2k.construction.universe import LineCodes
 from r2k.maintenance import MarketHistory, Settings, calculate, initial_state
 from r2k.maintenance.book import _fill_forward, build_block, ffill
 from r2k.maintenance.market import _HASHED_LOOKUPS
-from r2k.methodology.rule_sets import RuleSet
+from r2k.methodology.rule_sets import RuleSet, rule_set_for
 from r2k.sessions import sessions_in_range
 
 DAYS = sessions_in_range(date(2024, 1, 2), date(2024, 3, 29))
@@ -186,3 +186,112 @@ def test_a_sources_line_codes_are_used_when_they_fit() -> None:
         market = MarketHistory(frame, codes=bad)
         assert np.array_equal(market.line_codes(DAYS[0], DAYS[-1]), codes)
         assert market.lines().equals(lines)
+
+
+def _fixed_panel(seed: int, lines: int = 8, swap: bool = False) -> pl.DataFrame:
+    """Every session lists the same lines (``swap``: one session lists another)."""
+    rng = np.random.default_rng(seed)
+    ids = [f"F{k:02d}" for k in range(lines)]
+    rows = []
+    for i, day in enumerate(DAYS):
+        for sid in ids:
+            if swap and i == 30 and sid == ids[3]:
+                sid = "G99"  # same count, another line: not a fixed panel
+            close = float(rng.uniform(5, 50))
+            rows.append(
+                {
+                    "session": day,
+                    "security_id": sid,
+                    "name": f"{sid} Inc. Common Stock",
+                    "close": None if rng.random() < 0.05 else close,
+                    "volume": 1000,
+                    "shares_outstanding": 1e6,
+                    "total_market_cap": close * 1e6,
+                    "sector": "Technology",
+                }
+            )
+    return pl.DataFrame(rows, schema=schemas.MARKET, orient="row")
+
+
+@pytest.mark.parametrize(("seed", "swap"), [(0, False), (1, True), (2, False)])
+def test_a_fixed_panels_codes_are_the_general_numbering(seed: int, swap: bool) -> None:
+    # The fixed-lines path numbers without hashing; the plain definition is the
+    # position of each row's id among the sorted distinct ids.
+    frame = _fixed_panel(seed, swap=swap)
+    market = MarketHistory(frame)
+    lines = sorted(set(frame["security_id"]))
+    assert market.lines().to_list() == lines
+    expected = [lines.index(s) for s in market.frame["security_id"]]  # its order
+    assert market.line_codes(DAYS[0], DAYS[-1]).tolist() == expected
+    first = market.first_sessions().sort("security_id")
+    by_line = (
+        frame.group_by("security_id").agg(pl.col("session").min()).sort("security_id")
+    )
+    assert first["first_session"].to_list() == by_line["session"].to_list()
+
+
+def _levels_and_state(
+    frame: pl.DataFrame, monkeypatch: pytest.MonkeyPatch | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if monkeypatch is not None:  # force the general layout and valuation
+        from r2k.maintenance import book
+
+        monkeypatch.setattr(book, "_same_lines_layout", lambda *a: None)
+        monkeypatch.setattr(
+            book,
+            "_special_columns",
+            lambda at, missing, changes: np.arange(missing.shape[1]),
+        )
+    market = MarketHistory(frame)
+    base = market.sessions[0]
+    members = market.cross_section(base).select(
+        "security_id", shares="shares_outstanding", float_factor=pl.lit(0.5)
+    )
+    state, _ = initial_state(base, members, market)
+    ids = members["security_id"].to_list()
+    actions = pl.DataFrame(
+        {
+            "security_id": [ids[1], ids[1], ids[2], ids[5]],
+            "ex_date": [DAYS[10], DAYS[10], DAYS[10], DAYS[40]],
+            "action": ["cash_dividend"] * 4,
+            "ratio": [None] * 4,
+            "amount": [0.1, 0.25, 0.3, 0.2],
+            "other_id": [None] * 4,
+            "shares_outstanding": [None] * 4,
+            "float_factor": [None] * 4,
+            "source": ["test"] * 4,
+        },
+        schema=schemas.CORPORATE_ACTIONS,
+    )
+    settings = Settings(rules=rule_set_for(DAYS[0]), quarterly=False)
+    out = calculate(
+        state,
+        market,
+        actions,
+        settings,
+        end=market.sessions[-1],
+        constituents=True,
+        block_sessions=20,
+    )
+    return out.levels, out.constituents
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_fast_layout_and_plain_columns_value_as_the_general_steps(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fixed panel (with gaps: some closes null) takes the reshape layout and
+    # values its gap-free columns as plain; forcing the placement and the
+    # general steps on every column must give the same levels and constituents
+    # (bit for bit but the dividend sums, added sparse: to 1e-15).
+    frame = _fixed_panel(seed)
+    fast_levels, fast_parts = _levels_and_state(frame, None)
+    slow_levels, slow_parts = _levels_and_state(frame, monkeypatch)
+    assert fast_parts.equals(slow_parts)
+    for column in ("market_value", "price_return"):
+        assert fast_levels[column].to_list() == slow_levels[column].to_list()
+    np.testing.assert_allclose(
+        fast_levels["total_return"].to_numpy(),
+        slow_levels["total_return"].to_numpy(),
+        rtol=1e-15,
+    )

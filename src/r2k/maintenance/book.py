@@ -95,6 +95,7 @@ class Block:
     close_ff: np.ndarray  # close, forward-filled (state's last close seeds row 0)
     missing: np.ndarray  # bool: no market price on the row (raw close is NaN)
     missing_run: np.ndarray  # sessions without a price up to row 0 (lookback)
+    gap_rows: np.ndarray  # bool per row: some line has no market price on it
     lead: int  # look-back sessions before row 0 (see shares_at)
     market: MarketHistory
     window: list[date]  # the look-back sessions, then ``sessions``
@@ -234,21 +235,26 @@ def build_block(
     codes = market.line_codes(first, last)
     # The block's lines: the market's lines with a row in it, and those the state
     # refers to (which may have none, or not be in the market at all).
-    refs = set(state.lines["security_id"].to_list())
-    for p in state.pending:
-        refs.add(p.security_id)
-        if p.acquirer:
-            refs.add(p.acquirer)
-    extra = pl.Series("security_id", sorted(refs), dtype=pl.String)
-    extra_codes = market.codes_of(extra)
+    state_ids = state.lines["security_id"]
+    state_codes = market.codes_of(state_ids)
+    refs = {p.security_id for p in state.pending}
+    refs.update(p.acquirer for p in state.pending if p.acquirer)
+    pending = pl.Series("security_id", sorted(refs), dtype=pl.String)
+    pending_codes = market.codes_of(pending)
     lines = market.lines()
     codes = codes.astype(np.intp)  # the index type, converted once
     in_block = np.zeros(lines.len(), dtype=bool)
     in_block[codes] = True
-    in_block[extra_codes[extra_codes >= 0]] = True
+    in_block[state_codes[state_codes >= 0]] = True
+    in_block[pending_codes[pending_codes >= 0]] = True
     listed_codes = np.flatnonzero(in_block)
     listed = lines.gather(listed_codes)
-    unlisted = extra.filter(pl.Series(extra_codes < 0))
+    unlisted = pl.concat(
+        [
+            state_ids.filter(pl.Series(state_codes < 0)),
+            pending.filter(pl.Series(pending_codes < 0)),
+        ]
+    ).unique()
     code_column = np.full(lines.len(), -1, dtype=np.int64)  # of each market line
     if unlisted.is_empty():
         id_series = listed
@@ -259,13 +265,16 @@ def build_block(
     ids = id_series.to_list()
     column_code = np.full(len(ids), -1, dtype=np.int64)
     column_code[code_column[listed_codes]] = listed_codes
-    # Market row r is line c[r] on session t[r] (a row of the block).
     days, counts = market.session_rows(first, last)
-    t = np.repeat(np.searchsorted(_days(all_sessions), days), counts)
-    flat = t * len(ids)  # positions in the row-major arrays
-    flat += code_column[codes]
-    close = np.full((len(all_sessions), len(ids)), np.nan)
-    close.reshape(-1)[flat] = market.rows(first, last)["close"].to_numpy()
+    prices = market.rows(first, last)["close"]
+    close = _same_lines_layout(codes, counts, len(all_sessions), listed_codes, prices)
+    if close is None or not unlisted.is_empty():
+        # Market row r is line c[r] on session t[r] (a row of the block).
+        t = np.repeat(np.searchsorted(_days(all_sessions), days), counts)
+        flat = t * len(ids)  # positions in the row-major arrays
+        flat += code_column[codes]
+        close = np.full((len(all_sessions), len(ids)), np.nan)
+        close.reshape(-1)[flat] = prices.to_numpy()
     missing = np.isnan(close)  # a null comes out as NaN
     k = len(lead)
     # Consecutive sessions without a price ending at row k (the state's session).
@@ -279,6 +288,7 @@ def build_block(
         close_ff=close[k:],
         missing=missing[k:],
         missing_run=run.astype(np.int64),
+        gap_rows=missing[k:].any(axis=1),
         lead=k,
         market=market,
         window=all_sessions,
@@ -288,13 +298,35 @@ def build_block(
         state_columns=np.zeros(0, dtype=np.int64),
     )
     if state.lines.height:
-        sc = block.columns(state.lines["security_id"])
+        sc = block.columns(state_ids, state_codes)
         block.state_columns = sc
         seed = state.lines["last_close"].to_numpy()
         row0 = close[k, sc]
         close[k, sc] = np.where(np.isnan(row0), seed, row0)
     _fill_forward(close, missing, PRICE_CARRY_SESSIONS)
     return block
+
+
+def _same_lines_layout(
+    codes: np.ndarray,
+    counts: np.ndarray,
+    n_sessions: int,
+    listed: np.ndarray,
+    prices: pl.Series,
+) -> np.ndarray | None:
+    """The closes as a (sessions x lines) array when every session lists ``listed``.
+
+    The rows of such a window are already that array in row-major order (one row
+    per session, its lines ascending): a reshape, no placement. None otherwise.
+    """
+    width = listed.size
+    if counts.size != n_sessions or not (counts == width).all() or width == 0:
+        return None
+    grid = codes.reshape(n_sessions, width)
+    if not (np.array_equal(grid[0], listed) and (grid == grid[0]).all()):
+        return None
+    out: np.ndarray = prices.to_numpy().astype(np.float64, copy=True)
+    return out.reshape(n_sessions, width)
 
 
 def _fill_forward(values: np.ndarray, missing: np.ndarray, limit: int) -> None:
@@ -446,6 +478,9 @@ class Book:
             self.shares[cols] = state.lines["shares"].to_numpy()
             self.floats[cols] = state.lines["float_factor"].to_numpy()
             self.run[cols] = state.lines["missing_run"].to_numpy()
+        # The longest run without a price now (a bound: copies of a line's run
+        # keep it one); the stale rule has nothing to look at below its limit.
+        self.run_max = int(self.run.max()) if self.run.size else 0
         self.pending: list[PendingRemoval] = list(state.pending)
         self.recon: ReconDecision | None = state.recon
         self.bounds: ReconDecision | None = state.bounds
@@ -596,10 +631,15 @@ class Book:
 
     def opened(self, t: int) -> None:
         """Record the index shares held during session ``t`` (after its open)."""
-        self.index_shares[t] = self.shares * self.floats
+        np.multiply(self.shares, self.floats, out=self.index_shares[t])
         if self.held_floats is not None:
             self.held_floats[t] = self.floats
-        self.run = np.where(self.block.missing[t], self.run + 1, 0)
+        if self.block.gap_rows[t]:
+            self.run = np.where(self.block.missing[t], self.run + 1, 0)
+            self.run_max = int(self.run.max())
+        elif self.run_max:  # every line priced: every run ends
+            self.run = np.zeros_like(self.run)
+            self.run_max = 0
 
     def closed(self, t: int) -> None:
         """Record the index shares after session ``t``'s close."""

@@ -286,6 +286,8 @@ def _close_phase(
 def _stale_exits(book: Book, t: int, session: date) -> None:
     """Lines without a price for too long are taken as delisted (r2k rule)."""
     limit = book.rules.stale_price_removal_sessions
+    if book.run_max < limit:
+        return
     for col in np.flatnonzero((book.shares > 0) & (book.run >= limit)):
         price = float(book.block.close_ff[t, col])
         book.remove(session, int(col), "stale_price", price)

@@ -112,6 +112,8 @@ class MarketHistory:
         days = frame["session"].to_physical().to_numpy()
         if codes is not None and _fits(codes, ids) and _coded_order(days, codes.codes):
             lines, numbers = codes.lines, codes.codes  # the source's own numbering
+        elif (fixed := _fixed_lines(days, ids)) is not None:
+            lines, numbers, first_rows = fixed  # every session the same lines
         elif ids.null_count() == 0:
             first_rows = ids.arg_unique()
             lines = ids.gather(first_rows).sort()
@@ -308,6 +310,34 @@ def _fits(codes: LineCodes, ids: pl.Series) -> bool:
     sample = np.unique(np.linspace(0, n - 1, num=min(n, _CODE_SAMPLE), dtype=np.int64))
     named = lines.gather(codes.codes[sample].astype(np.int64))
     return bool((named == ids.gather(sample)).all())
+
+
+def _fixed_lines(
+    days: np.ndarray, ids: pl.Series
+) -> tuple[pl.Series, np.ndarray, pl.Series] | None:
+    """Lines, row codes and first rows of a panel whose sessions list the same lines.
+
+    A fixed membership or research panel: every session has the rows of the first
+    one, in the same strictly ascending ``security_id`` order. Checked in one
+    comparison of each row with the same row a session earlier (no hashing of the
+    ids); None when the rows are not laid out so (the general numbering then).
+    """
+    n = days.size
+    width = int(np.searchsorted(days, days[0], side="right")) if n else 0
+    if width == 0 or n % width or ids.null_count():
+        return None
+    first = ids.slice(0, width)
+    if width > 1 and not (first.slice(1) > first.slice(0, width - 1)).all():
+        return None
+    grid = days.reshape(-1, width)
+    starts = grid[:, 0]
+    if not ((grid == starts[:, None]).all() and (starts[1:] > starts[:-1]).all()):
+        return None
+    if n > width and not (ids.slice(width) == ids.slice(0, n - width)).all():
+        return None
+    row_codes = _codes(first, first)
+    first_rows = pl.Series(np.arange(width, dtype=np.int64)).cast(pl.get_index_type())
+    return first, np.tile(row_codes, n // width), first_rows
 
 
 def _codes(ids: pl.Series, lines: pl.Series) -> np.ndarray:
