@@ -562,52 +562,59 @@ def check_actions(actions: pl.DataFrame, *, source: str) -> pl.DataFrame:
         ``source``, the row (0-based, in the given order) and the field.
     """
     frame = schemas.check_schema(actions, schemas.CORPORATE_ACTIONS, source=source)
-    frame = frame.with_row_index("_row")
     names = list(KIND)
-    unknown = frame.filter(~pl.col("action").is_in(names) | pl.col("action").is_null())
-    if unknown.height:
-        row = unknown.row(0, named=True)
-        msg = (
-            f"{source}: row {row['_row']}: unknown action {row['action']!r}; "
-            f"expected one of {', '.join(names)}"
-        )
-        raise SchemaError(msg)
-    for column in ("security_id", "ex_date"):
-        bad = frame.filter(pl.col(column).is_null())
-        if bad.height:
-            msg = f"{source}: row {bad['_row'][0]}: {column} is empty"
-            raise SchemaError(msg)
-    for kind in KIND.values():
-        rows = frame.filter(pl.col("action") == kind.name)
-        for column in kind.required:
-            bad = rows.filter(pl.col(column).is_null())
-            if bad.height:
-                msg = (
-                    f"{source}: row {bad['_row'][0]}: {kind.name} needs {column!r}; "
-                    "see docs/data-formats.md (corporate actions)"
-                )
-                raise SchemaError(msg)
     zero_ok = [k.name for k in KIND.values() if k.zero_ratio]
-    for column in _POSITIVE:
-        bad = frame.filter(
-            (pl.col(column) < 0)
-            | ((pl.col(column) == 0) & ~pl.col("action").is_in(zero_ok))
-        )
-        if bad.height:
-            msg = (
-                f"{source}: row {bad['_row'][0]}: {column} must be positive "
-                f"(zero only for a cash merger), got {bad[column][0]}"
+    action = pl.col("action")
+    # Each check: the rows it rejects, and its message for the first of them
+    # (a row as a dict). All are evaluated in one pass; the first check in this
+    # order that finds a row is the error.
+    checks: list[tuple[pl.Expr, Callable[[dict[str, Any]], str]]] = [
+        (
+            ~action.is_in(names) | action.is_null(),
+            lambda row: (
+                f"unknown action {row['action']!r}; expected one of {', '.join(names)}"
+            ),
+        ),
+        *(
+            (pl.col(column).is_null(), lambda _, c=column: f"{c} is empty")
+            for column in ("security_id", "ex_date")
+        ),
+        *(
+            (
+                (action == kind.name) & pl.col(column).is_null(),
+                lambda _, k=kind.name, c=column: (
+                    f"{k} needs {c!r}; see docs/data-formats.md (corporate actions)"
+                ),
             )
+            for kind in KIND.values()
+            for column in kind.required
+        ),
+        *(
+            (
+                (pl.col(column) < 0) | ((pl.col(column) == 0) & ~action.is_in(zero_ok)),
+                lambda row, c=column: (
+                    f"{c} must be positive (zero only for a cash merger), got {row[c]}"
+                ),
+            )
+            for column in _POSITIVE
+        ),
+        (pl.col("amount") < 0, lambda _: "amount must be >= 0"),
+        (
+            (pl.col("float_factor") <= 0) | (pl.col("float_factor") > 1),
+            lambda _: "float_factor must be in (0, 1]",
+        ),
+    ]
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    first_bad = frame.select(
+        index.filter(bad.fill_null(value=False)).first().alias(str(i))
+        for i, (bad, _) in enumerate(checks)
+    ).row(0)
+    for found, (_, message) in zip(first_bad, checks, strict=True):
+        if found is not None:
+            row = frame.row(found, named=True)
+            msg = f"{source}: row {found}: {message(row)}"
             raise SchemaError(msg)
-    bad = frame.filter(pl.col("amount") < 0)
-    if bad.height:
-        msg = f"{source}: row {bad['_row'][0]}: amount must be >= 0"
-        raise SchemaError(msg)
-    bad = frame.filter((pl.col("float_factor") <= 0) | (pl.col("float_factor") > 1))
-    if bad.height:
-        msg = f"{source}: row {bad['_row'][0]}: float_factor must be in (0, 1]"
-        raise SchemaError(msg)
-    return frame.drop("_row").sort("ex_date", "security_id", "action")
+    return frame.sort("ex_date", "security_id", "action")
 
 
 # -------------------------------------------------------------- for the walk

@@ -242,9 +242,14 @@ def build_block(
     pending = pl.Series("security_id", sorted(refs), dtype=pl.String)
     pending_codes = market.codes_of(pending)
     lines = market.lines()
-    codes = codes.astype(np.intp)  # the index type, converted once
     in_block = np.zeros(lines.len(), dtype=bool)
-    in_block[codes] = True
+    days, counts = market.session_rows(first, last)
+    same = _same_codes(codes, counts, len(all_sessions))
+    if same:
+        in_block[codes[: counts[0]]] = True  # every session lists these
+    else:
+        codes = codes.astype(np.intp)  # the index type, converted once
+        in_block[codes] = True
     in_block[state_codes[state_codes >= 0]] = True
     in_block[pending_codes[pending_codes >= 0]] = True
     listed_codes = np.flatnonzero(in_block)
@@ -265,9 +270,8 @@ def build_block(
     ids = id_series.to_list()
     column_code = np.full(len(ids), -1, dtype=np.int64)
     column_code[code_column[listed_codes]] = listed_codes
-    days, counts = market.session_rows(first, last)
     prices = market.rows(first, last)["close"]
-    close = _same_lines_layout(codes, counts, len(all_sessions), listed_codes, prices)
+    close = _same_lines_layout(codes, listed_codes, prices) if same else None
     if close is None or not unlisted.is_empty():
         # Market row r is line c[r] on session t[r] (a row of the block).
         t = np.repeat(np.searchsorted(_days(all_sessions), days), counts)
@@ -307,26 +311,29 @@ def build_block(
     return block
 
 
+def _same_codes(codes: np.ndarray, counts: np.ndarray, n_sessions: int) -> bool:
+    """Whether each of the ``n_sessions`` sessions has the first one's row codes."""
+    if counts.size != n_sessions or counts.size == 0 or not (counts == counts[0]).all():
+        return False
+    grid = codes.reshape(n_sessions, int(counts[0]))
+    return bool((grid == grid[0]).all())
+
+
 def _same_lines_layout(
-    codes: np.ndarray,
-    counts: np.ndarray,
-    n_sessions: int,
-    listed: np.ndarray,
-    prices: pl.Series,
+    codes: np.ndarray, listed: np.ndarray, prices: pl.Series
 ) -> np.ndarray | None:
     """The closes as a (sessions x lines) array when every session lists ``listed``.
 
-    The rows of such a window are already that array in row-major order (one row
-    per session, its lines ascending): a reshape, no placement. None otherwise.
+    ``codes`` are the rows' line codes, every session's the same
+    (:func:`_same_codes`). The rows of such a window are already that array in
+    row-major order (one row per session, its lines ascending): a reshape, no
+    placement. None when the sessions list other lines too.
     """
     width = listed.size
-    if counts.size != n_sessions or not (counts == width).all() or width == 0:
-        return None
-    grid = codes.reshape(n_sessions, width)
-    if not (np.array_equal(grid[0], listed) and (grid == grid[0]).all()):
+    if width == 0 or codes.size % width or not np.array_equal(codes[:width], listed):
         return None
     out: np.ndarray = prices.to_numpy().astype(np.float64, copy=True)
-    return out.reshape(n_sessions, width)
+    return out.reshape(-1, width)
 
 
 def _fill_forward(values: np.ndarray, missing: np.ndarray, limit: int) -> None:
@@ -674,8 +681,8 @@ class Book:
         if full:  # every column: views, no copies
             held, close, missing = held_all, block.close_ff, block.missing
             n_held = self.index_shares
-            if np.count_nonzero(n_held) != np.count_nonzero(held_all):
-                n_held = np.where(held_all, n_held, 0.0)  # a NaN or negative N
+            if not n_held.min() >= 0.0:  # a NaN or negative N: count it 0
+                n_held = np.where(held_all, n_held, 0.0)
         else:
             held = np.take(held_all, cols, axis=1)
             close = np.take(block.close_ff, cols, axis=1)
