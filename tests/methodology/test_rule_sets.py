@@ -103,6 +103,18 @@ def test_a_valid_variant_loads(tmp_path: Path) -> None:
     assert RuleSet.from_toml(path).ranking.microcap_top == 3500
 
 
+def test_unseen_companies_estimate_is_optional(tmp_path: Path) -> None:
+    """On in the packaged current file; a file without the key loads with it off."""
+    old, current = packaged_rule_sets()
+    assert current.ranking.unseen_companies_estimate
+    assert not old.ranking.unseen_companies_estimate
+    key = "unseen_companies_estimate = true\n"
+    path = _variant(tmp_path, key, "")
+    assert not RuleSet.from_toml(path).ranking.unseen_companies_estimate
+    message = _error(tmp_path, key, "unseen_companies_estimate = 1\n")
+    assert "[ranking].unseen_companies_estimate" in message
+
+
 @pytest.mark.parametrize(
     ("old", "new", "key", "fix"),
     [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
 
+from r2k.methodology.rule_sets import RuleSet
 from r2k.workflows.pipeline import (
     ReconRun,
     run_reconstitution,
@@ -80,3 +82,26 @@ def test_new_companies_are_not_r1000_incumbents(run_2026: ReconRun) -> None:
     pv = _pv(run_2026).filter(pl.col("security_id") == "AXTI")
     assert pv["r2000"].to_list() == [True]
     assert not any(n.startswith("every company") for n in run_2026.notes)
+
+
+def test_the_3000_cut_counts_companies_the_panel_cannot_show(
+    data_dir: DataDir, run_2026: ReconRun
+) -> None:
+    # docs/methodology.md "Companies the panel cannot show": 131 of the incumbent
+    # IWM file's 1,913 companies are outside the panel; as many per company among
+    # the ranked companies no fund list holds move the cut up (16 ranks in 2026,
+    # measured on the rank day; the note gives the figures).
+    note = next(n for n in run_2026.notes if n.startswith("#3,000 cut moved up"))
+    unseen = int(note.split(" by ")[1].split(" ")[0])
+    assert 10 <= unseen <= 25
+    pv = _pv(run_2026)
+    assert int(pv["r3000"].sum()) == 3000 - unseen
+    assert pv.filter(pl.col("r3000"))["rank"].max() == 3000 - unseen
+    # the rule set's own switch turns it off: the plain rank cut at #3,000
+    rules = RuleSet.default()
+    off = replace(
+        rules, ranking=replace(rules.ranking, unseen_companies_estimate=False)
+    )
+    plain = run_reconstitution(data_dir, RANK_DAY, rules=off)
+    assert not any(n.startswith("#3,000 cut") for n in plain.notes)
+    assert int(_pv(plain)["r3000"].sum()) == 3000

@@ -131,9 +131,13 @@ def test_measured_scores(data_dir: DataDir, preview: Preview) -> None:
     scores = result["scores"]
     assert isinstance(scores, dict)
     changes = scores["changes"]
-    assert changes["share_at_threshold"] == pytest.approx(0.856, abs=0.01)
-    assert changes["spearman"] == pytest.approx(0.609, abs=0.01)
-    assert scores["add"]["spearman"] == pytest.approx(0.431, abs=0.01)
+    # 0.856 / 0.609 / 0.431 before the #3,000 cut counted the companies the panel
+    # cannot show ([ranking].unseen_companies_estimate, 16 ranks in 2026): the
+    # cut moved up, 7 adds at ranks 2,985-2,997 left the prediction and 9 incumbents
+    # at ranks 2,987-3,000 became deletes (measured with this command, 2026).
+    assert changes["share_at_threshold"] == pytest.approx(0.871, abs=0.005)
+    assert changes["spearman"] == pytest.approx(0.642, abs=0.01)
+    assert scores["add"]["spearman"] == pytest.approx(0.477, abs=0.01)
     # changes trade far more than the rest of the index
     assert changes["median_volume_ratio"] > 2 * scores["stay"]["median_volume_ratio"]
 

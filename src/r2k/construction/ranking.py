@@ -34,3 +34,26 @@ def breakpoint_cap(ranked: pl.DataFrame, rank: int) -> float | None:
     if row.height == 0:
         return None
     return float(row.item(0, "total_market_cap"))
+
+
+def unseen_companies(*, outside_panel: int, in_panel: int, in_no_list: int) -> int:
+    """Estimated companies of the ranking that no input shows (r2k's estimate).
+
+    The market panel leaves out US-listed companies domiciled abroad that FTSE
+    Russell may assign to the US (R7 §5.2-5.5). For current members the fund
+    files name them (``outside_panel`` of the incumbent file's companies are not
+    in the panel, ``in_panel`` are); for companies in no fund list nothing does.
+    Taking the same share of them to be missing, the ranking lacks
+    ``in_no_list x outside_panel / in_panel`` companies (rounded), where
+    ``in_no_list`` counts the ranked companies no fund list holds.
+
+    Examples
+    --------
+    >>> unseen_companies(outside_panel=120, in_panel=1800, in_no_list=270)
+    18
+    >>> unseen_companies(outside_panel=0, in_panel=1800, in_no_list=270)
+    0
+    """
+    if in_panel <= 0 or outside_panel <= 0 or in_no_list <= 0:
+        return 0
+    return round(in_no_list * outside_panel / in_panel)

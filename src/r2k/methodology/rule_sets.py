@@ -136,6 +136,11 @@ class RankingRules:
     top200_size: int = field(metadata=_COUNT)
     top500_size: int = field(metadata=_COUNT)
     microcap_top: int = field(metadata=_COUNT)
+    # Real data only (r2k's estimate, not a Russell rule): move the #3,000 cut up
+    # by the companies Russell ranks that the market panel cannot show (see
+    # docs/methodology.md, "Companies the panel cannot show"). Off by default,
+    # so older rule files keep the plain rank cut.
+    unseen_companies_estimate: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

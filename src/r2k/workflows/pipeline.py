@@ -64,6 +64,7 @@ from r2k.construction.listings import (
     is_index_line,
     successions,
 )
+from r2k.construction.ranking import unseen_companies
 from r2k.construction.reconstitution import reconstitute
 from r2k.construction.structures import structure_screen
 from r2k.construction.universe import build_universe, company_ids
@@ -249,6 +250,9 @@ def run_reconstitution(
             )
             universe = pl.concat([universe, extra]).sort("security_id")
             known = frozenset(universe["security_id"].to_list())
+        outside_panel = frozenset(extra["security_id"].to_list())
+    else:
+        outside_panel = frozenset()
     on_panel = rank_day in sessions
     if on_panel:
         universe, added = _add_r1000_from_iwv(
@@ -265,6 +269,7 @@ def run_reconstitution(
             repairs = pl.concat([repairs, added[1]], how="diagonal_relaxed")
             known = frozenset(universe["security_id"].to_list())
     incumbents = incumbents_from_holdings(incumbent, known)
+    r2000_held = frozenset(incumbents["security_id"].to_list())
     r1000 = _r1000_from_r3000_holdings(
         data,
         rank_day,
@@ -317,6 +322,16 @@ def run_reconstitution(
                 ~pl.col("security_id").is_in(outsiders["security_id"].to_list())
             )
             repairs = pl.concat([repairs, outsiders], how="diagonal_relaxed")
+    if on_panel and rules.ranking.unseen_companies_estimate:
+        rules = _cut_for_unseen(
+            universe,
+            rules,
+            rank_day=rank_day,
+            held=held,
+            r2000_held=r2000_held,
+            outside_panel=outside_panel,
+            notes=notes,
+        )
     unheld = unheld_class_lines(universe, held)
     ceased: frozenset[str] = frozenset()
     if as_of > rank_day:
@@ -929,6 +944,62 @@ def probe_breakpoints(
     return reconstitute(
         universe, empty, rules, rank_day=rank_day, effective_date=rank_day
     ).breakpoints
+
+
+def _cut_for_unseen(
+    universe: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    rank_day: date,
+    held: frozenset[str],
+    r2000_held: frozenset[str],
+    outside_panel: frozenset[str],
+    notes: list[str],
+) -> RuleSet:
+    """``rules`` with the #3,000 cut moved up by the companies the data cannot show.
+
+    :func:`r2k.construction.ranking.unseen_companies`: the share of the incumbent
+    IWM file's companies that the panel lacks (``outside_panel``, lines added from
+    the holdings, of ``r2000_held``) is taken to be missing among the ranked
+    companies no fund list holds (no line in ``held``), ranked in a probe without
+    incumbents (incumbency changes no rank). Russell ranks those unseen companies
+    too, so the R3000 holds that many fewer of the companies r2k sees
+    (``[ranking].unseen_companies_estimate``; docs/methodology.md).
+    """
+    ids = universe.select("security_id", "company_id")
+
+    def companies(lines: frozenset[str]) -> set[str]:
+        return set(
+            ids.filter(pl.col("security_id").is_in(list(lines)))["company_id"].to_list()
+        )
+
+    outside = companies(outside_panel & r2000_held)
+    in_panel = companies(r2000_held) - outside
+    empty = pl.DataFrame(schema=schemas.INCUMBENTS)
+    probe = reconstitute(
+        universe, empty, rules, rank_day=rank_day, effective_date=rank_day
+    ).membership
+    size = rules.ranking.r3000_size
+    ranked = set(
+        probe.filter(pl.col("is_pricing_vehicle") & (pl.col("rank") <= size))[
+            "company_id"
+        ].to_list()
+    )
+    in_no_list = ranked - companies(held)
+    unseen = unseen_companies(
+        outside_panel=len(outside), in_panel=len(in_panel), in_no_list=len(in_no_list)
+    )
+    if unseen == 0 or unseen >= size - rules.ranking.r1000_size:
+        return rules
+    notes.append(
+        f"#3,000 cut moved up by {unseen} ranks: {len(outside)} of the incumbent "
+        f"IWM file's {len(outside) + len(in_panel)} companies are not in the "
+        f"market panel (domiciled abroad, assigned to the US); as many per company "
+        f"are taken to be missing among the {len(in_no_list)} ranked companies no "
+        f"fund list holds, so the R3000 holds the first {size - unseen} companies "
+        "r2k sees ([ranking].unseen_companies_estimate)"
+    )
+    return replace(rules, ranking=replace(rules.ranking, r3000_size=size - unseen))
 
 
 def _breakpoint(breakpoints: pl.DataFrame, name: str, column: str) -> float | None:
