@@ -728,12 +728,16 @@ class Book:
                 s_stale[t, s_at[c]] = False
         stale_sessions = s_stale[1:].sum(axis=0)
         stale_lines = np.flatnonzero(stale_sessions)
-        carried = dict(
-            zip(
-                block.ids_of(cols[special[stale_lines]]).to_list(),
-                stale_sessions[stale_lines].tolist(),
-                strict=True,
+        carried = (
+            dict(
+                zip(
+                    block.ids_of(cols[special[stale_lines]]).to_list(),
+                    stale_sessions[stale_lines].tolist(),
+                    strict=True,
+                )
             )
+            if stale_lines.size
+            else {}
         )
         s_n = n_held[:, special]
         close[:, special] = s_close
@@ -772,10 +776,10 @@ class Book:
             )
         sums = pl.DataFrame(
             {
-                "session": block.sessions[1:],
+                "session": pl.Series(block.days()[1:]).cast(pl.Int32).cast(pl.Date),
                 "market_value": mv[1:],
                 "reference_value": rv[1:],
-                "has_reference": [True] * (n_rows - 1),
+                "has_reference": np.ones(n_rows - 1, dtype=bool),
                 "dividends": dv[1:],
                 "net_dividends": dv[1:] * (1.0 - withholding_rate),
             },
