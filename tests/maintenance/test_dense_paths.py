@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from r2k import schemas
 from r2k.construction.universe import LineCodes
+from r2k.errors import SchemaError
 from r2k.maintenance import MarketHistory, Settings, calculate, initial_state
 from r2k.maintenance.book import _fill_forward, build_block, ffill
 from r2k.maintenance.market import _HASHED_LOOKUPS
@@ -142,14 +143,14 @@ def _line(sid: str) -> pl.DataFrame:
     )
 
 
-def test_a_non_members_infinite_dividend_reaches_the_sums_as_before() -> None:
-    # The sums add full-width rows: 0 shares x an infinite dividend of a line not
-    # held is NaN there, so the session's dividend sum is NaN, as in the pass over
-    # every column the engine made before it valued the held columns only.
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+def test_a_non_finite_dividend_is_an_error_naming_its_row(bad: float) -> None:
+    # A NaN or infinite amount would reach every session sum (0 shares x inf is
+    # NaN): it is bad input, refused before any calculation, naming row and field.
     market = MarketHistory(pl.concat([_line("A"), _line("B")]))
     rows = [
         {"security_id": sid, "ex_date": DAYS[3], "action": "cash_dividend", "amount": a}
-        for sid, a in (("A", 0.5), ("B", float("inf")))
+        for sid, a in (("A", 0.5), ("B", bad))
     ]
     acts = pl.DataFrame(
         [{n: r.get(n) for n in schemas.CORPORATE_ACTIONS.names()} for r in rows],
@@ -159,11 +160,8 @@ def test_a_non_members_infinite_dividend_reaches_the_sums_as_before() -> None:
     held = pl.DataFrame({"security_id": ["A"], "shares": [1e6], "float_factor": [1.0]})
     state, _ = initial_state(DAYS[0], held, market)
     cfg = Settings(rules=RuleSet.default(), quarterly=False, reconstitution_dates=())
-    with np.errstate(invalid="ignore"):  # 0 x inf, as numpy warns
-        calc = calculate(state, market, acts, cfg, end=DAYS[5])
-    points = calc.levels["dividend_points"]
-    assert np.isnan(points[3])
-    assert points.to_list()[:3] + points.to_list()[4:] == [0.0] * 5
+    with pytest.raises(SchemaError, match="row 1: amount must be a finite number"):
+        calculate(state, market, acts, cfg, end=DAYS[5])
     finite = acts.with_columns(amount=pl.Series([0.5, 0.25]))
     points = calculate(state, market, finite, cfg, end=DAYS[5]).levels[
         "dividend_points"

@@ -598,6 +598,13 @@ def check_actions(actions: pl.DataFrame, *, source: str) -> pl.DataFrame:
             )
             for column in _POSITIVE
         ),
+        *(
+            (
+                pl.col(column).is_nan() | pl.col(column).is_infinite(),
+                lambda row, c=column: f"{c} must be a finite number, got {row[c]}",
+            )
+            for column in ("ratio", "amount", "shares_outstanding", "float_factor")
+        ),
         (pl.col("amount") < 0, lambda _: "amount must be >= 0"),
         (
             (pl.col("float_factor") <= 0) | (pl.col("float_factor") > 1),

@@ -370,11 +370,6 @@ class Dividends:
     columns: np.ndarray
     amounts: np.ndarray
 
-    @property
-    def finite(self) -> bool:
-        """Whether every amount is a finite number."""
-        return bool(np.isfinite(self.amounts).all())
-
     def dense(self, shape: tuple[int, int], columns: np.ndarray) -> np.ndarray:
         """Dividend per share of every row and of ``columns`` (ascending)."""
         at = np.searchsorted(columns, self.columns)
@@ -766,14 +761,8 @@ class Book:
             # An infinite close: N x inf is NaN off the held rows; count it 0.
             mv = total(_zero_nan(mv_part))
             rv = total(_zero_nan(rv_part))
-        if self.dividends.finite:
-            dv = self.dividends.weighted(n_held, at, n_rows)
-        else:  # a NaN or infinite dividend also reaches the other columns' sums
-            n_every = np.zeros((n_rows, n_cols))
-            n_every[:, cols] = n_held
-            dv = (n_every * self.dividends.dense(block.shape, np.arange(n_cols))).sum(
-                axis=1
-            )
+        # Amounts are finite (check_actions); N is 0 off the held rows.
+        dv = self.dividends.weighted(n_held, at, n_rows)
         sums = pl.DataFrame(
             {
                 "session": pl.Series(block.days()[1:]).cast(pl.Int32).cast(pl.Date),
