@@ -38,7 +38,25 @@ def make_band(
 ) -> Band:
     """The band around the company at ``rank`` of ``ranked`` (with ``cum_cap_pct``)."""
     row = ranked.filter(pl.col("rank") == rank)
-    if row.height == 0 or row.item(0, "cum_cap_pct") is None:
+    cum_cap_pct = None if row.height == 0 else row.item(0, "cum_cap_pct")
+    return band_around(
+        cum_cap_pct, name=name, rank=rank, band_pct=band_pct, rules=rules
+    )
+
+
+def band_around(
+    cum_cap_pct: float | None,
+    *,
+    name: str,
+    rank: int,
+    band_pct: float,
+    rules: BandingRules,
+) -> Band:
+    """The band around a breakpoint whose company has percentile ``cum_cap_pct``.
+
+    ``cum_cap_pct`` is None when no company of the R3000E has rank ``rank``.
+    """
+    if cum_cap_pct is None:
         return Band(
             name=name,
             rank=rank,
@@ -47,7 +65,7 @@ def make_band(
             lower_pct=None,
             upper_pct=None,
         )
-    c_b = _round(float(row.item(0, "cum_cap_pct")), rules.percentile_decimals)
+    c_b = _round(float(cum_cap_pct), rules.percentile_decimals)
     h = band_pct if rules.enabled else 0.0
     return Band(
         name=name,

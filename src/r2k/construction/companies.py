@@ -19,25 +19,25 @@ if TYPE_CHECKING:
     from r2k.methodology.rule_sets import ShareClassRules
 
 
-def pricing_vehicles(lines: pl.DataFrame, rules: ShareClassRules) -> pl.DataFrame:
+def pricing_vehicles(
+    lines: pl.DataFrame | pl.LazyFrame, rules: ShareClassRules
+) -> pl.DataFrame:
     """Flag the pricing vehicle of each company among ``lines``.
 
     ``lines`` are the eligible lines (one company may have several). Adds the
-    boolean column ``is_pricing_vehicle``. Ties are broken by ``security_id`` so that
-    the result does not depend on row order.
+    boolean column ``is_pricing_vehicle``. Ties are broken by ``security_id`` so
+    that the result does not depend on row order. A lazy ``lines`` is computed in
+    the same query.
     """
-    ordered = lines.sort(
-        ["company_id", "avg_volume", "security_id"],
-        descending=[False, True, False],
-        nulls_last=True,
-    )
     top_volume = pl.col("avg_volume").fill_null(0.0).max().over("company_id")
     close_enough = pl.col("avg_volume").fill_null(0.0) >= top_volume * (
         1.0 - rules.pricing_vehicle_volume_tolerance
     )
-    candidates = ordered.with_columns(_close=close_enough)
+    # The window is computed before any filter: a company's top volume is over
+    # all of its lines.
+    query = lines.lazy().with_columns(_close=close_enough)
     best = (
-        candidates.filter(pl.col("_close"))
+        query.filter(pl.col("_close"))
         .sort(
             ["company_id", "shares_outstanding", "avg_volume", "security_id"],
             descending=[False, True, True, False],
@@ -48,14 +48,15 @@ def pricing_vehicles(lines: pl.DataFrame, rules: ShareClassRules) -> pl.DataFram
         .select("company_id", pl.col("security_id").alias("_pv"))
     )
     return (
-        lines.join(best, on="company_id", how="left")
+        query.join(best, on="company_id", how="left")
         .with_columns(is_pricing_vehicle=pl.col("security_id") == pl.col("_pv"))
-        .drop("_pv")
+        .drop("_pv", "_close")
+        .collect(engine="in-memory")
     )
 
 
 def aggregate_companies(
-    lines: pl.DataFrame, *, all_classes: pl.DataFrame
+    lines: pl.DataFrame, *, all_classes: pl.DataFrame | pl.LazyFrame
 ) -> pl.DataFrame:
     """One row per company with its total market cap, priced at the pricing vehicle.
 
@@ -66,7 +67,8 @@ def aggregate_companies(
     all_classes
         Every common-equity line of the universe, eligible or not (an unlisted or
         OTC-traded class still counts in total shares, R7 §6.5.1). Columns
-        ``company_id`` and ``shares_outstanding``.
+        ``company_id`` and ``shares_outstanding``; a lazy frame is read in the same
+        query.
 
     Returns
     -------
@@ -76,25 +78,32 @@ def aggregate_companies(
         voting_rights_pct``. Shares of a class that are unknown count as zero; a
         company with no known shares has a null total.
     """
-    shares = all_classes.group_by("company_id").agg(
-        total_shares=pl.when(pl.col("shares_outstanding").is_not_null().any()).then(
-            pl.col("shares_outstanding").sum()
+    shares = (
+        all_classes.lazy()
+        .group_by("company_id")
+        .agg(
+            total_shares=pl.when(pl.col("shares_outstanding").is_not_null().any()).then(
+                pl.col("shares_outstanding").sum()
+            )
         )
     )
-    pv = lines.filter(pl.col("is_pricing_vehicle")).select(
-        "company_id",
-        "security_id",
-        "name",
-        "sector",
-        "close",
-        "avg_close_30d",
-        "float_factor",
-        "voting_rights_pct",
-    )
     return (
-        pv.join(shares, on="company_id", how="left")
+        lines.lazy()
+        .filter(pl.col("is_pricing_vehicle"))
+        .select(
+            "company_id",
+            "security_id",
+            "name",
+            "sector",
+            "close",
+            "avg_close_30d",
+            "float_factor",
+            "voting_rights_pct",
+        )
+        .join(shares, on="company_id", how="left")
         .with_columns(total_market_cap=pl.col("total_shares") * pl.col("close"))
         .sort("company_id")
+        .collect(engine="in-memory")
     )
 
 

@@ -11,20 +11,25 @@ from __future__ import annotations
 import polars as pl
 
 
-def rank_companies(companies: pl.DataFrame, *, r3000e_size: int) -> pl.DataFrame:
+def rank_companies(
+    companies: pl.DataFrame | pl.LazyFrame, *, r3000e_size: int
+) -> pl.DataFrame:
     """Rank eligible companies and compute cumulative percentiles.
 
-    Returns every company with ``rank`` (1 = largest) and, for the top
-    ``r3000e_size`` (the R3000E), ``cum_cap_pct``; ranks beyond have a null
-    percentile.
+    Returns every company with ``rank`` (1 = largest), sorted by rank, and, for the
+    top ``r3000e_size`` (the R3000E), ``cum_cap_pct``; ranks beyond have a null
+    percentile. A lazy ``companies`` is ranked in the same query.
     """
-    ranked = companies.sort(
-        ["total_market_cap", "company_id"], descending=[True, False]
-    ).with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
     in_e = pl.col("rank") <= r3000e_size
     cap_e = pl.when(in_e).then(pl.col("total_market_cap")).otherwise(0.0)
-    return ranked.with_columns(
-        cum_cap_pct=pl.when(in_e).then(100.0 * cap_e.cum_sum() / cap_e.sum())
+    return (
+        companies.lazy()
+        .sort(["total_market_cap", "company_id"], descending=[True, False])
+        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+        .with_columns(
+            cum_cap_pct=pl.when(in_e).then(100.0 * cap_e.cum_sum() / cap_e.sum())
+        )
+        .collect(engine="in-memory")
     )
 
 

@@ -19,7 +19,7 @@ import polars as pl
 
 from r2k import schemas
 from r2k._typing import INDEX_CODES
-from r2k.construction.banding import Band, is_above, make_band
+from r2k.construction.banding import Band, band_around, is_above
 from r2k.construction.companies import (
     aggregate_companies,
     is_extra_class_line,
@@ -161,43 +161,60 @@ def reconstitute(
     _check_unique(universe, "security_id", "universe")
     _check_unique(incumbents, "security_id", "incumbents")
 
+    # Each step is one query: the frames are a few thousand rows, so the fixed cost
+    # of a Polars call, not the data, sets the time. Frames read by later steps
+    # stay lazy and are computed with the query that reads them.
     lines = universe.with_columns(line_exclusion_reason(rules.eligibility))
-    line_exclusions = lines.filter(pl.col("exclusion_reason").is_not_null()).select(
-        "security_id",
-        "company_id",
-        "name",
-        stage=pl.lit("line"),
-        reason=pl.col("exclusion_reason"),
+    line_exclusions = (
+        lines.lazy()
+        .filter(pl.col("exclusion_reason").is_not_null())
+        .select(
+            "security_id",
+            "company_id",
+            "name",
+            stage=pl.lit("line"),
+            reason=pl.col("exclusion_reason"),
+        )
     )
     eligible_lines = pricing_vehicles(
-        lines.filter(pl.col("exclusion_reason").is_null()).drop("exclusion_reason"),
+        lines.lazy()
+        .filter(pl.col("exclusion_reason").is_null())
+        .drop("exclusion_reason"),
         rules.share_classes,
     )
-    all_classes = universe.filter(
+    all_classes = universe.lazy().filter(
         pl.col("security_type").is_in(list(rules.eligibility.eligible_security_types))
     )
-    sides = _incumbent_sides(universe, incumbents)
-    companies = (
+    incumbent_lines = _incumbent_lines(universe, incumbents)
+    sides = _incumbent_sides(incumbent_lines)
+    company_query = (
         aggregate_companies(eligible_lines, all_classes=all_classes)
+        .lazy()
         .join(sides, on="company_id", how="left")
         .with_columns(is_incumbent=pl.col("inc_r1000").is_not_null())
     )
     if r1000_complement:
-        companies = companies.with_columns(
+        company_query = company_query.with_columns(
             inc_r1000=pl.col("inc_r1000").fill_null(value=True)
         )
-    companies = companies.with_columns(company_exclusion_reason(rules.eligibility))
-    company_exclusions = companies.filter(
-        pl.col("exclusion_reason").is_not_null()
-    ).select(
-        "security_id",
-        "company_id",
-        "name",
-        stage=pl.lit("company"),
-        reason=pl.col("exclusion_reason"),
+    companies = company_query.with_columns(
+        company_exclusion_reason(rules.eligibility)
+    ).collect(engine="in-memory")
+    company_exclusions = (
+        companies.lazy()
+        .filter(pl.col("exclusion_reason").is_not_null())
+        .select(
+            "security_id",
+            "company_id",
+            "name",
+            stage=pl.lit("company"),
+            reason=pl.col("exclusion_reason"),
+        )
     )
     ranked = rank_companies(
-        companies.filter(pl.col("exclusion_reason").is_null()).drop("exclusion_reason"),
+        companies.lazy()
+        .filter(pl.col("exclusion_reason").is_null())
+        .drop("exclusion_reason"),
         r3000e_size=rules.ranking.r3000e_size,
     )
     bands = _bands(ranked, rules)
@@ -205,21 +222,23 @@ def reconstitute(
     flags, ceased_exclusions = _drop_ceased(flags, ceased)
     membership = _membership_lines(
         flags,
-        eligible_lines.filter(~pl.col("security_id").is_in(list(ceased))),
+        eligible_lines,
         rules,
         rank_day,
         effective_date,
         float_estimate,
         unheld_classes,
+        ceased,
     )
-    exclusions = pl.concat(
-        [line_exclusions, company_exclusions, ceased_exclusions]
-    ).rename({"reason": "exclusion_reason"})
-    exclusions = schemas.check_schema(
-        exclusions.sort("security_id"), EXCLUSIONS, source="exclusions"
+    exclusions = (
+        pl.concat([line_exclusions, company_exclusions, ceased_exclusions.lazy()])
+        .rename({"reason": "exclusion_reason"})
+        .sort("security_id")
+        .collect(engine="in-memory")
     )
+    exclusions = schemas.check_schema(exclusions, EXCLUSIONS, source="exclusions")
     changes = _changes(
-        flags, companies, universe, incumbents, exclusions, r1000_complement
+        flags, companies, incumbent_lines, universe, exclusions, r1000_complement
     )
     return Reconstitution(
         rank_day=rank_day,
@@ -236,10 +255,24 @@ def reconstitute(
     )
 
 
+_CEASED_EXCLUSIONS = pl.Schema(
+    {
+        "security_id": pl.String,
+        "company_id": pl.String,
+        "name": pl.String,
+        "stage": pl.String,
+        "reason": pl.String,
+    }
+)
+
+
 def _drop_ceased(
     flags: pl.DataFrame, ceased: frozenset[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Clear every index flag of companies whose pricing vehicle ceases trading."""
+    if not ceased:
+        # Nothing ceases: every flag stays and nobody leaves.
+        return flags, pl.DataFrame(schema=_CEASED_EXCLUSIONS)
     hit = pl.col("security_id").is_in(list(ceased))
     gone = flags.filter(hit & pl.col("r3000e"))
     out = flags.with_columns(
@@ -259,6 +292,9 @@ def _drop_ceased(
 
 
 def _check_unique(frame: pl.DataFrame, column: str, source: str) -> None:
+    values = frame.get_column(column)
+    if values.n_unique() == values.len():
+        return
     dupes = frame.filter(pl.col(column).is_duplicated())[column].unique().sort()
     if dupes.len() > 0:
         shown = ", ".join(dupes.head(5).to_list())
@@ -269,10 +305,22 @@ def _check_unique(frame: pl.DataFrame, column: str, source: str) -> None:
         raise SchemaError(msg)
 
 
-def _incumbent_sides(universe: pl.DataFrame, incumbents: pl.DataFrame) -> pl.DataFrame:
-    """Current sides per company (via any of its lines)."""
+def _incumbent_lines(universe: pl.DataFrame, incumbents: pl.DataFrame) -> pl.DataFrame:
+    """Incumbent lines with the ``company_id`` of their universe line (or null)."""
+    return incumbents.join(
+        universe.select("security_id", "company_id"), on="security_id", how="left"
+    )
+
+
+def _incumbent_sides(incumbent_lines: pl.DataFrame) -> pl.LazyFrame:
+    """Current sides per company (via any of its lines), as a query.
+
+    ``incumbent_lines`` come from :func:`_incumbent_lines`; lines outside the
+    universe (null ``company_id``) have no company to give a side to.
+    """
     return (
-        incumbents.join(universe.select("security_id", "company_id"), on="security_id")
+        incumbent_lines.lazy()
+        .filter(pl.col("company_id").is_not_null())
         .group_by("company_id")
         .agg(
             inc_r1000=pl.col("r1000").max(),
@@ -293,9 +341,14 @@ def _bands(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
         "r3000": (r.r3000_size, 0.0),
         "r3000e": (r.r3000e_size, 0.0),
     }
+    # The percentile at every breakpoint rank, in one pass (None: no such company).
+    at_rank = ranked.select(
+        pl.col("cum_cap_pct").filter(pl.col("rank") == rank).first().alias(name)
+        for name, (rank, _) in spec.items()
+    ).row(0)
     return {
-        name: make_band(ranked, name=name, rank=rank, band_pct=pct, rules=b)
-        for name, (rank, pct) in spec.items()
+        name: band_around(c_b, name=name, rank=rank, band_pct=pct, rules=b)
+        for (name, (rank, pct)), c_b in zip(spec.items(), at_rank, strict=True)
     }
 
 
@@ -305,7 +358,7 @@ def _index_flags(
     r, b = rules.ranking, rules.banding
     in_e = pl.col("rank") <= r.r3000e_size
     in_3000 = pl.col("rank") <= r.r3000_size
-    flags = ranked.with_columns(
+    flags = ranked.lazy().with_columns(
         r3000e=in_e,
         r3000=in_3000,
         r1000=in_3000 & is_above(bands["r1000"], "inc_r1000", b),
@@ -327,6 +380,7 @@ def _index_flags(
             microcap=pl.col("r3000e") & ~pl.col("r1000") & ~pl.col("_above2000"),
         )
         .drop("_top500", "_above2000")
+        .collect(engine="in-memory")
     )
 
 
@@ -338,29 +392,48 @@ def _membership_lines(
     effective_date: date,
     float_estimate: FloatEstimate | None,
     unheld_classes: frozenset[str] = frozenset(),
+    ceased: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
-    members = flags.filter(pl.col("r3000e"))
-    company_cols = members.select(
-        "company_id", "rank", "total_market_cap", "cum_cap_pct", *INDEX_COLUMNS
+    """Index lines of the R3000E: pricing vehicles and extra share-class lines.
+
+    Lines in ``ceased`` are left out (their company's flags are already cleared
+    when the pricing vehicle ceases, see :func:`_drop_ceased`).
+    """
+    company_cols = (
+        flags.lazy()
+        .filter(pl.col("r3000e"))
+        .select("company_id", "rank", "total_market_cap", "cum_cap_pct", *INDEX_COLUMNS)
     )
-    lines = eligible_lines.join(company_cols, on="company_id", how="inner").filter(
-        pl.col("is_pricing_vehicle")
-        | (
-            is_extra_class_line(rules.share_classes)
-            & ~pl.col("security_id").is_in(list(unheld_classes))
+    lines = (
+        eligible_lines.lazy()
+        .filter(~pl.col("security_id").is_in(list(ceased)))
+        .join(company_cols, on="company_id", how="inner")
+        .filter(
+            pl.col("is_pricing_vehicle")
+            | (
+                is_extra_class_line(rules.share_classes)
+                & ~pl.col("security_id").is_in(list(unheld_classes))
+            )
         )
+        .collect(engine="in-memory")
     )
     lines = attach_float_factors(
         lines, float_estimate, fallback_factor(rules.float, float_estimate)
     )
-    out = lines.with_columns(
-        rank_day=pl.lit(rank_day),
-        effective_date=pl.lit(effective_date),
-        float_market_cap=pl.col("shares_outstanding")
-        * pl.col("close")
-        * pl.col("float_factor"),
-    ).sort(
-        ["rank", "is_pricing_vehicle", "security_id"], descending=[False, True, False]
+    out = (
+        lines.lazy()
+        .with_columns(
+            rank_day=pl.lit(rank_day),
+            effective_date=pl.lit(effective_date),
+            float_market_cap=pl.col("shares_outstanding")
+            * pl.col("close")
+            * pl.col("float_factor"),
+        )
+        .sort(
+            ["rank", "is_pricing_vehicle", "security_id"],
+            descending=[False, True, False],
+        )
+        .collect(engine="in-memory")
     )
     return schemas.check_schema(out, schemas.MEMBERSHIP, source="membership")
 
@@ -368,23 +441,27 @@ def _membership_lines(
 def _changes(
     flags: pl.DataFrame,
     companies: pl.DataFrame,
+    incumbent_lines: pl.DataFrame,
     universe: pl.DataFrame,
-    incumbents: pl.DataFrame,
     exclusions: pl.DataFrame,
     r1000_complement: bool,
 ) -> pl.DataFrame:
+    """Adds, deletes and migrations between the old and new R1000/R2000 sides.
+
+    ``incumbent_lines`` are the incumbents with the ``company_id`` of their
+    universe line (null when the line left the universe), from
+    :func:`_incumbent_lines`. The whole table is one query.
+    """
     new_index = (
         pl.when(pl.col("r1000"))
         .then(pl.lit("R1000"))
         .when(pl.col("r2000"))
         .then(pl.lit("R2000"))
     )
-    new = flags.select("company_id", "security_id", "name", to_index=new_index)
+    new = flags.lazy().select("company_id", "security_id", "name", to_index=new_index)
     # Old side per company, from the incumbent lines that are still in the universe.
     old = (
-        incumbents.join(
-            universe.select("security_id", "company_id"), on="security_id", how="left"
-        )
+        incumbent_lines.lazy()
         .with_columns(company_id=pl.coalesce("company_id", "security_id"))
         .group_by("company_id")
         .agg(
@@ -404,34 +481,36 @@ def _changes(
             .then(pl.lit("R1000"))
             .otherwise(pl.col("from_index"))
         )
+    kind = (
+        pl.when(pl.col("from_index").is_null() & pl.col("to_index").is_not_null())
+        .then(pl.lit("add"))
+        .when(pl.col("from_index").is_not_null() & pl.col("to_index").is_null())
+        .then(pl.lit("delete"))
+        .when((pl.col("from_index") == "R2000") & (pl.col("to_index") == "R1000"))
+        .then(pl.lit("migrate_up"))
+        .when((pl.col("from_index") == "R1000") & (pl.col("to_index") == "R2000"))
+        .then(pl.lit("migrate_down"))
+    )
     company_reason = (
-        exclusions.sort("security_id")
+        exclusions.lazy()
+        .sort("security_id")
         .group_by("company_id")
         .agg(pl.col("exclusion_reason").first())
     )
     names = (
-        universe.sort("security_id")
+        universe.lazy()
+        .sort("security_id")
         .group_by("company_id")
         .agg(universe_name=pl.col("name").first())
     )
-    merged = (
-        merged.join(company_reason, on="company_id", how="left")
+    changes = (
+        merged.with_columns(change=kind)
+        .filter(pl.col("change").is_not_null())
+        .join(company_reason, on="company_id", how="left")
         .join(names, on="company_id", how="left")
         .with_columns(
             security_id=pl.coalesce("security_id", "old_security_id"),
             name=pl.coalesce("name", "universe_name"),
-            change=pl.when(
-                pl.col("from_index").is_null() & pl.col("to_index").is_not_null()
-            )
-            .then(pl.lit("add"))
-            .when(pl.col("from_index").is_not_null() & pl.col("to_index").is_null())
-            .then(pl.lit("delete"))
-            .when((pl.col("from_index") == "R2000") & (pl.col("to_index") == "R1000"))
-            .then(pl.lit("migrate_up"))
-            .when((pl.col("from_index") == "R1000") & (pl.col("to_index") == "R2000"))
-            .then(pl.lit("migrate_down")),
-        )
-        .with_columns(
             reason=pl.when(pl.col("change") == "delete").then(
                 pl.coalesce(
                     "exclusion_reason",
@@ -441,31 +520,43 @@ def _changes(
                     .then(pl.lit("rank"))
                     .otherwise(pl.lit("not_in_universe")),
                 )
-            )
+            ),
         )
-        .filter(pl.col("change").is_not_null())
         .sort("change", "company_id")
+        .collect(engine="in-memory")
     )
-    return schemas.check_schema(merged, CHANGES, source="changes")
+    return schemas.check_schema(changes, CHANGES, source="changes")
 
 
 def _breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFrame:
-    rows = []
-    for band in bands.values():
-        cap = ranked.filter(pl.col("rank") == band.rank)["total_market_cap"]
-        rows.append(
-            {
-                "name": band.name,
-                "rank": band.rank,
-                "total_market_cap": float(cap[0]) if cap.len() else None,
-                "cum_cap_pct": band.breakpoint_pct,
-                "band_pct": band.band_pct,
-                "lower_pct": band.lower_pct,
-                "upper_pct": band.upper_pct,
-                "upper_edge_cap": _cap_at_pct(ranked, band.lower_pct),
-                "lower_edge_cap": _cap_at_pct(ranked, band.upper_pct),
-            }
-        )
+    """One row per band: the breakpoint's cap and the caps at the band's edges.
+
+    ``upper_edge_cap`` (``lower_edge_cap``) is the cap of the first company whose
+    cumulative percentile reaches the band's lower (upper) percentile; every cap
+    is read in one pass over ``ranked``.
+    """
+    cap = pl.col("total_market_cap")
+    reads: dict[str, pl.Expr] = {}
+    for i, band in enumerate(bands.values()):
+        reads[f"cap{i}"] = cap.filter(pl.col("rank") == band.rank).first()
+        for edge, pct in (("upper", band.lower_pct), ("lower", band.upper_pct)):
+            if pct is not None:
+                reads[f"{edge}{i}"] = cap.filter(pl.col("cum_cap_pct") >= pct).first()
+    caps = ranked.select(**reads).row(0, named=True) if reads else {}
+    rows = [
+        {
+            "name": band.name,
+            "rank": band.rank,
+            "total_market_cap": _as_float(caps[f"cap{i}"]),
+            "cum_cap_pct": band.breakpoint_pct,
+            "band_pct": band.band_pct,
+            "lower_pct": band.lower_pct,
+            "upper_pct": band.upper_pct,
+            "upper_edge_cap": _as_float(caps.get(f"upper{i}")),
+            "lower_edge_cap": _as_float(caps.get(f"lower{i}")),
+        }
+        for i, band in enumerate(bands.values())
+    ]
     return pl.DataFrame(
         rows,
         schema={
@@ -482,12 +573,8 @@ def _breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFr
     )
 
 
-def _cap_at_pct(ranked: pl.DataFrame, pct: float | None) -> float | None:
-    """Cap of the first company whose cumulative percentile reaches ``pct``."""
-    if pct is None:
-        return None
-    hit = ranked.filter(pl.col("cum_cap_pct") >= pct).head(1)
-    return float(hit.item(0, "total_market_cap")) if hit.height else None
+def _as_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def market_adjusted_breakpoint(breakpoint_cap: float, r3000e_return: float) -> float:
