@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Final
 
+import numpy as np
 import polars as pl
 
 from r2k.tickers import normalize_ticker
@@ -304,6 +306,19 @@ def security_type_expr(
     pl.Expr
         A String expression named ``"security_type"``; null where the name is null.
     """
+    return _adjusted_type_expr(
+        _name_type_expr(name_col),
+        name_col,
+        exchange_col=exchange_col,
+        symbol_col=symbol_col,
+    )
+
+
+def _name_type_expr(name_col: str) -> pl.Expr:
+    """The type of the first rule of :data:`RULES` the name matches, unnamed.
+
+    ``common`` when no rule matches (or the name is null).
+    """
     name = pl.col(name_col)
     chain: pl.Expr = pl.lit(_DEFAULT)
     for rule in reversed(RULES):
@@ -311,6 +326,18 @@ def security_type_expr(
         if rule.exclude:
             matched = matched & ~name.str.contains(_rx(rule.exclude))
         chain = pl.when(matched).then(pl.lit(rule.security_type)).otherwise(chain)
+    return chain
+
+
+def _adjusted_type_expr(
+    chain: pl.Expr,
+    name_col: str,
+    *,
+    exchange_col: str | None = None,
+    symbol_col: str | None = None,
+) -> pl.Expr:
+    """:func:`security_type_expr` from ``chain``, the :func:`_name_type_expr`."""
+    name = pl.col(name_col)
     plain = chain.is_in(list(_PLAIN_EQUITY))
     kind = chain
     if symbol_col is not None:
@@ -533,6 +560,16 @@ _CLASSES = pl.Schema(
 )
 
 
+@cache
+def _classify_exprs() -> tuple[pl.Expr, tuple[pl.Expr, ...]]:
+    """The expressions of :meth:`LineClasses._classify`, built once."""
+    return _name_type_expr("name").alias("_name_type"), (
+        _adjusted_type_expr(pl.col("_name_type"), "name", symbol_col="security_id"),
+        company_key_expr("name"),
+        fund_structure_expr("name", "sector"),
+    )
+
+
 class LineClasses:
     """The name classifiers of every line, each line run through them once.
 
@@ -578,41 +615,62 @@ class LineClasses:
         >>> classes.classified
         2
         """
-        keys = frame.select(LINE_KEYS)
         if frame.height <= _FEW_ROWS:
-            return self._attach_few(frame, keys)
-        # The known lines with one of the frame's symbols: the joins hash those.
-        symbols = keys["security_id"].unique().implode()
-        known = self._known.filter(
-            pl.col("security_id").is_in(symbols, nulls_equal=True)
+            return self._attach_few(frame, frame.select(LINE_KEYS))
+        # Each known line is one row of ``_known``: a left join finds it. The
+        # rows it leaves without a type are of new lines or of unnamed ones (a
+        # null name has a null type): those few are looked up one by one.
+        if self._known.n_chunks() > 1:  # one piece per batch of new lines
+            self._known = self._known.rechunk()
+        joined = frame.join(
+            self._known,
+            on=LINE_KEYS,
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
         )
-        new = keys.join(known, on=LINE_KEYS, how="anti", nulls_equal=True)
-        if new.height:
-            known = pl.concat([known, self._classify(new.unique(maintain_order=True))])
-        return frame.join(
-            known, on=LINE_KEYS, how="left", nulls_equal=True, maintain_order="left"
+        missing = np.flatnonzero(joined["security_type"].is_null().to_numpy())
+        if missing.size == 0:
+            return joined
+        found = self._lookup(frame.select(LINE_KEYS)[missing])
+        return joined.with_columns(
+            joined[name].scatter(missing, pl.Series(values, dtype=pl.String))
+            for name, values in zip(
+                _CLASSES.names()[len(LINE_KEYS) :], found, strict=True
+            )
         )
 
-    def _attach_few(self, frame: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
-        """:meth:`attach` for a few rows: one dict lookup per row, no join."""
+    def _lookup(self, keys: pl.DataFrame) -> list[list[str | None]]:
+        """The classes of the lines of ``keys``, column by column.
+
+        Lines not known yet are classified first.
+        """
         rows = keys.rows()
         new = [k for k in dict.fromkeys(rows) if k not in self._by_key]
         if new:
             self._classify(pl.DataFrame(new, schema=keys.schema, orient="row"))
         found = [self._by_key[k] for k in rows]
+        return [[f[i] for f in found] for i in range(len(_CLASSES) - len(LINE_KEYS))]
+
+    def _attach_few(self, frame: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`attach` for a few rows: one dict lookup per row, no join."""
         names = _CLASSES.names()[len(LINE_KEYS) :]
         return frame.with_columns(
-            pl.Series(name, [f[i] for f in found], dtype=pl.String)
-            for i, name in enumerate(names)
+            pl.Series(name, values, dtype=pl.String)
+            for name, values in zip(names, self._lookup(keys), strict=True)
         )
 
     def _classify(self, new: pl.DataFrame) -> pl.DataFrame:
-        """Classify ``new`` lines (distinct, unknown) and remember them."""
-        found = new.with_columns(
-            security_type_expr("name", symbol_col="security_id"),
-            company_key_expr("name"),
-            fund_structure_expr("name", "sector"),
-        ).select(_CLASSES.names())
+        """Classify ``new`` lines (distinct, unknown) and remember them.
+
+        :func:`security_type_expr` in two steps: the name table's type is
+        computed once into a column, then adjusted (the one expression refers
+        to it twice, and evaluating it is most of the cost); eager frames, as
+        a lazy query's optimiser spends longer on the deep rule chain than the
+        evaluation takes.
+        """
+        first, then = _classify_exprs()
+        found = new.with_columns(first).with_columns(then).select(_CLASSES.names())
         self._known = pl.concat([self._known, found])
         width = len(LINE_KEYS)
         self._by_key.update((row[:width], row[width:]) for row in found.rows())

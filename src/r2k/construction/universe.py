@@ -44,7 +44,11 @@ log = logging.getLogger(__name__)
 REPAIRS = pl.Schema(
     {"security_id": pl.String, "repair": pl.String, "detail": pl.String}
 )
+_NO_REPAIRS = pl.DataFrame(schema=REPAIRS)
+#: Plain equity lines (common, ordinary and class shares).
+_EQUITY = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
 _SAME = 0.02  # relative tolerance for "the same share count or cap"
+_EPOCH = date(1970, 1, 1)  # day 0 of a Polars Date
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +94,8 @@ def build_universe(
     history = _through(panel, rank_day)
     if history is not panel:  # rows after the rank day dropped: number again
         codes = None
-    cross = history.filter(pl.col("session") == rank_day)
+    ids, coded = _coded(history, codes)
+    cross = _rows_on(coded, rank_day)
     if cross.height == 0:
         sessions = panel["session"].unique().sort()
         before = sessions.filter(sessions < rank_day).tail(1)
@@ -102,21 +107,27 @@ def build_universe(
             "pick a rank day the panel covers"
         )
         raise MissingDataError(msg)
-    ids, coded = _coded(history, codes)
-    stats = _history_stats(coded, ids, rank_day)
-    plain = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
+    # The statistics are keyed by line code (a line's code stands for its id;
+    # a null id has a null code and matches nothing, as a null id would).
+    stats = _history_stats(coded, rank_day)
     memo = LineClasses() if classes is None else classes
-    classified = memo.attach(cross.join(stats, on="security_id", how="left"))
-    lines = classified.with_columns(
-        security_type=pl.when(plain & pl.col("fund_structure").is_not_null())
+    classified = memo.attach(_with_stats(cross, stats))
+    typed = {
+        "security_type": pl.when(_EQUITY & pl.col("fund_structure").is_not_null())
         .then(pl.col("fund_structure"))
         .otherwise(pl.col("security_type"))
-    ).drop("fund_structure")
-    lines = _attach_exchange(lines, sec_tickers)
+    }
+    if sec_tickers is None:
+        typed["exchange"] = pl.lit(None, dtype=pl.String)
+    lines = classified.with_columns(**typed).drop("fund_structure", "_line")
+    if sec_tickers is not None:
+        lines = _attach_exchange(lines, sec_tickers)
     lines = lines.with_columns(company_id=company_ids(lines))
     lines, repairs = _repair_shares(lines)
-    lines, lagging = _repair_split_lag(lines, _lags(coded, ids, rank_day))
-    repairs = pl.concat([repairs, lagging])
+    lagging = _lags(coded, ids, rank_day)
+    if lagging.height:
+        lines, lagged = _repair_split_lag(lines, lagging)
+        repairs = pl.concat([repairs, lagged])
     universe = lines.select(
         "security_id",
         "company_id",
@@ -133,8 +144,9 @@ def build_universe(
         float_factor=pl.lit(None, dtype=pl.Float64),
         voting_rights_pct=pl.lit(None, dtype=pl.Float64),
     ).sort("security_id")
-    for row in repairs.group_by("repair").len().iter_rows():
-        log.info("universe %s: repair %s applied to %d line(s)", rank_day, *row)
+    if repairs.height:
+        for row in repairs.group_by("repair").len().iter_rows():
+            log.info("universe %s: repair %s applied to %d line(s)", rank_day, *row)
     securities = lines.select(
         "security_id",
         ticker=pl.col("security_id"),
@@ -202,7 +214,129 @@ def _lags(
     sessions: int = SPLIT_LAG_SESSIONS,
     min_ratio: float = SPLIT_MIN_RATIO,
 ) -> pl.DataFrame:
-    """:func:`split_lags` of a :func:`_coded` history."""
+    """:func:`split_lags` of a :func:`_coded` history.
+
+    Shortcut (:func:`_lags_sorted`) when the rows are in session order with no
+    null session or line; otherwise :func:`_lags_plain`. Both give the same frame.
+    """
+    days = coded["session"]
+    if days.null_count() == 0 and coded["_line"].null_count() == 0 and days.is_sorted():
+        return _lags_sorted(
+            coded, ids, rank_day, sessions=sessions, min_ratio=min_ratio
+        )
+    return _lags_plain(coded, ids, rank_day, sessions=sessions, min_ratio=min_ratio)
+
+
+def _split_jumps(pairs: pl.DataFrame, min_ratio: float) -> pl.DataFrame:
+    """The rows of ``pairs`` whose move from the row before looks like a split.
+
+    ``pairs`` has ``_line``, ``session``, ``close``, ``volume``,
+    ``shares_outstanding`` and ``r``, ``v``, ``s`` (the ratios to the line's row
+    before, null where there is none); the order is kept.
+    """
+    up = pl.col("r").abs().log()
+    split = (
+        (pl.col("r") >= min_ratio)
+        & (pl.col("v").log() <= -0.5 * up)
+        & ((pl.col("s") - 1.0).abs() <= _SAME)
+    )
+    return pairs.filter(split.fill_null(value=False))
+
+
+def _lagging(jumped: pl.DataFrame, last: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """:func:`split_lags` from the split moves and the rank-day rows.
+
+    ``jumped``: the moves of :func:`_split_jumps`, in line, session order;
+    ``last``: ``_line, shares_now`` of the rank day.
+    """
+    jumps = jumped.group_by("_line").agg(
+        session=pl.col("session").last(),
+        r=pl.col("r").last(),
+        shares_then=pl.col("shares_outstanding").last(),
+    )
+    lagging = jumps.join(last, on="_line", how="inner").filter(
+        ((pl.col("shares_now") / pl.col("shares_then")) - 1.0).abs() <= _SAME
+    )
+    return lagging.select(
+        security_id=ids.gather(lagging["_line"]),
+        session="session",
+        ratio=pl.col("r").round(0),
+    ).sort("security_id")
+
+
+def _lags_sorted(
+    coded: pl.DataFrame,
+    ids: pl.Series,
+    rank_day: date,
+    *,
+    sessions: int,
+    min_ratio: float,
+) -> pl.DataFrame:
+    """:func:`_lags_plain` of rows in session order, no null session or line.
+
+    Relies on that order: the last ``sessions + 1`` sessions up to the rank day
+    are one slice of rows, and a stable sort of its line codes puts each line's
+    rows in session order, as :func:`_line_runs` does. Only the moves whose price
+    ratio is not below ``min_ratio`` and whose share count moves by at most 2%
+    (computed with NumPy: IEEE divisions and subtractions, as Polars'; NaN kept)
+    go through the Polars split test of :func:`_lags_plain`, with the
+    same operands.
+    """
+    day = coded["session"].to_physical().to_numpy()
+    end = int(np.searchsorted(day, day.dtype.type((rank_day - _EPOCH).days), "right"))
+    first, days = end, 0  # walk back to the first row of the window's sessions
+    while first > 0 and days < sessions + 1:
+        first = int(np.searchsorted(day[:first], day[first - 1], "left"))
+        days += 1
+    if days < 2:
+        return _NO_LAGS.clear()
+    rows = coded.slice(first, end - first)
+    codes = rows["_line"].to_numpy()
+    order = np.argsort(codes, kind="stable")
+    grouped = codes[order]
+    close = rows["close"].to_numpy()[order]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = close[1:] / close[:-1]
+    # NaN (a null or 0/0) is kept: the Polars test decides on it.
+    k = np.flatnonzero((grouped[1:] == grouped[:-1]) & ~(ratio < min_ratio))
+    if k.size == 0:
+        return _NO_LAGS.clear()
+    now, before = order[k + 1], order[k]
+    shares = rows["shares_outstanding"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        count = np.abs(
+            shares.gather(now).to_numpy() / shares.gather(before).to_numpy() - 1.0
+        )
+    kept = ~(count > _SAME)
+    if not kept.any():
+        return _NO_LAGS.clear()
+    now, before = now[kept], before[kept]
+    volume = pl.col("volume").cast(pl.Float64)
+    at = rows.select("_line", "session", "close", "volume", "shares_outstanding")
+    prior = rows.select("close", "volume", "shares_outstanding")[pl.Series(before)]
+    pairs = at[pl.Series(now)].with_columns(
+        r=pl.col("close") / prior["close"],
+        v=volume / prior["volume"].cast(pl.Float64),
+        s=pl.col("shares_outstanding") / prior["shares_outstanding"],
+    )
+    jumped = _split_jumps(pairs, min_ratio)
+    if jumped.height == 0:
+        return _NO_LAGS.clear()
+    today = rows.filter(pl.col("session") == rank_day)
+    today = today[np.argsort(today["_line"].to_numpy(), kind="stable")]
+    last = today.select("_line", shares_now="shares_outstanding")
+    return _lagging(jumped, last, ids)
+
+
+def _lags_plain(
+    coded: pl.DataFrame,
+    ids: pl.Series,
+    rank_day: date,
+    *,
+    sessions: int = SPLIT_LAG_SESSIONS,
+    min_ratio: float = SPLIT_MIN_RATIO,
+) -> pl.DataFrame:
+    """:func:`split_lags` of a :func:`_coded` history, rows in any order."""
     days = coded.filter(pl.col("session") <= rank_day)["session"].unique().sort()
     recent = days.tail(sessions + 1)
     if recent.len() < 2:
@@ -225,31 +359,13 @@ def _lags(
             pl.col("shares_outstanding") / pl.col("shares_outstanding").shift(1)
         ),
     )
-    up = pl.col("r").abs().log()
-    split = (
-        (pl.col("r") >= min_ratio)
-        & (pl.col("v").log() <= -0.5 * up)
-        & ((pl.col("s") - 1.0).abs() <= _SAME)
-    )
-    jumped = frame.filter(split.fill_null(value=False))
+    jumped = _split_jumps(frame, min_ratio)
     if jumped.height == 0:
         return _NO_LAGS.clear()
-    jumps = jumped.group_by("_line").agg(
-        session=pl.col("session").last(),
-        r=pl.col("r").last(),
-        shares_then=pl.col("shares_outstanding").last(),
-    )
     last = frame.filter(pl.col("session") == rank_day).select(
         "_line", shares_now="shares_outstanding"
     )
-    lagging = jumps.join(last, on="_line", how="inner").filter(
-        ((pl.col("shares_now") / pl.col("shares_then")) - 1.0).abs() <= _SAME
-    )
-    return lagging.select(
-        security_id=ids.gather(lagging["_line"]),
-        session="session",
-        ratio=pl.col("r").round(0),
-    ).sort("security_id")
+    return _lagging(jumped, last, ids)
 
 
 def _through(panel: pl.DataFrame, rank_day: date) -> pl.DataFrame:
@@ -323,21 +439,55 @@ def _repair_split_lag(
     return out, schemas.check_schema(repairs, REPAIRS, source="repairs")
 
 
-def _history_stats(coded: pl.DataFrame, ids: pl.Series, rank_day: date) -> pl.DataFrame:
-    """Per-line statistics of a :func:`_coded` history (grouped by ``_line``)."""
+def _history_stats(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame:
+    """Per-line statistics of a :func:`_coded` history, keyed by ``_line``."""
     window_start = rank_day - timedelta(days=30)
     in_window = (pl.col("session") >= window_start) & (pl.col("session") < rank_day)
     if not coded["session"].is_sorted():
         coded = coded.sort("session")
-    stats = coded.group_by("_line").agg(
+    return coded.group_by("_line").agg(
         avg_close_30d=pl.col("close").filter(in_window).mean(),
         avg_volume=pl.col("volume").cast(pl.Float64).mean(),
         addtv=(pl.col("volume") * pl.col("close")).mean(),
         last_shares=pl.col("shares_outstanding").drop_nulls().last(),
     )
-    return stats.with_columns(_line=ids.gather(stats["_line"])).rename(
-        {"_line": "security_id"}
-    )
+
+
+def _with_stats(cross: pl.DataFrame, stats: pl.DataFrame) -> pl.DataFrame:
+    """``cross`` left-joined with ``stats`` on ``_line`` (row order kept).
+
+    Shortcut: when no code is null, no other column name is shared and every
+    line of ``cross`` has statistics (those of a history that holds ``cross``),
+    the statistics rows are gathered by code and put beside ``cross``;
+    otherwise the join.
+    """
+    line, keys = cross["_line"], stats["_line"]
+    plain = set(cross.columns) & set(stats.columns) != {"_line"}  # names clash
+    if not plain and cross.height and line.null_count() + keys.null_count() == 0:
+        codes = keys.to_numpy()
+        wanted = line.to_numpy()
+        size = int(max(codes.max(initial=0), wanted.max())) + 1
+        position = np.full(size, -1, dtype=np.int64)
+        position[codes] = np.arange(codes.size)
+        at = position[wanted]
+        if (at >= 0).all():
+            return cross.hstack(stats.drop("_line")[pl.Series(at)].get_columns())
+    return cross.join(stats, on="_line", how="left", maintain_order="left")
+
+
+def _rows_on(coded: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The rows of ``coded`` dated ``day``, in their order.
+
+    Shortcut: rows in session order with no null session are one slice, found
+    by binary search; otherwise a filter.
+    """
+    dates = coded["session"]
+    if dates.null_count() == 0 and dates.is_sorted():
+        days = dates.to_physical().to_numpy()
+        at = (day - _EPOCH).days  # the rows from ``at`` up to ``at + 1``
+        lo, hi = np.searchsorted(days, np.array([at, at + 1], dtype=days.dtype))
+        return coded.slice(int(lo), int(hi - lo))
+    return coded.filter(pl.col("session") == day)
 
 
 def _attach_exchange(lines: pl.DataFrame, sec: pl.DataFrame | None) -> pl.DataFrame:
@@ -356,15 +506,6 @@ def _root(security_id: str) -> str:
     return security_id.split(".", 1)[0]
 
 
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def company_ids(lines: pl.DataFrame) -> pl.Series:
     """Company id per line: same ``company_key`` *and* a shared ticker root.
 
@@ -373,51 +514,66 @@ def company_ids(lines: pl.DataFrame) -> pl.Series:
     tickers): ``GOOG``/``GOOGL``, ``Z``/``ZG``, ``MOG.A``/``MOG.B``. The id is the
     smallest ticker of the group.
     """
-    ids = lines["security_id"].to_list()
     key = pl.col("company_key")
     group = pl.when(key.is_null() | (key == "")).then("security_id").otherwise(key)
     # A line alone with its key is a company of its own: only the others are
     # clustered.
     shared = np.flatnonzero(lines.select(group.is_duplicated()).to_series().to_numpy())
+    symbols = lines["security_id"]
+    if shared.size == 0:
+        return symbols.alias("company_id")
+    ids = symbols.gather(shared).to_list()
     keys = lines["company_key"].gather(shared).to_list()
-    groups: dict[str, list[int]] = {}
-    for i, k in zip(shared.tolist(), keys, strict=True):
-        groups.setdefault(k or ids[i], []).append(i)
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for j, (sid, k) in enumerate(zip(ids, keys, strict=True)):
+        groups.setdefault(k or sid, []).append((sid, j))
     out = list(ids)
     for members in groups.values():
-        members.sort(key=lambda i: ids[i])
-        clusters: list[list[int]] = []
-        for i in members:
-            root = _root(ids[i])
-            for cluster in clusters:
-                other = _root(ids[cluster[0]])
-                if _common_prefix(root, other) >= min(2, len(root), len(other)):
-                    cluster.append(i)
+        members.sort()  # by ticker, then row
+        clusters: list[tuple[str, str]] = []  # (first ticker, its root)
+        for sid, j in members:
+            root = _root(sid)
+            for first, other in clusters:
+                n = min(2, len(root), len(other))
+                if root[:n] == other[:n]:  # a common prefix of n characters
+                    out[j] = first
                     break
             else:
-                clusters.append([i])
-        for cluster in clusters:
-            for i in cluster:
-                out[i] = ids[cluster[0]]
-    return pl.Series("company_id", out, dtype=pl.String)
+                clusters.append((sid, root))
+    values = pl.Series("company_id", out, dtype=pl.String)
+    return symbols.scatter(shared, values).alias("company_id")
 
 
 def _repair_shares(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    carried = (
+    """Fill missing rank-day counts from ``last_shares``; keep a company total once.
+
+    Returns the repaired lines and the ``shares_carried_forward`` and
+    ``company_level_shares`` repairs, in that order. A step with nothing to
+    repair leaves the frame as it is (its result would be the same values).
+    """
+    carried_expr = (
         pl.col("shares_outstanding").is_null() & pl.col("last_shares").is_not_null()
     )
-    lines = lines.with_columns(
-        _carried=carried,
-        shares_outstanding=pl.coalesce("shares_outstanding", "last_shares"),
+    # Only a company with two equity lines or more that have a share count (after
+    # carrying forward) can carry its total on several; the company tests run on
+    # those companies' lines alone (whole companies): elsewhere none is dropped.
+    counted = _EQUITY & pl.coalesce("shares_outstanding", "last_shares").is_not_null()
+    flags = lines.select(
+        _carried=carried_expr, _several=counted.sum().over("company_id") >= 2
     )
-    # Only a company of two lines or more can carry its total on several; the
-    # company tests run on those companies' lines alone (whole companies).
-    several = np.flatnonzero(lines["company_id"].is_duplicated().to_numpy())
+    carried = flags["_carried"].to_numpy()
+    if carried.any():
+        lines = lines.with_columns(
+            shares_outstanding=pl.coalesce("shares_outstanding", "last_shares")
+        )
+    several = np.flatnonzero(flags["_several"].to_numpy())
     dropped = np.zeros(lines.height, dtype=bool)
     if several.size:
-        flags = _company_level_dropped(lines[several])
-        dropped[several] = flags.fill_null(value=False).to_numpy()
-    lines = lines.with_columns(_dropped=pl.Series(dropped))
+        found = _company_level_dropped(lines[several])
+        dropped[several] = found.fill_null(value=False).to_numpy()
+    if not (carried.any() or dropped.any()):
+        return lines, _NO_REPAIRS.clear()
+    lines = lines.with_columns(_carried=pl.Series(carried), _dropped=pl.Series(dropped))
     repairs = pl.concat(
         [
             lines.filter(pl.col("_carried")).select(
@@ -452,9 +608,8 @@ def _company_level_dropped(lines: pl.DataFrame) -> pl.Series:
     When the lines of a company carry the same share count or the same cap
     (within 2%), the most traded line keeps the count and the others drop it.
     """
-    equity = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
     cap = pl.col("shares_outstanding") * pl.col("close")
-    known = equity & pl.col("shares_outstanding").is_not_null()
+    known = _EQUITY & pl.col("shares_outstanding").is_not_null()
     n_known = known.sum().over("company_id")
 
     def spread(expr: pl.Expr) -> pl.Expr:
@@ -467,7 +622,6 @@ def _company_level_dropped(lines: pl.DataFrame) -> pl.Series:
         & ((spread(pl.col("shares_outstanding")) <= _SAME) | (spread(cap) <= _SAME))
     )
     # The most traded line keeps the company count; the others drop theirs.
-    lines = lines.with_columns(_company_level=company_level)
     level = pl.col("_company_level")
     keeper = (
         pl.col("security_id")
@@ -482,4 +636,5 @@ def _company_level_dropped(lines: pl.DataFrame) -> pl.Series:
         .first()
         .over("company_id")
     )
+    lines = lines.with_columns(_company_level=company_level)
     return lines.select(level & (pl.col("security_id") != keeper)).to_series()
