@@ -96,6 +96,7 @@ class Block:
     missing: np.ndarray  # bool: no market price on the row (raw close is NaN)
     missing_run: np.ndarray  # sessions without a price up to row 0 (lookback)
     gap_rows: np.ndarray  # bool per row: some line has no market price on it
+    day_numbers: np.ndarray  # the sessions (row 0 included), days since 1970 (int32)
     lead: int  # look-back sessions before row 0 (see shares_at)
     market: MarketHistory
     window: list[date]  # the look-back sessions, then ``sessions``
@@ -187,7 +188,7 @@ class Block:
 
     def days(self) -> np.ndarray:
         """The block's sessions (row 0 included) as days since 1970-01-01."""
-        return _days(self.sessions)
+        return self.day_numbers.astype(np.int64)
 
 
 def _special_columns(
@@ -244,6 +245,7 @@ def build_block(
     lines = market.lines()
     in_block = np.zeros(lines.len(), dtype=bool)
     days, counts = market.session_rows(first, last)
+    window_days = _days(all_sessions)
     same = _same_codes(codes, counts, len(all_sessions))
     if same:
         in_block[codes[: counts[0]]] = True  # every session lists these
@@ -274,7 +276,7 @@ def build_block(
     close = _same_lines_layout(codes, listed_codes, prices) if same else None
     if close is None or not unlisted.is_empty():
         # Market row r is line c[r] on session t[r] (a row of the block).
-        t = np.repeat(np.searchsorted(_days(all_sessions), days), counts)
+        t = np.repeat(np.searchsorted(window_days, days), counts)
         flat = t * len(ids)  # positions in the row-major arrays
         flat += code_column[codes]
         close = np.full((len(all_sessions), len(ids)), np.nan)
@@ -293,6 +295,7 @@ def build_block(
         missing=missing[k:],
         missing_run=run.astype(np.int64),
         gap_rows=missing[k:].any(axis=1),
+        day_numbers=window_days[k:].astype(np.int32),
         lead=k,
         market=market,
         window=all_sessions,
@@ -736,36 +739,27 @@ class Book:
         )
         s_n = n_held[:, special]
         close[:, special] = s_close
-        # Products of N and the close / reference price; a held line's NaN term
-        # counts 0 (as np.nansum does), N x NaN off the held rows too.
-        mv_part = n_held * close
-        rv_part = np.empty_like(mv_part)
-        rv_part[0] = 0.0  # no reference price before the block
-        np.multiply(n_held[1:], close[:-1], out=rv_part[1:])
-        mv_part[:, special] = _zero_nan(s_n * s_close)
-        rv_part[:, special] = _zero_nan(s_n * s_ref)
-        row = None if full else np.zeros(n_rows * n_cols)
-        at_cols = None if full else (np.arange(n_rows)[:, None] * n_cols + cols).ravel()
-
-        def total(part: np.ndarray) -> np.ndarray:
-            if row is None:
-                whole: np.ndarray = part.sum(axis=1)
-                return whole
-            row[at_cols] = part.ravel()
-            out: np.ndarray = row.reshape(n_rows, n_cols).sum(axis=1)
-            return out
-
-        mv = total(mv_part)
-        rv = total(rv_part)
-        if not (np.isfinite(mv).all() and np.isfinite(rv).all()):
-            # An infinite close: N x inf is NaN off the held rows; count it 0.
-            mv = total(_zero_nan(mv_part))
-            rv = total(_zero_nan(rv_part))
+        mv = rv = None
+        if full and special.size == 0:
+            # Every column held and plain: each sum of products in one pass.
+            mv = np.einsum("ij,ij->i", n_held, close)
+            rv = np.zeros(n_rows)  # no reference price before the block
+            rv[1:] = np.einsum("ij,ij->i", n_held[1:], close[:-1])
+        if (
+            mv is None
+            or rv is None
+            or not (np.isfinite(mv).all() and np.isfinite(rv).all())
+        ):
+            mv, rv = self._sums(
+                n_held, close, special, s_n * s_close, s_n * s_ref, cols
+            )
         # Amounts are finite (check_actions); N is 0 off the held rows.
         dv = self.dividends.weighted(n_held, at, n_rows)
         sums = pl.DataFrame(
             {
-                "session": pl.Series(block.days()[1:]).cast(pl.Int32).cast(pl.Date),
+                "session": pl.Series(block.day_numbers[1:], dtype=pl.Int32).cast(
+                    pl.Date
+                ),
                 "market_value": mv[1:],
                 "reference_value": rv[1:],
                 "has_reference": np.ones(n_rows - 1, dtype=bool),
@@ -793,7 +787,9 @@ class Book:
         held_next = np.flatnonzero(self.shares > 0)
         lines = pl.DataFrame(
             {
-                "security_id": block.ids_of(held_next),
+                "security_id": block.id_series
+                if held_next.size == len(block.ids)
+                else block.ids_of(held_next),
                 "shares": self.shares[held_next],
                 "float_factor": self.floats[held_next],
                 "last_close": last_close[held_next],
@@ -802,6 +798,47 @@ class Book:
             schema=schemas.STATE_LINES,
         )
         return BlockValues(sums=sums, constituents=parts, lines=lines, carried=carried)
+
+    def _sums(
+        self,
+        n_held: np.ndarray,
+        close: np.ndarray,
+        special: np.ndarray,
+        special_mv: np.ndarray,
+        special_rv: np.ndarray,
+        cols: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-session market and reference values over full-width rows.
+
+        The products of N and the close / reference price; a held line's NaN
+        term counts 0 (as np.nansum does), N x NaN off the held rows too. The
+        rows are full width (zero off ``cols``), so they add as a pass over
+        every column does.
+        """
+        n_rows, n_cols = self.block.shape
+        mv_part = n_held * close
+        rv_part = np.empty_like(mv_part)
+        rv_part[0] = 0.0  # no reference price before the block
+        np.multiply(n_held[1:], close[:-1], out=rv_part[1:])
+        mv_part[:, special] = _zero_nan(special_mv)
+        rv_part[:, special] = _zero_nan(special_rv)
+        if cols.size < n_cols:
+            row = np.zeros(n_rows * n_cols)
+            at_cols = (np.arange(n_rows)[:, None] * n_cols + cols).ravel()
+
+        def total(part: np.ndarray) -> np.ndarray:
+            if cols.size == n_cols:
+                whole: np.ndarray = part.sum(axis=1)
+                return whole
+            row[at_cols] = part.ravel()
+            out: np.ndarray = row.reshape(n_rows, n_cols).sum(axis=1)
+            return out
+
+        mv, rv = total(mv_part), total(rv_part)
+        if not (np.isfinite(mv).all() and np.isfinite(rv).all()):
+            # An infinite close: N x inf is NaN off the held rows; count it 0.
+            mv, rv = total(_zero_nan(mv_part)), total(_zero_nan(rv_part))
+        return mv, rv
 
     def _constituents(
         self,
