@@ -165,17 +165,7 @@ def reconstitute(
     # of a Polars call, not the data, sets the time. Frames read by later steps
     # stay lazy and are computed with the query that reads them.
     lines = universe.with_columns(line_exclusion_reason(rules.eligibility))
-    line_exclusions = (
-        lines.lazy()
-        .filter(pl.col("exclusion_reason").is_not_null())
-        .select(
-            "security_id",
-            "company_id",
-            "name",
-            stage=pl.lit("line"),
-            reason=pl.col("exclusion_reason"),
-        )
-    )
+    line_exclusions = _excluded(lines, "line")
     eligible_lines = pricing_vehicles(
         lines.lazy()
         .filter(pl.col("exclusion_reason").is_null())
@@ -200,17 +190,7 @@ def reconstitute(
     companies = company_query.with_columns(
         company_exclusion_reason(rules.eligibility)
     ).collect(engine="in-memory")
-    company_exclusions = (
-        companies.lazy()
-        .filter(pl.col("exclusion_reason").is_not_null())
-        .select(
-            "security_id",
-            "company_id",
-            "name",
-            stage=pl.lit("company"),
-            reason=pl.col("exclusion_reason"),
-        )
-    )
+    company_exclusions = _excluded(companies, "company")
     ranked = rank_companies(
         companies.lazy()
         .filter(pl.col("exclusion_reason").is_null())
@@ -264,6 +244,21 @@ _CEASED_EXCLUSIONS = pl.Schema(
         "reason": pl.String,
     }
 )
+
+
+def _excluded(frame: pl.DataFrame, stage: str) -> pl.LazyFrame:
+    """The rows of ``frame`` with an ``exclusion_reason``, as EXCLUSIONS rows."""
+    return (
+        frame.lazy()
+        .filter(pl.col("exclusion_reason").is_not_null())
+        .select(
+            "security_id",
+            "company_id",
+            "name",
+            stage=pl.lit(stage),
+            reason=pl.col("exclusion_reason"),
+        )
+    )
 
 
 def _drop_ceased(
