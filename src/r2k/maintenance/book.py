@@ -14,9 +14,11 @@ Dense passes: a block holds one sessions x lines array of closes (forward-filled
 in place, on the columns with a gap only), one of missing-price flags and one of
 index shares; share counts are laid out only for the few sessions that read them
 (:meth:`Block.shares_at`), cash dividends and reference-price adjustments are kept
-sparse. :meth:`Book.value` works on the columns held at some session of the block
-and writes full-width rows only for the three per-session sums, so those are the
-very sums (same values, same order of addition) a full-width pass gives.
+sparse. :meth:`Book.value` works on the columns held at some session of the block:
+a block whose every column is held with a price on every row sums its products
+in one pass each; otherwise the market and reference values add full-width rows
+(zero off the held columns), the rows a pass over every column adds; the
+dividends are summed sparse.
 """
 
 from __future__ import annotations
@@ -659,10 +661,11 @@ class Book:
         reference-price adjustment, so their reference price is the previous
         close and no NaN can arise; the products of those are taken in one pass
         each. The few other columns (a gap in the prices, an action's override or
-        adjustment) go through the general steps. The per-session market and
-        reference values add full-width rows (zero off the held columns), exactly
-        the rows a pass over every column adds; the dividends, sparse, add each
-        session's few products in action order.
+        adjustment) go through the general steps. When every column is held and
+        plain, each per-session sum is one ``einsum``; otherwise the market and
+        reference values add full-width rows (zero off the held columns), the
+        rows a pass over every column adds (:meth:`_sums`). The dividends, sparse,
+        add a line's amounts of a session first, then each session's products.
 
         The block is consumed: its close array may be written in place.
 
