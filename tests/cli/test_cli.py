@@ -56,15 +56,36 @@ def test_calendar_year_out_of_range(
 
 
 def test_no_data_directory_is_one_clear_line(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     monkeypatch.delenv("R2K_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)  # no ../shared/data from here
     code, _, err = _run(
         ["reconstitute", "--rank-day", "2026-04-30"], capsys, monkeypatch
     )
     assert code == 2
     assert "no data directory given" in err
     assert "R2K_DATA" in err
+
+
+def test_the_data_beside_the_checkout_is_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Without --data or R2K_DATA, ../shared/data from the working directory (the
+    # project's layout: CI has ../shared beside the checkout); a given one wins.
+    from r2k.data.datadir import DataDir
+
+    monkeypatch.delenv("R2K_DATA", raising=False)
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "checkout").mkdir()
+    monkeypatch.chdir(tmp_path / "checkout")
+    assert DataDir.resolve().root.resolve() == (tmp_path / "shared" / "data")
+    assert DataDir.resolve(tmp_path / "other").root == tmp_path / "other"
+    monkeypatch.setenv("R2K_DATA", str(tmp_path / "other"))
+    assert DataDir.resolve().root == tmp_path / "other"
 
 
 def test_missing_data_directory(

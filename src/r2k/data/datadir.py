@@ -26,7 +26,14 @@ from r2k.errors import DataDirectoryError
 __all__ = ["ENV_VAR", "DataDir", "holdings_file_date"]
 
 ENV_VAR = "R2K_DATA"
-_HOW_TO = f"pass --data DIR or set {ENV_VAR}=DIR (for example ../shared/data)"
+#: Used when neither ``--data`` nor ``$R2K_DATA`` is given and it is a directory:
+#: the project's layout, the data folder beside the checkout (relative to the
+#: working directory).
+DEFAULT_DATA = Path("..") / "shared" / "data"
+_HOW_TO = (
+    f"pass --data DIR or set {ENV_VAR}=DIR (without either, r2k reads "
+    f"{DEFAULT_DATA.as_posix()} when that folder exists)"
+)
 _HOLDINGS_NAME = re.compile(r"^[A-Za-z]{2,5}_(\d{4})-(\d{2})-(\d{2})$")
 
 
@@ -76,12 +83,17 @@ class DataDir:
     def resolve(cls, path: str | Path | None = None) -> DataDir:
         """Return the data directory from ``path``, else ``$R2K_DATA``.
 
+        Without either, :data:`DEFAULT_DATA` (``../shared/data`` from the working
+        directory: the data beside a checkout of this project) when it exists.
+
         Raises
         ------
         DataDirectoryError
-            If neither is given, or the directory does not exist.
+            If none is given or found, or the directory does not exist.
         """
         chosen = path if path is not None else os.environ.get(ENV_VAR)
+        if (chosen is None or str(chosen).strip() == "") and DEFAULT_DATA.is_dir():
+            chosen = DEFAULT_DATA
         if chosen is None or str(chosen).strip() == "":
             msg = f"no data directory given: {_HOW_TO}"
             raise DataDirectoryError(msg)
