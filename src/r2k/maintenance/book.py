@@ -742,17 +742,13 @@ class Book:
         )
         s_n = n_held[:, special]
         close[:, special] = s_close
-        mv = rv = None
-        if full and special.size == 0:
-            # Every column held and plain: each sum of products in one pass.
+        plain = full and special.size == 0
+        if plain:  # every column held and plain: each sum of products in one pass
             mv = np.einsum("ij,ij->i", n_held, close)
             rv = np.zeros(n_rows)  # no reference price before the block
             rv[1:] = np.einsum("ij,ij->i", n_held[1:], close[:-1])
-        if (
-            mv is None
-            or rv is None
-            or not (np.isfinite(mv).all() and np.isfinite(rv).all())
-        ):
+            plain = bool(np.isfinite(mv).all() and np.isfinite(rv).all())
+        if not plain:
             mv, rv = self._sums(
                 n_held, close, special, s_n * s_close, s_n * s_ref, cols
             )

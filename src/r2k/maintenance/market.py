@@ -335,9 +335,6 @@ def _fixed_lines(
         return None
     if n > width and not (ids.slice(width) == ids.slice(0, n - width)).all():
         return None
-    # A compact copy of the first session's ids: a slice keeps the whole column's
-    # buffers, which every later gather of the lines would walk.
-    first = pl.Series(first.name, first.to_list(), dtype=pl.String)
     row_codes = _codes(first, first)
     first_rows = pl.Series(np.arange(width, dtype=np.int64)).cast(pl.get_index_type())
     return first, np.tile(row_codes, n // width), first_rows

@@ -936,14 +936,19 @@ def _add_r1000_from_iwv(
     return universe, (path, repairs)
 
 
+def _probe(universe: pl.DataFrame, rules: RuleSet, rank_day: date) -> Reconstitution:
+    """``universe`` reconstituted without incumbents (ranks and breakpoints only)."""
+    empty = pl.DataFrame(schema=schemas.INCUMBENTS)
+    return reconstitute(
+        universe, empty, rules, rank_day=rank_day, effective_date=rank_day
+    )
+
+
 def probe_breakpoints(
     universe: pl.DataFrame, rules: RuleSet, rank_day: date
 ) -> pl.DataFrame:
     """The breakpoints of a universe ranked without incumbents (they play no part)."""
-    empty = pl.DataFrame(schema=schemas.INCUMBENTS)
-    return reconstitute(
-        universe, empty, rules, rank_day=rank_day, effective_date=rank_day
-    ).breakpoints
+    return _probe(universe, rules, rank_day).breakpoints
 
 
 def _cut_for_unseen(
@@ -975,10 +980,7 @@ def _cut_for_unseen(
 
     outside = companies(outside_panel & r2000_held)
     in_panel = companies(r2000_held) - outside
-    empty = pl.DataFrame(schema=schemas.INCUMBENTS)
-    probe = reconstitute(
-        universe, empty, rules, rank_day=rank_day, effective_date=rank_day
-    ).membership
+    probe = _probe(universe, rules, rank_day).membership
     size = rules.ranking.r3000_size
     ranked = set(
         probe.filter(pl.col("is_pricing_vehicle") & (pl.col("rank") <= size))[
