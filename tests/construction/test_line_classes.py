@@ -8,6 +8,8 @@ on its own.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import polars as pl
@@ -55,6 +57,40 @@ def test_memo_gives_the_expressions_values_and_classifies_once() -> None:
     again = pl.concat([frame, frame]).reverse()
     assert_frame_equal(classes.attach(again), _direct(again))
     assert classes.classified == 6  # nothing new: nothing classified again
+
+
+def test_memo_shared_by_threads_classifies_each_line_once() -> None:
+    """Two threads attaching overlapping new lines at once (a worker building a
+    rank-day universe beside the calculation's screens): the values are the
+    expressions', and each line is remembered once (a duplicate in the memo would
+    duplicate rows of every later join)."""
+    names = [f"Company {i} Inc. Common Stock" for i in range(400)]
+    frame = pl.DataFrame(
+        {
+            "security_id": [f"C{i}" for i in range(400)],
+            "name": names,
+            "sector": ["Technology"] * 400,
+        }
+    )
+    halves = [frame.slice(0, 300), frame.slice(100, 300)]
+    for _ in range(5):
+        classes = LineClasses()
+        barrier = threading.Barrier(2)
+
+        def attach(
+            part: pl.DataFrame,
+            memo: LineClasses = classes,
+            start: threading.Barrier = barrier,
+        ) -> pl.DataFrame:
+            start.wait()
+            return memo.attach(part)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outs = list(pool.map(attach, halves))
+        for part, out in zip(halves, outs, strict=True):
+            assert_frame_equal(out, _direct(part))
+        assert classes.classified == 400
+        assert_frame_equal(classes.attach(frame), _direct(frame))
 
 
 def test_memo_on_the_real_panel_small_and_large_frames(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from r2k._typing import INDEX_CODES
 from r2k.maintenance import (
@@ -119,6 +120,41 @@ def test_block_size_changes_nothing(
         assert results[0][column].to_list() == pytest.approx(
             results[1][column].to_list(), rel=1e-10
         )
+
+
+def test_prefetched_universes_change_nothing(
+    history: tuple[MarketHistory, SyntheticMarket],
+) -> None:
+    """The reconstitutor builds the next rank day's universe in a worker thread;
+    with and without it the levels, events and reconstitutions are the same, bit
+    for bit, and each prefetched universe is the one built on the day."""
+    market, data = history
+    outcomes = []
+    for prefetch in (True, False):
+        recon = SyntheticReconstitutor(market, data, prefetch=prefetch)
+        base = market.sessions[0]
+        first = recon(base, frozenset(), base)
+        members = first.members.select(
+            "security_id", shares="shares_outstanding", float_factor="float_factor"
+        )
+        state, _ = initial_state(base, members, market)
+        settings = Settings(
+            rules=rule_set_for(base),
+            reconstitute=recon,
+            float_factors=data.float_factors,
+        )
+        calc = calculate(state, market, data.actions, settings, end=market.sessions[-1])
+        outcomes.append((calc, recon))
+    (with_worker, worked), (without, alone) = outcomes
+    assert len(worked.results) == len(alone.results) == 4  # base + 3 Junes
+    assert_frame_equal(with_worker.levels, without.levels)
+    assert_frame_equal(with_worker.events, without.events)
+    for a, b in zip(worked.results, alone.results, strict=True):
+        assert_frame_equal(a.membership, b.membership)
+        assert_frame_equal(a.changes, b.changes)
+    assert not worked._pending  # every prefetched day was asked for
+    day = worked.results[-1].rank_day
+    assert_frame_equal(worked.universe(day), alone.universe(day))
 
 
 def test_total_return_at_least_price_return_and_membership_is_sane() -> None:

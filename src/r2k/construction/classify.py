@@ -32,6 +32,7 @@ Beneficial Interest") are ``trust``. See ``docs/data-formats.md`` for the table.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Final
@@ -579,11 +580,17 @@ class LineClasses:
     :func:`fund_structure_expr`); later frames, such as the rank-day
     cross-sections of a long history, only look their lines up. The values are
     those of the expressions, row for row.
+
+    Thread-safe: :meth:`attach` holds a lock, so a worker thread building a
+    rank-day universe (:class:`r2k.workflows.synthetic_run.SyntheticReconstitutor`)
+    and the calculation's screens can share the memo (a line is classified and
+    remembered once).
     """
 
     def __init__(self) -> None:
         self._known = pl.DataFrame(schema=_CLASSES)
         self._by_key: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}
+        self._lock = threading.RLock()
 
     @property
     def classified(self) -> int:
@@ -615,6 +622,10 @@ class LineClasses:
         >>> classes.classified
         2
         """
+        with self._lock:
+            return self._attach(frame)
+
+    def _attach(self, frame: pl.DataFrame) -> pl.DataFrame:
         if frame.height <= _FEW_ROWS:
             return self._attach_few(frame, frame.select(LINE_KEYS))
         # Each known line is one row of ``_known``: a left join finds it. The

@@ -11,13 +11,17 @@ its rank-day universe from the market rows with
 (the 40 sessions up to the rank day), adds the market's float and voting data, and
 ranks with the rule set in force. The incumbents are, for the Russell 2000, its
 members on the rank day and the Russell 1000 of the previous reconstitution; for
-the other indexes, the Russell 3000 of the previous reconstitution.
+the other indexes, the Russell 3000 of the previous reconstitution. The universe
+of the next scheduled rank day is built in a worker thread while the calculation
+walks to it (it reads only market data up to its rank day).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -27,6 +31,7 @@ from r2k.construction.reconstitution import Reconstitution, reconstitute
 from r2k.construction.universe import LineCodes, build_universe
 from r2k.maintenance.engine import Calculation, calculate
 from r2k.maintenance.market import MarketHistory
+from r2k.maintenance.scheduled import recon_schedule
 from r2k.maintenance.settings import Reconstitutor, Settings
 from r2k.maintenance.state import ReconDecision, initial_state
 from r2k.methodology.rule_sets import rule_set_for
@@ -80,6 +85,13 @@ class SyntheticReconstitutor:
     rules
         The rule set of every reconstitution; None: the packaged one in force on
         each rank day (:func:`r2k.methodology.rule_sets.rule_set_for`).
+    prefetch
+        Whether the universe of the next scheduled rank day
+        (:func:`r2k.maintenance.scheduled.recon_schedule` over the market's
+        sessions) is built in a worker thread while the calculation walks to it.
+        The universe reads only market data up to its rank day (:meth:`universe`),
+        so the result is the same either way; a call on another day builds its
+        universe there and then.
     """
 
     def __init__(
@@ -88,6 +100,8 @@ class SyntheticReconstitutor:
         data: SyntheticMarket,
         index: IndexCode = "r2000",
         rules: RuleSet | None = None,
+        *,
+        prefetch: bool = True,
     ) -> None:
         self.market = market
         self.rules = rules
@@ -98,6 +112,17 @@ class SyntheticReconstitutor:
         self.r1000: frozenset[str] = frozenset()
         self.r3000: frozenset[str] = frozenset()
         self.results: list[Reconstitution] = []
+        sessions = market.sessions
+        self._rank_days: list[date] = (
+            [day for day, _ in recon_schedule(sessions[0], sessions[-1])]
+            if prefetch and sessions
+            else []
+        )
+        self._pending: dict[date, Future[pl.DataFrame]] = {}
+        if self._rank_days:
+            # Made here, so the worker only reads the market's lazy parts.
+            market.lines()
+            _ = market.classes
 
     def __call__(
         self, rank_day: date, members: frozenset[str], effective: date | None = None
@@ -109,36 +134,9 @@ class SyntheticReconstitutor:
         defaults to the calendar's effective date of ``rank_day``.
         """
         rules = self.rules or rule_set_for(rank_day)
-        market = self.market
-        through = bisect_right(market.sessions, rank_day)
-        first = market.sessions[max(0, through - UNIVERSE_HISTORY_SESSIONS)]
-        # The market's line codes and classification memo: each line is numbered
-        # and classified once per market, not at every reconstitution.
-        codes = LineCodes(market.lines(), market.line_codes(first, rank_day))
-        universe = build_universe(
-            market.rows(first, rank_day),
-            rank_day,
-            classes=market.classes,
-            codes=codes,
-        ).universe
-        floats = (
-            self.float_factors.filter(pl.col("as_of") <= rank_day)
-            .group_by("security_id")
-            .agg(_ff=pl.col("float_factor").last())
-        )
-        universe = (
-            universe.join(floats, on="security_id", how="left")
-            .join(
-                self.voting.select("security_id", _vote="voting_rights_pct"),
-                on="security_id",
-                how="left",
-            )
-            .with_columns(
-                float_factor=pl.coalesce("_ff", "float_factor"),
-                voting_rights_pct=pl.coalesce("_vote", "voting_rights_pct"),
-            )
-            .drop("_ff", "_vote")
-        )
+        job = self._pending.pop(rank_day, None)
+        self._prefetch_after(rank_day)
+        universe = job.result() if job is not None else self.universe(rank_day)
         known = set(universe["security_id"].to_list())
         current = members | self.r1000 if self.index == "r2000" else self.r3000
         ids = sorted(current & known)
@@ -161,6 +159,61 @@ class SyntheticReconstitutor:
         self.r3000 = frozenset(result.index("r3000")["security_id"].to_list())
         self.results.append(result)
         return ReconDecision.from_reconstitution(result, rules, self.index)
+
+    def universe(self, rank_day: date) -> pl.DataFrame:
+        """The universe of ``rank_day``, with the market's float and voting data.
+
+        Built from the :data:`UNIVERSE_HISTORY_SESSIONS` sessions up to the rank
+        day (:func:`r2k.construction.universe.build_universe`) and the float
+        factors known on it; nothing dated later is read.
+        """
+        market = self.market
+        through = bisect_right(market.sessions, rank_day)
+        first = market.sessions[max(0, through - UNIVERSE_HISTORY_SESSIONS)]
+        # The market's line codes and classification memo: each line is numbered
+        # and classified once per market, not at every reconstitution.
+        codes = LineCodes(market.lines(), market.line_codes(first, rank_day))
+        universe = build_universe(
+            market.rows(first, rank_day),
+            rank_day,
+            classes=market.classes,
+            codes=codes,
+        ).universe
+        floats = (
+            self.float_factors.filter(pl.col("as_of") <= rank_day)
+            .group_by("security_id")
+            .agg(_ff=pl.col("float_factor").last())
+        )
+        return (
+            universe.join(floats, on="security_id", how="left")
+            .join(
+                self.voting.select("security_id", _vote="voting_rights_pct"),
+                on="security_id",
+                how="left",
+            )
+            .with_columns(
+                float_factor=pl.coalesce("_ff", "float_factor"),
+                voting_rights_pct=pl.coalesce("_vote", "voting_rights_pct"),
+            )
+            .drop("_ff", "_vote")
+        )
+
+    def _prefetch_after(self, rank_day: date) -> None:
+        """Start building the universe of the first scheduled rank day after this."""
+        days = self._rank_days
+        i = bisect_right(days, rank_day)
+        if i < len(days) and days[i] not in self._pending:
+            self._pending[days[i]] = _worker().submit(self.universe, days[i])
+
+
+@cache
+def _worker() -> ThreadPoolExecutor:
+    """The one thread that builds universes ahead of the calculation.
+
+    Polars releases the GIL while it runs a query, so the build overlaps the
+    calculation's walk on a second core.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="r2k-universe")
 
 
 def run_synthetic(
