@@ -135,7 +135,6 @@ class SyntheticReconstitutor:
         """
         rules = self.rules or rule_set_for(rank_day)
         job = self._pending.pop(rank_day, None)
-        self._prefetch_after(rank_day)
         universe = job.result() if job is not None else self.universe(rank_day)
         known = set(universe["security_id"].to_list())
         current = members | self.r1000 if self.index == "r2000" else self.r3000
@@ -158,6 +157,9 @@ class SyntheticReconstitutor:
         self.r1000 = frozenset(result.index("r1000")["security_id"].to_list())
         self.r3000 = frozenset(result.index("r3000")["security_id"].to_list())
         self.results.append(result)
+        # The next universe is built while the calculation walks to its rank day,
+        # not beside this reconstitution's own queries.
+        self._prefetch_after(rank_day)
         return ReconDecision.from_reconstitution(result, rules, self.index)
 
     def universe(self, rank_day: date) -> pl.DataFrame:
