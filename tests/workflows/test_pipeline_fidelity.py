@@ -105,3 +105,22 @@ def test_the_3000_cut_counts_companies_the_panel_cannot_show(
     plain = run_reconstitution(data_dir, RANK_DAY, rules=off)
     assert not any(n.startswith("#3,000 cut") for n in plain.notes)
     assert int(_pv(plain)["r3000"].sum()) == 3000
+
+
+def test_r2000_deletions_of_last_june_are_no_r1000_incumbents(
+    run_2026: ReconRun,
+) -> None:
+    # IWV_2025-05-02.csv predates the 2025 reconstitution: it still lists the
+    # Russell 2000 members that reconstitution deleted. C4 Therapeutics (CCCC) and
+    # Ocugen (OCGN) were in IWM's list of 2025-06-27 and not in IWM_2026-04-10.csv:
+    # back in range in 2026 they are adds, not moves down from the Russell 1000.
+    # Flowers Foods (FLO) was no Russell 2000 member: its move down stays one.
+    note = next(n for n in run_2026.notes if "were deleted from the Russell 2000" in n)
+    assert "2025-06-27" in note
+    kinds = dict(run_2026.result.changes.select("security_id", "change").iter_rows())
+    assert kinds["CCCC"] == "add"
+    assert kinds["OCGN"] == "add"
+    assert kinds["FLO"] == "migrate_down"
+    # and, held by IWM then, they are not taken as ineligible for never being held
+    outsiders = _repairs(run_2026, "established_outsider")
+    assert not outsiders & {"CCO", "ELME", "CCCC", "OCGN"}

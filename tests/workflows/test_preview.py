@@ -135,9 +135,12 @@ def test_measured_scores(data_dir: DataDir, preview: Preview) -> None:
     # cannot show ([ranking].unseen_companies_estimate, 16 ranks in 2026): the
     # cut moved up, 7 adds at ranks 2,985-2,997 left the prediction and 9 incumbents
     # at ranks 2,987-3,000 became deletes (measured with this command, 2026).
-    assert changes["share_at_threshold"] == pytest.approx(0.871, abs=0.005)
-    assert changes["spearman"] == pytest.approx(0.642, abs=0.01)
-    assert scores["add"]["spearman"] == pytest.approx(0.477, abs=0.01)
+    # 0.871 / 0.642 / 0.477 before the Russell 2000's deletions of 2025 stopped
+    # counting as Russell 1000 incumbents (33 moves down became adds).
+    assert changes["share_at_threshold"] == pytest.approx(0.873, abs=0.005)
+    assert changes["spearman"] == pytest.approx(0.651, abs=0.01)
+    assert scores["add"]["spearman"] == pytest.approx(0.526, abs=0.01)
+    assert scores["migrate_down"]["predicted"] == 32
     # changes trade far more than the rest of the index
     assert changes["median_volume_ratio"] > 2 * scores["stay"]["median_volume_ratio"]
 

@@ -7,7 +7,10 @@ is
 
 * a **Russell 2000 incumbent** when the incumbent IWM file holds one of its lines;
 * a **Russell 1000 incumbent** when the latest IWV file holds one of its lines
-  and IWM does not. IWV's symbols are a year old by the 2026 rank day, so they are
+  and IWM does not, *unless* IWM held it just before the last reconstitution and
+  it is now below the #1,000 band's lower edge (:func:`deleted_at_last_recon`:
+  an IWV file older than that reconstitution still lists the Russell 2000
+  members it deleted). IWV's symbols are a year old by the 2026 rank day, so they are
   followed to the rank day: through the market data's symbol changes
   (:func:`r2k.construction.listings.successions`, e.g. ``MMC`` -> ``MRSH``,
   ``MPW`` -> ``MPT``) and, for a line the market data never knew under its IWV
@@ -38,7 +41,12 @@ from r2k.construction.classify import company_key_expr
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["established_outsiders", "established_r1000", "match_by_name"]
+__all__ = [
+    "deleted_at_last_recon",
+    "established_outsiders",
+    "established_r1000",
+    "match_by_name",
+]
 
 
 def match_by_name(old: pl.DataFrame, new: pl.DataFrame) -> dict[str, str]:
@@ -164,3 +172,54 @@ def established_outsiders(
         & (pl.col("total_market_cap") < high)
     )
     return frozenset(hit["company_id"].to_list())
+
+
+def deleted_at_last_recon(
+    caps: pl.DataFrame,
+    *,
+    candidates: Iterable[str],
+    left: Iterable[str],
+    edge: float,
+) -> frozenset[str]:
+    """Russell 1000 candidates (from IWV) that the Russell 2000 deleted instead.
+
+    An IWV file taken before the last reconstitution lists that reconstitution's
+    whole Russell 3000; the lines it holds and the incumbent IWM file does not are
+    Russell 1000 members *or* Russell 2000 members that left at the
+    reconstitution (deleted, or moved up). A company whose lines IWM held just
+    before the reconstitution (``left``: held then, not held by the incumbent
+    file) was in the Russell 2000 then; it moved up only if it was above the
+    #1,000 band's upper edge, and a company that did so is not below the band's
+    lower edge a year later but in rare crashes. So one that is below the lower
+    edge on the rank day (``edge``) was deleted: a non-member now, not a Russell
+    1000 incumbent (which would report its return to the Russell 2000 as a move
+    down from the Russell 1000, and its drop below the #3,000 cut as a deletion).
+    Companies above the edge keep the IWV reading.
+
+    Parameters
+    ----------
+    caps
+        ``company_id`` and ``total_market_cap`` on the rank day (one row per
+        company).
+    candidates
+        Company ids taken as Russell 1000 incumbents from IWV.
+    left
+        Company ids with a line IWM held before the last reconstitution and no
+        line the incumbent IWM file holds.
+    edge
+        The #1,000 band's lower edge cap on the rank day.
+
+    Examples
+    --------
+    >>> caps = pl.DataFrame(
+    ...     {"company_id": ["BIO", "RH", "BIG"], "total_market_cap": [3e8, 2e9, 9e9]}
+    ... )
+    >>> sorted(deleted_at_last_recon(caps, candidates=["BIO", "RH", "BIG"],
+    ...                              left=["BIO", "BIG"], edge=2.5e9))
+    ['BIO']
+    """
+    wanted = list(set(candidates) & set(left))
+    small = caps.filter(
+        pl.col("company_id").is_in(wanted) & (pl.col("total_market_cap") < edge)
+    )
+    return frozenset(small["company_id"].to_list())

@@ -54,6 +54,7 @@ from r2k.construction.floats import (
     estimate_from_holdings,
 )
 from r2k.construction.incumbency import (
+    deleted_at_last_recon,
     established_outsiders,
     established_r1000,
     match_by_name,
@@ -74,6 +75,8 @@ from r2k.data.sources.levels import read_index_levels
 from r2k.data.sources.membership import (
     read_membership_history,
     snapshot_as_of_session,
+    snapshot_tickers,
+    snapshots,
 )
 from r2k.data.sources.panel import read_market_panel
 from r2k.data.sources.sec import read_sec_tickers
@@ -95,6 +98,7 @@ from r2k.tickers import resolve_ticker
 from r2k.workflows.recon_run import ReconRun as ReconRun  # re-exported
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
     from r2k.construction.reconstitution import Reconstitution
@@ -277,11 +281,15 @@ def run_reconstitution(
         universe,
         notes,
         seen=seen if on_panel else None,
+        rules=rules,
+        before=_r2000_before_last_recon(data, rank_day) if on_panel else None,
     )
     complement = r1000 is None
+    deleted: frozenset[str] = frozenset()  # left the R2000 at the last recon
     if r1000 is not None:
         inputs[r1000[0].name] = r1000[0]
         incumbents = pl.concat([incumbents, r1000[1]]).sort("security_id")
+        deleted = r1000[2]
     if on_panel:
         universe, flags = structure_screen(
             universe, members=incumbents["security_id"].to_list(), sec=sec
@@ -304,6 +312,7 @@ def run_reconstitution(
             panel=panel,
             rank_day=rank_day,
             since=_last_effective_date(rank_day),
+            members_then=deleted,
         )
         if r1000 is not None and on_panel
         else None
@@ -692,7 +701,9 @@ def _r1000_from_r3000_holdings(
     notes: list[str],
     *,
     seen: _PanelUpTo | None = None,
-) -> tuple[Path, pl.DataFrame] | None:
+    rules: RuleSet | None = None,
+    before: tuple[date, frozenset[str]] | None = None,
+) -> tuple[Path, pl.DataFrame, frozenset[str]] | None:
     """Russell 1000 incumbents from the latest IWV file of the past 13 months.
 
     Lines of the iShares Russell 3000 holdings that the incumbent Russell 2000
@@ -700,7 +711,11 @@ def _r1000_from_r3000_holdings(
     that moved from the R2000 to the R1000 at the last reconstitution is in IWV
     and not in IWM, so it counts as R1000, as it should. IWV symbols are followed
     to the rank day (:func:`_iwv_to_universe`); a company is an incumbent through
-    any of its lines.
+    any of its lines. With ``before`` (the last reconstitution's effective date
+    and the lines IWM held just before it, :func:`_r2000_before_last_recon`) and
+    ``rules``, the companies the Russell 2000 deleted at that reconstitution are
+    left out (:func:`r2k.construction.incumbency.deleted_at_last_recon`); their
+    lines are returned third.
     """
     window = [
         (read_as_of(p), p)
@@ -720,6 +735,20 @@ def _r1000_from_r3000_holdings(
         pl.col("security_id").is_in(list(matched))
         & ~pl.col("company_id").is_in(r2000_companies.implode())
     )["security_id"]
+    dropped: frozenset[str] = frozenset()
+    if before is not None and rules is not None:
+        kept = _without_deleted(
+            ids, universe, before=before, moved=moved, rules=rules, rank_day=rank_day
+        )
+        if kept.len() < ids.len():
+            notes.append(
+                f"{ids.len() - kept.len()} IWV lines that IWM held before the "
+                f"{before[0]} reconstitution and no longer holds, now below the "
+                "#1,000 band's lower edge, were deleted from the Russell 2000 then: "
+                "non-members, not Russell 1000 incumbents"
+            )
+        dropped = frozenset(ids.to_list()) - frozenset(kept.to_list())
+        ids = kept
     frame = pl.DataFrame(
         {"security_id": sorted(ids.to_list())}, schema={"security_id": pl.String}
     )
@@ -741,7 +770,74 @@ def _r1000_from_r3000_holdings(
             else ""
         )
     )
-    return path, schemas.check_schema(frame, schemas.INCUMBENTS, source=path.name)
+    return (
+        path,
+        schemas.check_schema(frame, schemas.INCUMBENTS, source=path.name),
+        dropped,
+    )
+
+
+def _r2000_before_last_recon(
+    data: DataDir, rank_day: date
+) -> tuple[date, frozenset[str]] | None:
+    """The lines IWM held just before the last reconstitution, from its history.
+
+    The last snapshot of the membership history that reflects a session of the
+    week before the last reconstitution's effective date (the session itself
+    excluded: IWM trades the reconstitution at its close); None when the history
+    is missing or holds no such snapshot. Dated before the rank day.
+    """
+    effective = _last_effective_date(rank_day)
+    try:
+        history = read_membership_history(data.membership_history)
+    except DataDirectoryError:
+        return None
+    table = snapshots(history).filter(
+        (pl.col("as_of_session") < effective)
+        & (pl.col("as_of_session") >= effective - timedelta(days=7))
+    )
+    if table.height == 0:
+        return None
+    lines = snapshot_tickers(history, table["taken_at"][-1])["security_id"]
+    return effective, frozenset(lines.drop_nulls().to_list())
+
+
+def _without_deleted(
+    ids: pl.Series,
+    universe: pl.DataFrame,
+    *,
+    before: tuple[date, frozenset[str]],
+    moved: dict[str, str],
+    rules: RuleSet,
+    rank_day: date,
+) -> pl.Series:
+    """``ids`` (IWV lines IWM does not hold) less the Russell 2000's deletions.
+
+    A line IWM held before the last reconstitution (its symbol followed to the
+    rank day as IWV's are, ``moved``) that is among ``ids`` left the Russell 2000
+    then; its company below the rank day's #1,000 band lower edge was deleted
+    (:func:`r2k.construction.incumbency.deleted_at_last_recon`).
+    """
+    left = {moved.get(s, s) for s in before[1]} & set(ids.to_list())
+    if not left:
+        return ids
+    edge = band_lower_edge(universe, rules, rank_day)
+    if edge is None:
+        return ids
+    company = universe.select("security_id", "company_id")
+
+    def companies(lines: Iterable[str]) -> list[str]:
+        wanted = pl.col("security_id").is_in(list(lines))
+        return company.filter(wanted)["company_id"].unique().to_list()
+
+    caps = universe.group_by("company_id").agg(
+        total_market_cap=(pl.col("shares_outstanding") * pl.col("close")).sum()
+    )
+    deleted = deleted_at_last_recon(
+        caps, candidates=companies(ids.to_list()), left=companies(left), edge=edge
+    )
+    dropped = company.filter(pl.col("company_id").is_in(list(deleted)))["security_id"]
+    return ids.filter(~ids.is_in(dropped.implode()))
 
 
 def unheld_class_lines(universe: pl.DataFrame, held: frozenset[str]) -> frozenset[str]:
@@ -1036,14 +1132,18 @@ def _first_caps(
     panel: pl.DataFrame,
     rank_day: date,
     since: date,
+    members_then: frozenset[str] = frozenset(),
 ) -> tuple[set[str], date, pl.DataFrame] | None:
     """The companies in neither fund list, the first panel session, their caps then.
 
     The caps are those of the first panel session after ``since`` (the last
     effective date), on or before the rank day; ``None`` when there is no such
-    session or every company is held.
+    session or every company is held. Companies with a line in ``members_then``
+    (Russell 2000 members until the last reconstitution, which deleted them) are
+    not counted: IWM held them, so neither inference from never having been held
+    applies to them.
     """
-    listed = set(incumbents["security_id"].to_list())
+    listed = set(incumbents["security_id"].to_list()) | members_then
     by_company = universe.select("security_id", "company_id")
     held = set(
         by_company.filter(pl.col("security_id").is_in(list(listed)))[
