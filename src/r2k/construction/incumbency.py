@@ -190,10 +190,11 @@ def deleted_at_last_recon(
     lines IWM held just before the reconstitution (``left``: held then, not held
     by the incumbent file) was in the Russell 2000 then; it moved up only if it
     was above the #1,000 band's upper edge, and a company that did so is not
-    below the band's lower edge a year later but in rare crashes. So one that is below the lower
-    edge on the rank day (``edge``) was deleted: a non-member now, not a Russell
-    1000 incumbent (which would report its return to the Russell 2000 as a move
-    down from the Russell 1000, and its drop below the #3,000 cut as a deletion).
+    below the band's lower edge a year later but in rare crashes. So one that is
+    below the lower edge on the rank day (``edge``) was deleted: a non-member
+    now, not a Russell 1000 incumbent (which would report its return to the
+    Russell 2000 as a move down from the Russell 1000, and its drop below the
+    #3,000 cut as a deletion).
     Companies above the edge keep the IWV reading.
 
     Parameters
