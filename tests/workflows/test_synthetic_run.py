@@ -49,8 +49,10 @@ def history() -> tuple[MarketHistory, SyntheticMarket]:
     return MarketHistory(data.market), data
 
 
-def _start(market: MarketHistory, data: SyntheticMarket) -> tuple[IndexState, Settings]:
-    recon = SyntheticReconstitutor(market, data)
+def _start(
+    market: MarketHistory, data: SyntheticMarket, *, prefetch: bool = True
+) -> tuple[IndexState, Settings]:
+    recon = SyntheticReconstitutor(market, data, prefetch=prefetch)
     base = market.sessions[0]
     first = recon(base, frozenset(), base)
     members = first.members.select(
@@ -131,20 +133,10 @@ def test_prefetched_universes_change_nothing(
     market, data = history
     outcomes = []
     for prefetch in (True, False):
-        recon = SyntheticReconstitutor(market, data, prefetch=prefetch)
-        base = market.sessions[0]
-        first = recon(base, frozenset(), base)
-        members = first.members.select(
-            "security_id", shares="shares_outstanding", float_factor="float_factor"
-        )
-        state, _ = initial_state(base, members, market)
-        settings = Settings(
-            rules=rule_set_for(base),
-            reconstitute=recon,
-            float_factors=data.float_factors,
-        )
+        state, settings = _start(market, data, prefetch=prefetch)
         calc = calculate(state, market, data.actions, settings, end=market.sessions[-1])
-        outcomes.append((calc, recon))
+        assert isinstance(settings.reconstitute, SyntheticReconstitutor)
+        outcomes.append((calc, settings.reconstitute))
     (with_worker, worked), (without, alone) = outcomes
     assert len(worked.results) == len(alone.results) == 4  # base + 3 Junes
     assert_frame_equal(with_worker.levels, without.levels)
@@ -152,6 +144,8 @@ def test_prefetched_universes_change_nothing(
     for a, b in zip(worked.results, alone.results, strict=True):
         assert_frame_equal(a.membership, b.membership)
         assert_frame_equal(a.changes, b.changes)
+    assert worked._rank_days  # the worker had days to build ahead
+    assert not alone._rank_days
     assert not worked._pending  # every prefetched day was asked for
     day = worked.results[-1].rank_day
     assert_frame_equal(worked.universe(day), alone.universe(day))

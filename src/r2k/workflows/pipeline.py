@@ -802,6 +802,12 @@ def _r2000_before_last_recon(
     return effective, frozenset(lines.drop_nulls().to_list())
 
 
+def _companies_of(universe: pl.DataFrame, lines: Iterable[str]) -> set[str]:
+    """The companies of ``universe`` with a line in ``lines``."""
+    wanted = pl.col("security_id").is_in(list(lines))
+    return set(universe.filter(wanted)["company_id"].to_list())
+
+
 def _without_deleted(
     ids: pl.Series,
     universe: pl.DataFrame,
@@ -824,19 +830,17 @@ def _without_deleted(
     edge = band_lower_edge(universe, rules, rank_day)
     if edge is None:
         return ids
-    company = universe.select("security_id", "company_id")
-
-    def companies(lines: Iterable[str]) -> list[str]:
-        wanted = pl.col("security_id").is_in(list(lines))
-        return company.filter(wanted)["company_id"].unique().to_list()
-
     caps = universe.group_by("company_id").agg(
         total_market_cap=(pl.col("shares_outstanding") * pl.col("close")).sum()
     )
     deleted = deleted_at_last_recon(
-        caps, candidates=companies(ids.to_list()), left=companies(left), edge=edge
+        caps,
+        candidates=_companies_of(universe, ids.to_list()),
+        left=_companies_of(universe, left),
+        edge=edge,
     )
-    dropped = company.filter(pl.col("company_id").is_in(list(deleted)))["security_id"]
+    wanted = pl.col("company_id").is_in(list(deleted))
+    dropped = universe.filter(wanted)["security_id"]
     return ids.filter(~ids.is_in(dropped.implode()))
 
 
@@ -1067,15 +1071,8 @@ def _cut_for_unseen(
     too, so the R3000 holds that many fewer of the companies r2k sees
     (``[ranking].unseen_companies_estimate``; docs/methodology.md).
     """
-    ids = universe.select("security_id", "company_id")
-
-    def companies(lines: frozenset[str]) -> set[str]:
-        return set(
-            ids.filter(pl.col("security_id").is_in(list(lines)))["company_id"].to_list()
-        )
-
-    outside = companies(outside_panel & r2000_held)
-    in_panel = companies(r2000_held) - outside
+    outside = _companies_of(universe, outside_panel & r2000_held)
+    in_panel = _companies_of(universe, r2000_held) - outside
     probe = _probe(universe, rules, rank_day).membership
     size = rules.ranking.r3000_size
     ranked = set(
@@ -1083,7 +1080,7 @@ def _cut_for_unseen(
             "company_id"
         ].to_list()
     )
-    in_no_list = ranked - companies(held)
+    in_no_list = ranked - _companies_of(universe, held)
     unseen = unseen_companies(
         outside_panel=len(outside), in_panel=len(in_panel), in_no_list=len(in_no_list)
     )
