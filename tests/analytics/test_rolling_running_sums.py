@@ -1,13 +1,13 @@
-"""Rolling variance by pairwise window sums agrees with the two-pass values to 1e-9.
+"""Rolling variance by running sums agrees with the two-pass values to 1e-9.
 
 The reference is the corrected two-pass algorithm over every window
 (:func:`r2k.analytics._inputs.squared_deviations`), which meets NIST StRD NumAcc 1-4;
-the fast path (:func:`r2k.analytics.variance.rolling_variance_into`: rows summed
-relative to their middle value, pairwise window sums, an error bound per window
+the fast path (:func:`r2k.analytics.variance.rolling_variance_into`: blocks summed
+relative to their middle value by running window sums, an error bound per window
 and a two-pass recomputation of the flagged ones) must agree with it on returns,
 trending prices, large means with a tiny spread (NumAcc-like), constant stretches,
-jumps, subnormal values, and across its row and chunk boundaries (shrunk here so
-that small series cross many of them).
+jumps, subnormal values, and across its block boundaries (shrunk here so that
+small series cross many of them).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from hypothesis.extra.numpy import arrays
 from r2k import analytics
 from r2k.analytics._inputs import squared_deviations, windows
 from r2k.analytics.variance import rolling_variance_core
+from r2k.errors import SchemaError
 
 # ``r2k.analytics.variance`` the attribute is the function ``variance``.
 variance_module = sys.modules["r2k.analytics.variance"]
@@ -46,11 +47,16 @@ def _agrees(x: np.ndarray, window: int, ddof: int) -> None:
     assert np.all(np.abs(got - want) <= 1e-9 * np.abs(want) + floor)
 
 
+@pytest.fixture(autouse=True)
+def compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every series takes the compiled pass, however short (not the two-pass one)."""
+    monkeypatch.setattr(variance_module, "_COMPILED_FROM", 0)
+
+
 @pytest.fixture
-def small_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rows of 16 outputs and chunks of 64 values: a few hundred values cross many."""
-    monkeypatch.setattr(variance_module, "_ROW", 16)
-    monkeypatch.setattr(variance_module, "_CHUNK", 64)
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of ``max(2, 2 w)`` outputs: a few hundred values cross many."""
+    monkeypatch.setattr(variance_module, "_BLOCK", 2)
 
 
 _RNG = np.random.default_rng(20261203)
@@ -60,7 +66,7 @@ SERIES = {
     "numacc": 1e7 + _RNG.integers(0, 3, 5_000) * 0.1,
     "constant": np.full(3_000, 5.0),
     "jump": np.r_[np.full(1_500, 1.0), np.full(1_500, 1e6)],
-    # a halted line: a constant run far from its row's middle value
+    # a halted line: a constant run far from its block's middle value
     "halt": np.r_[np.linspace(10.0, 20.0, 3_000), np.full(300, 3.3), np.ones(2_000)],
     # ten decades of price: the bench series (1,000,000 points) drifts like this
     "decades": np.exp(np.cumsum(_RNG.normal(0.0, 0.05, 20_000))),
@@ -76,8 +82,8 @@ def test_matches_two_pass(name: str, window: int, ddof: int) -> None:
 
 
 @pytest.mark.parametrize("window", [1, 3, 16, 17, 40, 64, 100])
-def test_matches_two_pass_across_rows_and_chunks(small_rows: None, window: int) -> None:
-    # Rows of max(16, 8 w) outputs, chunks of a few rows, a shorter last row.
+def test_matches_two_pass_across_blocks(small_blocks: None, window: int) -> None:
+    # Blocks of max(2, 2 w) outputs, a shorter last block.
     x = SERIES["prices"][: 997 + 8 * window]
     for ddof in (0, 1):
         if window > ddof:
@@ -86,39 +92,50 @@ def test_matches_two_pass_across_rows_and_chunks(small_rows: None, window: int) 
             )
 
 
-def test_two_threads_give_the_same_values(
-    small_rows: None, monkeypatch: pytest.MonkeyPatch
+def test_flagged_windows_are_the_two_pass_values(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Long series are split over two threads (rows 0..k/2 on a worker): the values
-    # are those of one thread, bit for bit, and of the two-pass algorithm.
-    x = SERIES["decades"][:5_000]
-    monkeypatch.setattr(variance_module, "_cores", lambda: 1)
-    one = rolling_variance_core(x, 20, 0)
-    monkeypatch.setattr(variance_module, "_cores", lambda: 2)
-    monkeypatch.setattr(variance_module, "_PARALLEL_ROWS", 2)
-    calls: list[int] = []
-    executor = variance_module._executor()
+    # A tolerance no window meets flags every one: the result is then the
+    # two-pass recomputation itself, bit for bit.
+    x = SERIES["decades"][:3_000]
+    monkeypatch.setattr(variance_module, "_ROLLING_TOLERANCE", 1e-300)
+    np.testing.assert_array_equal(rolling_variance_core(x, 20, 1), _two_pass(x, 20, 1))
 
-    def counted() -> object:
-        calls.append(1)
-        return executor
 
-    monkeypatch.setattr(variance_module, "_executor", counted)
-    two = rolling_variance_core(x, 20, 0)
-    assert calls
-    np.testing.assert_array_equal(two, one)
-    assert _close(two, _two_pass(x, 20, 0))
-    # Whoever takes which chunk: the odd chunks, then the even ones, give the same.
-    setup = variance_module._Setup(
-        w=20, outputs=160, per=2, flag=1e-5, floor=0.0, scale=1 / 20, root=False
-    )
-    rows = np.lib.stride_tricks.sliding_window_view(x[: 30 * 160 + 19], 179)[::160]
-    whole, parts = np.full((30, 160), np.nan), np.full((30, 160), np.nan)
-    variance_module._fill(setup, rows, whole, variance_module._Queue(range(0, 30, 2)))
-    for part in (range(2, 30, 4), range(0, 30, 4)):
-        variance_module._fill(setup, rows, parts, variance_module._Queue(part))
-    np.testing.assert_array_equal(parts, whole)
-    assert not np.isnan(whole).any()
+def test_compiled_loop_is_the_python_loop() -> None:
+    # Numba compiles the loop without reordering (no fastmath): the compiled
+    # values and flags are those of the same function run by Python.
+    from r2k.analytics import _rolling_kernel as kernel
+
+    x = np.r_[SERIES["prices"][:700], np.full(50, 3.3), SERIES["numacc"][:250]]
+    results = []
+    for run in (kernel.rolling_sums, kernel._rolling_sums):
+        out = np.empty(x.size - 19)
+        flagged = np.empty(8, dtype=np.int64)  # fewer than are flagged
+        count = run(x, 20, out, 1 / 19, True, 5e-10, 64, flagged)
+        nan = np.flatnonzero(np.isnan(out))  # flagged windows are left NaN
+        assert count == nan.size > flagged.size
+        np.testing.assert_array_equal(flagged, nan[:8])
+        results.append(out)
+    compiled, python = results
+    np.testing.assert_array_equal(compiled, python)  # NaN where NaN
+
+
+def test_more_flagged_windows_than_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past the positions kept, flagged windows are found by their NaN.
+    monkeypatch.setattr(variance_module, "_FLAGGED_KEPT", 3)
+    x = np.r_[SERIES["prices"][:700], np.full(50, 3.3), SERIES["numacc"][:250]]
+    for ddof in (0, 1):
+        _agrees(x, 20, ddof)
+
+
+def test_short_series_are_the_two_pass_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Up to _COMPILED_FROM window values, every window is computed by two passes.
+    monkeypatch.setattr(variance_module, "_COMPILED_FROM", 1 << 20)
+    x = SERIES["prices"][:5_000]
+    np.testing.assert_array_equal(rolling_variance_core(x, 20, 1), _two_pass(x, 20, 1))
+    std = analytics.rolling_standard_deviation(x, 20, ddof=0)
+    np.testing.assert_array_equal(std[19:], np.sqrt(_two_pass(x, 20, 0)))
 
 
 def test_shorter_than_window_is_empty() -> None:
@@ -184,7 +201,7 @@ def test_property_matches_two_pass(x: np.ndarray, window: int, shift: float) -> 
     ddof=st.integers(0, 1),
 )
 def test_property_adversarial_matches_two_pass(
-    small_rows: None,
+    small_blocks: None,
     steps: np.ndarray,
     window: int,
     offset: float,
@@ -192,10 +209,28 @@ def test_property_adversarial_matches_two_pass(
     runs: list[tuple[int, int]],
     ddof: int,
 ) -> None:
-    # A large offset beside a small spread, a random walk (a trend within rows),
-    # and constant runs (a halted line), through shrunk rows and chunks.
+    # A large offset beside a small spread, a random walk (a trend within blocks),
+    # and constant runs (a halted line), through shrunk blocks.
     x = offset + spread * np.cumsum(steps)
     for at, length in runs:
         x[at : at + length] = x[min(at, x.size - 1)]
     if window > ddof:
         _agrees(x, window, ddof)
+
+
+@pytest.mark.parametrize("compiled_from", [0, 1 << 20])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [(np.nan, "missing value at position 1234"), (np.inf, "non-finite value")],
+)
+def test_bad_value_is_reported_by_position(
+    monkeypatch: pytest.MonkeyPatch, compiled_from: int, bad: float, message: str
+) -> None:
+    # A float64 array goes to the pass unparsed; the value check runs when a
+    # window is flagged (the bad value's windows always are) and names it.
+    monkeypatch.setattr(variance_module, "_COMPILED_FROM", compiled_from)
+    x = SERIES["returns"][:5_000].copy()
+    x[1234] = bad
+    for rolling in (analytics.rolling_standard_deviation, analytics.rolling_variance):
+        with pytest.raises(SchemaError, match=message):
+            rolling(x, 20, ddof=0)

@@ -13,7 +13,9 @@ import pytest
 
 #: Never imported by ``import r2k.cli.app`` (and so by ``r2k --help``). pydantic:
 #: Typer 0.29 builds a pydantic TypeAdapter for every parameter (about 0.1 s a
-#: command), which is why the lock holds Typer below 0.29.
+#: command), which is why the lock holds Typer below 0.29. numba: about 0.7 s
+#: to import and load the compiled rolling-variance loop, which only a long
+#: rolling variance loads.
 HEAVY = (
     "pandas",
     "exchange_calendars",
@@ -22,6 +24,7 @@ HEAVY = (
     "polars",
     "duckdb",
     "pydantic",
+    "numba",
 )
 
 
@@ -40,6 +43,16 @@ def _loaded_after(code: str) -> list[str]:
 
 def test_importing_the_cli_imports_no_heavy_module() -> None:
     assert _loaded_after("import r2k.cli.app") == []
+
+
+def test_analytics_load_numba_only_for_a_long_rolling_variance() -> None:
+    setup = "import numpy as np, r2k.analytics as a\n"
+    short = (
+        "a.rolling_volatility(np.full(5_000, 0.01), 20, periods_per_year=252, ddof=1)"
+    )
+    assert "numba" not in _loaded_after(setup + short)
+    long = "a.rolling_standard_deviation(np.ones(100_000), 20, ddof=0)"
+    assert "numba" in _loaded_after(setup + long)
 
 
 @pytest.mark.parametrize(

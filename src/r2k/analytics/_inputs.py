@@ -68,14 +68,12 @@ def parse(
     if arr.ndim != 1:
         msg = f"`{name}` must be one-dimensional; got shape {arr.shape}"
         raise SchemaError(msg)
-    if arr.size:
-        # Fast path, two reductions: a NaN makes the minimum NaN and an infinity
-        # makes an extreme infinite, so finite extremes mean no missing and no
-        # infinite value (start 0). Anything else takes the checks below, which
-        # find the position to report.
-        lo, hi = arr.min(), arr.max()
-        if np.isfinite(lo) and np.isfinite(hi) and (not positive or lo > 0.0):
-            return arr, 0
+    # Fast path, one reduction: a NaN or an infinity makes the sum NaN or
+    # infinite, so a finite sum means no missing and no infinite value (start 0);
+    # a positive series needs its minimum too. A sum that overflows only takes
+    # the checks below, which find the position to report.
+    if arr.size and np.isfinite(arr.sum()) and (not positive or arr.min() > 0.0):
+        return arr, 0
     missing = np.isnan(arr)
     start = int(np.argmin(missing)) if arr.size and not missing.all() else arr.size
     tail = arr[start:]

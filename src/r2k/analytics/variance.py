@@ -16,16 +16,10 @@ period, ddof=0)``.
 
 from __future__ import annotations
 
-import functools
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from r2k.analytics._inputs import (
     ArrayInput,
@@ -42,8 +36,6 @@ from r2k.analytics._inputs import (
 from r2k.errors import MethodologyError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
-
     import polars as pl
 
 
@@ -94,151 +86,21 @@ def standard_deviation(values: ArrayInput, *, ddof: int) -> float:
     return float(np.sqrt(variance(values, ddof=ddof)))
 
 
-#: Outputs per row of the window sums (at least; a row holds ``window - 1`` more
-#: values). Each row is summed relative to its own middle value.
-_ROW = 4096
-#: Values per chunk of rows, so that the intermediates stay in the CPU cache.
-_CHUNK = 1 << 16
-#: Full rows from which a computation is split over two threads.
-_PARALLEL_ROWS = 32
 #: Relative error a window may reach before it is recomputed by two passes.
 _ROLLING_TOLERANCE = 5e-10
 #: Values per block when the flagged windows are recomputed by two passes.
 _REDO_BLOCK = 1 << 20
-
-
-def _depth(window: int) -> int:
-    """Additions on the longest path of a window sum of :func:`_window_sums`."""
-    return window.bit_length() - 1 + window.bit_count() - 1
-
-
-@dataclass(frozen=True, slots=True)
-class _Chunk:
-    """Views into reused buffers for a chunk of ``rows`` rows of ``length`` values.
-
-    Built once per shape (:func:`_chunk`) so that a chunk costs only its
-    arithmetic: the deviations ``y`` (rows x length, contiguous), their squares
-    laid after them, the additions of the window sums (:func:`_window_sums`
-    plan) and the views of the results.
-    """
-
-    y: FloatArray  # rows x length
-    flat: FloatArray  # y, one-dimensional
-    squares: FloatArray  # the squares of flat, right after it
-    adds: tuple[tuple[FloatArray, FloatArray, FloatArray], ...]  # a + b -> out
-    s1: FloatArray  # window sums of y (every start, straddling ones included)
-    s2: FloatArray  # window sums of the squares
-    ss: FloatArray  # sums of squared deviations
-    grid: FloatArray  # rows x outputs: ss of the windows inside a row
-    s2_grid: FloatArray  # rows x outputs: s2 of the windows inside a row
-
-
-def _window_sums(
-    bufs: list[FloatArray], size: int, w: int
-) -> tuple[tuple[tuple[FloatArray, FloatArray, FloatArray], ...], int]:
-    """The additions that sum ``w`` consecutive values of ``bufs[0][:size]``.
-
-    Pairwise, never a difference of running totals: ``w`` is split into its
-    binary digits, a sum of ``2p`` values is two sums of ``p`` (doubling), and a
-    window sum adds the doubled sums of the set digits at their offsets. Nothing
-    cancels and a sum's rounding error is at most ``_depth(w)`` units of the sum
-    of its terms' magnitudes. Every addition is one contiguous vectorised
-    ``a + b -> out`` over the whole chunk. Returns the additions, in order, and
-    the buffer whose first ``size - w + 1`` values hold the sums (one per start)
-    once they are done; the three buffers are clobbered.
-    """
-    m = size - w + 1
-    cur, span, p, offset = 0, size, 1, 0
-    adds: list[tuple[FloatArray, FloatArray, FloatArray]] = []
-    acc: FloatArray | None = None
-    held = -1  # the buffer the accumulator lives in
-    while True:
-        level = bufs[cur][:span]
-        if w & p:
-            if acc is None:
-                acc, held = level[:m], cur  # kept in place: no copy
-            else:
-                adds.append((acc, level[offset : offset + m], acc))
-            offset += p
-        if p << 1 > w:
-            break
-        nxt = next(i for i in range(3) if i not in (cur, held))
-        span -= p
-        adds.append((level[:span], level[p : p + span], bufs[nxt][:span]))
-        cur, p = nxt, p << 1
-    assert acc is not None  # w >= 1 has a set digit
-    return tuple(adds), held
-
-
-def _chunk(
-    rows: int, length: int, w: int, bufs: list[FloatArray], scratch: FloatArray
-) -> _Chunk:
-    """The views of a chunk of ``rows`` rows of ``length`` values (:class:`_Chunk`)."""
-    size = rows * length
-    valid = size - w + 1  # sums that start inside the rows' values
-    adds, held = _window_sums(bufs, 2 * size, w)
-    sums = bufs[held]
-    return _Chunk(
-        y=bufs[0][:size].reshape(rows, length),
-        flat=bufs[0][:size],
-        squares=bufs[0][size : 2 * size],
-        adds=adds,
-        s1=sums[:valid],
-        s2=sums[size : size + valid],
-        ss=scratch[:valid],
-        grid=scratch[:size].reshape(rows, length)[:, : length - w + 1],
-        s2_grid=sums[size : 2 * size].reshape(rows, length)[:, : length - w + 1],
-    )
-
-
-def _rows(
-    c: _Chunk,
-    view: FloatArray,
-    out: FloatArray,
-    *,
-    w: int,
-    flag: float,
-    floor: float,
-    scale: float,
-    root: bool,
-) -> npt.NDArray[np.intp] | None:
-    """Fill ``out`` (rows x outputs) from ``view`` (rows x values); flagged windows.
-
-    Each row is taken relative to its middle value (exact: one value of the
-    row); the rows are laid end to end, followed by the squares of their
-    deviations, and summed over every ``w`` consecutive values at once (sums that
-    straddle two rows are computed and never read). A window's sum of squared
-    deviations is ``S2 - S1^2 / w``; its rounding error is at most about
-    ``(3 depth + 5) u S2`` (``u`` the unit roundoff, using ``S1^2 / w <= S2``),
-    and below ``floor`` squares may have been rounded in the subnormal range. A
-    window whose result is below ``max(flag * S2, floor)`` (``flag`` = that bound
-    over ``_ROLLING_TOLERANCE``) is returned, as its flat position in ``out``, to
-    be recomputed; a row whose least result clears its largest bound (nearly
-    every row) needs no check window by window.
-    """
-    length = view.shape[1]
-    np.subtract(view, view[:, length // 2 : length // 2 + 1], out=c.y)
-    np.multiply(c.flat, c.flat, out=c.squares)
-    for a, b, into in c.adds:
-        np.add(a, b, out=into)
-    ss = c.ss
-    np.multiply(c.s1, c.s1, out=ss)
-    np.multiply(ss, 1.0 / w, out=ss)
-    np.subtract(c.s2, ss, out=ss)
-    least = c.grid.min(axis=1)  # per row; NaN if one is NaN
-    bound = np.maximum(flag * c.s2_grid.max(axis=1), floor)
-    flagged = None
-    doubt = np.flatnonzero(~(least >= bound))  # rows to check window by window
-    if doubt.size:
-        limit = np.maximum(flag * c.s2_grid[doubt], floor)
-        row, col = np.nonzero(~(c.grid[doubt] >= limit))  # NaN fails too
-        if row.size:
-            c.grid[doubt[row], col] = 0.0  # replaced later; no root of a negative
-            flagged = doubt[row] * c.grid.shape[1] + col
-    np.multiply(c.grid, scale, out=out)
-    if root:
-        np.sqrt(out, out=out)
-    return flagged
+#: Window values (outputs x window) up to which the two-pass algorithm computes
+#: every window itself (at most about 10 ms): below that, loading the compiled
+#: pass (Numba's import and code loading, about 0.7 s once per process) costs
+#: more than it saves.
+_COMPILED_FROM = 1 << 20
+#: Flagged positions the compiled pass writes down (past them, they are found
+#: by their NaN: one more pass over the output).
+_FLAGGED_KEPT = 4096
+#: Least outputs per block of the running sums (at least twice the window, so
+#: that a block's first window, summed afresh, is at most a third of its work).
+_BLOCK = 128
 
 
 def rolling_variance_into(
@@ -249,20 +111,22 @@ def rolling_variance_into(
     *,
     factor: float = 1.0,
     root: bool = False,
+    unchecked: str | None = None,
 ) -> None:
     """Write ``factor`` x the variance of every trailing window into ``out`` in place.
 
-    The windows' sums are pairwise (see :func:`_window_sums`): O(n log w)
-    contiguous vectorised additions over cache-sized chunks of rows of at least
-    ``_ROW`` outputs; every row is summed relative to its own middle value, so a
-    large mean beside a small spread (NIST StRD NumAcc 1-4) or a price that
-    trends over the series costs no precision. Every window whose error bound
-    exceeds ``_ROLLING_TOLERANCE`` of its value (a near-constant window, a
-    constant run far from its row's middle value) is recomputed by the corrected
-    two-pass :func:`~r2k.analytics._inputs.squared_deviations`, so every value
-    agrees with the two-pass one to ``5e-10`` relative (the 1e-9 promised, with
-    room). From ``_PARALLEL_ROWS`` rows on, a worker thread takes chunks too
-    (the values do not depend on which thread computes a chunk).
+    A short series (at most ``_COMPILED_FROM`` window values) is computed by the
+    corrected two-pass :func:`~r2k.analytics._inputs.squared_deviations` window
+    by window. Otherwise one compiled pass
+    (:mod:`r2k.analytics._rolling_kernel`): running window sums
+    in blocks of ``max(_BLOCK, 2 window)`` outputs, each block taken relative to
+    its own middle value, so a large mean beside a small spread (NIST StRD
+    NumAcc 1-4) or a price that trends over the series costs no precision; O(n)
+    whatever the window. Every window whose a-priori error bound exceeds
+    ``_ROLLING_TOLERANCE`` of its value (a near-constant window, a spike that
+    left the window within its block) is recomputed by the corrected two-pass
+    :func:`~r2k.analytics._inputs.squared_deviations`, so every value agrees
+    with the two-pass one to ``5e-10`` relative (the 1e-9 promised, with room).
 
     Parameters
     ----------
@@ -279,6 +143,13 @@ def rolling_variance_into(
     root : bool, default False
         Write the square root instead (a standard deviation or a volatility), in
         ``out`` itself.
+    unchecked : str, optional
+        ``values`` has not been checked for missing or infinite values; this is
+        its name. A missing or infinite value leaves every window holding it
+        flagged (its sums are not finite) with a two-pass value that is not
+        finite either, so the check (:func:`~r2k.analytics._inputs.parse`, which
+        raises naming the first such position) runs only then, instead of a
+        pass of its own over every value.
     """
     n, w = values.size, window
     m = n - w + 1
@@ -287,148 +158,31 @@ def rolling_variance_into(
     if w == 1:  # a single value deviates from itself by nothing
         out[:] = 0.0
         return
-    info = np.finfo(np.float64)
-    outputs = max(_ROW, 8 * w)  # per row
-    setup = _Setup(
-        w=w,
-        outputs=outputs,
-        per=max(1, _CHUNK // (outputs + w - 1)),
-        flag=(3 * _depth(w) + 5) * float(info.eps) / _ROLLING_TOLERANCE,
-        # Squares below the normal range are rounded to multiples of the smallest
-        # subnormal: at most (2 w + 4) of those in a window's result.
-        floor=(2 * w + 4) * float(info.smallest_subnormal) / _ROLLING_TOLERANCE,
-        scale=factor / (w - ddof),
-        root=root,
-    )
-    full = m // outputs
-    length = outputs + w - 1
-    rows = np.empty((0, length))  # the full rows' values, overlapping by w - 1
-    if full:
-        rows = sliding_window_view(values[: full * outputs + w - 1], length)[::outputs]
-    grid = out[: full * outputs].reshape(full, outputs)
-    starts = range(0, full, setup.per)  # the chunks of full rows
-    # A second thread takes chunks too when the series is long and a second core
-    # is there (NumPy releases the GIL in its loops); chunks are handed out one
-    # at a time, so a worker that gets no core only leaves them to this one. The
-    # values are the same, row for row, whoever computes them.
-    queue = _Queue(starts)
-    helper = (
-        _executor().submit(_fill, setup, rows, grid, queue)
-        if full >= _PARALLEL_ROWS and _cores() > 1
-        else None
-    )
-    redo = _fill(setup, rows, grid, queue)
-    start = full * outputs
-    if start < m:  # the last, shorter row
-        tail = values[start:][np.newaxis, :]
-        redo += [
-            hit + start
-            for hit in _fill(setup, tail, out[start:][np.newaxis, :], iter([0]))
-        ]
-    if helper is not None:
-        redo += helper.result()
-    if redo:
-        _recompute(values, w, ddof, out, np.concatenate(redo), factor=factor, root=root)
+    if m * w <= _COMPILED_FROM:
+        if unchecked is not None:
+            parse(values, unchecked)
+        out[:] = _two_pass(windows(values, w), ddof, factor=factor, root=root)
+        return
+    # Imported here: Numba costs about 0.2 s to import, paid only when used.
+    from r2k.analytics._rolling_kernel import rolling_sums
 
-
-@dataclass(frozen=True, slots=True)
-class _Setup:
-    """The constants of one call of :func:`rolling_variance_into`."""
-
-    w: int  # window
-    outputs: int  # per full row
-    per: int  # full rows per chunk
-    flag: float  # bound of the relative rounding error over the tolerance
-    floor: float  # least result clear of subnormal rounding
-    scale: float  # factor / (window - ddof)
-    root: bool  # write square roots
-
-
-class _Queue:
-    """Chunk starts handed out one at a time to the threads that share it."""
-
-    def __init__(self, starts: Iterable[int]) -> None:
-        self._starts = iter(starts)
-        self._lock = threading.Lock()
-
-    def __iter__(self) -> Iterator[int]:
-        return self
-
-    def __next__(self) -> int:
-        with self._lock:
-            return next(self._starts)
-
-
-def _fill(
-    setup: _Setup, rows: FloatArray, grid: FloatArray, chunks: Iterator[int]
-) -> list[npt.NDArray[np.intp]]:
-    """Fill ``grid`` from ``rows`` (values), chunk by chunk; flagged positions.
-
-    ``chunks`` yields the first row of each chunk to do (``setup.per`` rows); a
-    :class:`_Queue` is shared by two threads, each with its own buffers.
-    Positions are flat in ``grid``.
-    """
-    length = rows.shape[1]
-    bufs, scratch = _buffers(min(setup.per, rows.shape[0]) * length)
-    plans: dict[int, _Chunk] = {}
-    found: list[npt.NDArray[np.intp]] = []
-    for lo in chunks:
-        view = rows[lo : lo + setup.per]
-        count = view.shape[0]
-        if count not in plans:
-            plans[count] = _chunk(count, length, setup.w, bufs, scratch)
-        hit = _rows(
-            plans[count],
-            view,
-            grid[lo : lo + setup.per],
-            w=setup.w,
-            flag=setup.flag,
-            floor=setup.floor,
-            scale=setup.scale,
-            root=setup.root,
-        )
-        if hit is not None:
-            found.append(hit + lo * grid.shape[1])
-    return found
-
-
-#: Buffers of each thread, kept from one call to the next: fresh ones (about
-#: 3.5 MB) are mapped and faulted in by the kernel on every call (about 1.3 ms
-#: when measured alone, a quarter of the arithmetic).
-_KEPT = threading.local()
-#: Values per chunk up to which a thread keeps its buffers.
-_KEEP_MAX = 1 << 18
-
-
-def _buffers(size: int) -> tuple[list[FloatArray], FloatArray]:
-    """Three buffers of ``2 size`` values and one of ``size``."""
-    kept: tuple[list[FloatArray], FloatArray] | None
-    kept = getattr(_KEPT, "buffers", None)
-    if kept is not None and kept[1].size >= size:
-        bufs, scratch = kept
-        return [b[: 2 * size] for b in bufs], scratch[:size]
-    made = ([np.empty(2 * size) for _ in range(3)], np.empty(size))
-    if size <= _KEEP_MAX:
-        _KEPT.buffers = made
-    return made
-
-
-def _cores() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-@functools.cache
-def _executor() -> ThreadPoolExecutor:
-    """The one worker thread of the long rolling computations (made on first use)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="r2k-rolling")
-
-
-if hasattr(os, "register_at_fork"):  # a forked child has no worker thread: new one
-    os.register_at_fork(after_in_child=_executor.cache_clear)
+    x = np.ascontiguousarray(values, dtype=np.float64)
+    scale = factor / (w - ddof)
+    block = max(_BLOCK, 2 * w)
+    kept = np.empty(min(m, _FLAGGED_KEPT), dtype=np.int64)
+    count = rolling_sums(x, w, out, scale, root, _ROLLING_TOLERANCE, block, kept)
+    if count:
+        flagged = kept if count <= kept.size else np.flatnonzero(np.isnan(out))
+        if unchecked is None:
+            _recompute(x, w, ddof, out, flagged[:count], factor=factor, root=root)
+            return
+        # A missing or infinite value leaves its windows flagged, and their
+        # two-pass values are not finite either (inf - inf, quietly): only then
+        # is ``values`` checked, which raises naming the position.
+        with np.errstate(invalid="ignore"):
+            _recompute(x, w, ddof, out, flagged[:count], factor=factor, root=root)
+        if not np.isfinite(out[flagged[:count]]).all():
+            parse(values, unchecked)
 
 
 def _recompute(
@@ -446,8 +200,13 @@ def _recompute(
     step = max(1, _REDO_BLOCK // w)
     for lo in range(0, positions.size, step):
         at = positions[lo : lo + step]
-        var = squared_deviations(view[at], ddof) * factor
-        out[at] = np.sqrt(var) if root else var
+        out[at] = _two_pass(view[at], ddof, factor=factor, root=root)
+
+
+def _two_pass(block: FloatArray, ddof: int, *, factor: float, root: bool) -> FloatArray:
+    """``factor`` x the two-pass variance of each row of ``block`` (or its root)."""
+    var = squared_deviations(block, ddof) * factor
+    return np.sqrt(var) if root else var
 
 
 def rolling_variance_core(values: FloatArray, window: int, ddof: int) -> FloatArray:
@@ -487,6 +246,37 @@ def rolling_aligned(
     return out
 
 
+def _rolling(
+    values: ArrayInput, window: int, ddof: int, *, root: bool = False
+) -> FloatArray:
+    """:func:`rolling_aligned` of ``values`` (named ``values`` in errors), parsed.
+
+    A one-dimensional ``float64`` array whose first value is finite (no warm-up)
+    goes straight to the compiled pass, which checks the values as it reads
+    them (``unchecked`` of :func:`rolling_variance_into`); anything else is
+    parsed first.
+    """
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype == np.float64
+        and values.ndim == 1
+        and values.size
+        and np.isfinite(values[0])
+    ):
+        w = check_period(window, "window")
+        d = check_ddof(ddof)
+        if w <= d:
+            msg = f"`window` ({w}) must exceed `ddof` ({d})"
+            raise MethodologyError(msg)
+        out = np.empty(values.size, dtype=np.float64)
+        first = min(w - 1, values.size)
+        out[:first] = np.nan
+        rolling_variance_into(values, w, d, out[first:], root=root, unchecked="values")
+        return out
+    x, start = parse(values, "values")
+    return rolling_aligned(x, start, window, ddof, root=root)
+
+
 @overload
 def rolling_variance(values: pl.Series, window: int, *, ddof: int) -> pl.Series: ...
 @overload
@@ -510,8 +300,7 @@ def rolling_variance(
     pl.Series or np.ndarray
         Aligned with ``values``; missing until a full window is available.
     """
-    x, start = parse(values, "values")
-    return shape_output(rolling_aligned(x, start, window, ddof), polars_like(values))
+    return shape_output(_rolling(values, window, ddof), polars_like(values))
 
 
 @overload
@@ -547,7 +336,4 @@ def rolling_standard_deviation(
     >>> rolling_standard_deviation([1.0, 2.0, 3.0, 5.0], 3, ddof=0).round(6)
     array([     nan,      nan, 0.816497, 1.247219])
     """
-    x, start = parse(values, "values")
-    return shape_output(
-        rolling_aligned(x, start, window, ddof, root=True), polars_like(values)
-    )
+    return shape_output(_rolling(values, window, ddof, root=True), polars_like(values))
