@@ -13,6 +13,7 @@ small series cross many of them).
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -234,3 +235,28 @@ def test_bad_value_is_reported_by_position(
     for rolling in (analytics.rolling_standard_deviation, analytics.rolling_variance):
         with pytest.raises(SchemaError, match=message):
             rolling(x, 20, ddof=0)
+
+
+def test_loop_compiles_without_a_writable_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Numba raises RuntimeError when it finds no folder to cache in: the loop
+    # is then compiled in memory, with the same values.
+    import numba
+
+    from r2k.analytics import _rolling_kernel as kernel
+
+    real = numba.njit
+
+    def no_cache(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("cache"):
+            msg = "cannot cache function: no locator available for file"
+            raise RuntimeError(msg)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(numba, "njit", no_cache)
+    loop = kernel.compile_loop(kernel._rolling_sums)
+    x = SERIES["prices"][:2_000]
+    out = np.empty(x.size - 19)
+    loop(x, 20, out, 1 / 20, False, 5e-10, 128, np.empty(16, dtype=np.int64))
+    np.testing.assert_allclose(out, _two_pass(x, 20, 0), rtol=1e-9)

@@ -123,5 +123,21 @@ SIGNATURE = (
     " int64[::1])"
 )
 
+
+def compile_loop(function: Callable[..., int]) -> Kernel:
+    """``function`` compiled for :data:`SIGNATURE`, cached on disk when possible.
+
+    Numba refuses to cache (``RuntimeError``) when neither the folder beside the
+    source nor its user cache folder can be written (an installation on a
+    read-only file system): the loop is then compiled in memory, each process
+    paying about a second once, with the same values.
+    """
+    try:
+        compiled: Kernel = numba.njit(SIGNATURE, cache=True, nogil=True)(function)
+    except RuntimeError:
+        compiled = numba.njit(SIGNATURE, nogil=True)(function)
+    return compiled
+
+
 #: :func:`_rolling_sums` compiled (``nogil``: other threads run meanwhile).
-rolling_sums: Kernel = numba.njit(SIGNATURE, cache=True, nogil=True)(_rolling_sums)
+rolling_sums: Kernel = compile_loop(_rolling_sums)
