@@ -4,8 +4,9 @@ Cases (issues 3 and 13), each timed in one process:
 
 * **batch end to end**: 4,000 companies x 40 years of the synthetic market with its
   full corporate-action flow, reconstitutions, quarterly updates and IPOs, from the
-  in-memory market frame to the levels (market generation is timed apart: it is the
-  data source, not the calculation);
+  in-memory typed panel (held compact, see
+  :func:`r2k.workflows.synthetic_run.market_history`) to the levels (market
+  generation is timed apart: it is the data source, not the calculation);
 * **dense NumPy pass** over the same market: price return and total return of every
   listed line weighted by its shares, as ``sessions x columns`` matrices (close,
   shares held over each session, cash dividends; a column is reused by lines that
@@ -72,7 +73,6 @@ class CalcBench:
     actions: int
     reconstitutions: int
     generate_s: float
-    market_view_s: float
     batch_s: float  # the first run: also builds the market's memo of line classes
     batch_runs: tuple[float, ...]  # later runs, alternating with the dense pass
     dense_runs: tuple[float, ...]
@@ -286,12 +286,9 @@ def bench_calculation(
     t0 = time.perf_counter()
     data = synthetic_market(companies, start=start, end=end, seed=0)
     generate_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    frame = data.market
-    market_view_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    market = market_history(data)  # lines numbered by the panel's own codes
+    market = market_history(data)  # the panel itself, lines numbered by its codes
     state, settings = _start(market, data)
     full = calculate(state, market, data.actions, settings, end=market.sessions[-1])
     batch_s = time.perf_counter() - t0
@@ -342,8 +339,8 @@ def bench_calculation(
             session=market.sessions[-1],
         )
         times.append(time.perf_counter() - t0)
-    sizes = (data.market.height, data.actions.height)
-    del data, frame, market, full, before
+    sizes = (data.panel.height, data.actions.height)
+    del data, market, full, before
     fixed_sessions, fixed_engine_s, fixed_dense_s = bench_fixed(
         fixed_names, fixed_years, repeat
     )
@@ -354,7 +351,6 @@ def bench_calculation(
         actions=sizes[1],
         reconstitutions=reconstitutions,
         generate_s=generate_s,
-        market_view_s=market_view_s,
         batch_s=batch_s,
         batch_runs=tuple(batch_runs),
         dense_runs=tuple(dense_runs),
@@ -386,8 +382,6 @@ def report(b: CalcBench) -> str:
             f"| generate the synthetic market ({b.companies:,} companies, "
             f"{b.sessions:,} sessions, {b.market_rows:,} rows, {b.actions:,} actions)"
             f", typed panel | {b.generate_s:,.1f} s | | (data source) |",
-            f"| its MARKET frame (string columns, market cap), built on first use | "
-            f"{b.market_view_s:,.1f} s | | (data source) |",
             f"| batch end to end (`MarketHistory` to levels), {b.sessions:,} sessions, "
             f"{b.reconstitutions} reconstitutions, first run (it also classifies the "
             f"market's lines once) | {b.batch_s:,.1f} s | "

@@ -9,6 +9,7 @@ family's returns add up (R3000 = R1000 + R2000, ...).
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -16,6 +17,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from r2k._typing import INDEX_CODES
+from r2k.errors import SchemaError
 from r2k.maintenance import (
     ACTIONS,
     IndexState,
@@ -27,7 +29,12 @@ from r2k.maintenance import (
     initial_state,
 )
 from r2k.methodology.rule_sets import rule_set_for
-from r2k.synthetic.market import SyntheticMarket, synthetic_market
+from r2k.synthetic.market import (
+    SyntheticMarket,
+    market_rows,
+    row_expander,
+    synthetic_market,
+)
 from r2k.workflows.synthetic_run import (
     SyntheticReconstitutor,
     market_history,
@@ -35,6 +42,8 @@ from r2k.workflows.synthetic_run import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from r2k._typing import IndexCode
     from r2k.construction.reconstitution import Reconstitution
 
@@ -381,12 +390,70 @@ def test_family_returns_are_consistent(
     assert 480 < len(top) < 560
 
 
-def test_the_panels_codes_number_the_market_as_its_ids_do(
+def test_the_compact_panel_reads_as_the_market_frame(
+    history: tuple[MarketHistory, SyntheticMarket],
+) -> None:
+    # The panel, its lines numbered by its Enum and its rows expanded when read,
+    # is the MARKET frame for every reader: lines, codes, rows, first sessions,
+    # classes and the numeric columns.
+    plain, data = history
+    compact = market_history(data)
+    assert compact.frame.width < plain.frame.width  # the strings are not held
+    assert compact.sessions == plain.sessions
+    first, last = plain.sessions[0], plain.sessions[-1]
+    assert compact.lines().equals(plain.lines())
+    assert (compact.line_codes(first, last) == plain.line_codes(first, last)).all()
+    assert compact.rows(first, last).equals(plain.rows(first, last))
+    day = plain.sessions[300]
+    assert compact.cross_section(day).equals(plain.cross_section(day))
+    assert compact.rows(day, last).equals(plain.rows(day, last))
+    assert compact.first_sessions().equals(plain.first_sessions())
+    assert (compact.first_days() == plain.first_days()).all()
+    for column in ("close", "volume", "shares_outstanding"):
+        got = compact.column(column, day, last)
+        assert got.equals(plain.rows(day, last)[column])
+        assert got.equals(plain.column(column, day, last))
+    ids = plain.lines().head(50)
+    assert compact.classes.attach(plain.rows(day, day)).equals(
+        plain.classes.attach(plain.rows(day, day))
+    )
+    assert (compact.codes_of(ids) == plain.codes_of(ids)).all()
+
+
+def test_compact_rows_out_of_order_are_sorted(
     history: tuple[MarketHistory, SyntheticMarket],
 ) -> None:
     plain, data = history
-    coded = market_history(data)  # numbered by the panel's Enum, ids not read
+    shuffled = data.panel.sample(fraction=1.0, shuffle=True, seed=3)
+    compact = MarketHistory(shuffled, expand=row_expander(shuffled, data.securities))
     first, last = plain.sessions[0], plain.sessions[-1]
-    assert coded.lines().equals(plain.lines())
-    assert (coded.line_codes(first, last) == plain.line_codes(first, last)).all()
-    assert coded.frame.equals(plain.frame)
+    assert compact.rows(first, last).equals(plain.rows(first, last))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: p.with_columns(pl.col("security_id").cast(pl.String)), "Enum"),
+        (lambda p: p.drop("volume"), "'volume'"),
+        (lambda p: p.with_columns(pl.col("close").cast(pl.Int64)), "'close'"),
+    ],
+)
+def test_compact_rows_are_checked(
+    history: tuple[MarketHistory, SyntheticMarket],
+    change: Callable[[pl.DataFrame], pl.DataFrame],
+    message: str,
+) -> None:
+    _, data = history
+    rows = change(data.panel.head(100))
+    expand = partial(market_rows, securities=data.securities)
+    with pytest.raises(SchemaError, match=message):
+        MarketHistory(rows, expand=expand)
+
+
+def test_column_names_only_numeric_columns(
+    history: tuple[MarketHistory, SyntheticMarket],
+) -> None:
+    plain, _ = history
+    day = plain.sessions[0]
+    with pytest.raises(ValueError, match="'name' is not one of close"):
+        plain.column("name", day, day)

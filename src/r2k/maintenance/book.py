@@ -136,7 +136,7 @@ class Block:
         rows = np.repeat(np.searchsorted(_days(window), days), counts)
         cols = self.code_column[market.line_codes(first, last)]
         shares = np.full((len(window), len(self.ids)), np.nan)
-        values = market.rows(first, last)["shares_outstanding"].to_numpy()
+        values = market.column("shares_outstanding", first, last).to_numpy()
         shares[rows, cols] = values  # every line with a row is a column
         row: np.ndarray = ffill(shares, PRICE_CARRY_SESSIONS)[-1]
         return row
@@ -157,7 +157,7 @@ class Block:
             at = np.searchsorted(listed, codes[wanted])
             at = np.minimum(at, listed.size - 1)
             hit = listed[at] == codes[wanted]
-            shares = market.rows(session, session)["shares_outstanding"]
+            shares = market.column("shares_outstanding", session, session)
             out[wanted[hit]] = shares.gather(at[hit]).to_numpy()
         return out
 
@@ -274,7 +274,7 @@ def build_block(
     ids = id_series.to_list()
     column_code = np.full(len(ids), -1, dtype=np.int64)
     column_code[code_column[listed_codes]] = listed_codes
-    prices = market.rows(first, last)["close"]
+    prices = market.column("close", first, last)
     close = _same_lines_layout(codes, listed_codes, prices) if same else None
     if close is None or not unlisted.is_empty():
         # Market row r is line c[r] on session t[r] (a row of the block).

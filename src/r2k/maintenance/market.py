@@ -24,8 +24,11 @@ import polars as pl
 
 from r2k import schemas
 from r2k.construction.classify import LINE_KEYS, LineClasses
+from r2k.errors import SchemaError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from r2k.construction.universe import LineCodes
 
 _EPOCH = date(1970, 1, 1)
@@ -36,6 +39,8 @@ _CODE_SAMPLE = 4096
 #: From this many ids on, :meth:`MarketHistory.codes_of` casts to the lines' enum
 #: rather than looking each id up in a dict (faster for large inputs only).
 _HASHED_LOOKUPS = 20_000
+#: The numeric columns of every form of market rows (:meth:`MarketHistory.column`).
+_NUMERIC: tuple[str, ...] = ("close", "volume", "shares_outstanding")
 
 
 def epoch_day(d: date) -> int:
@@ -92,25 +97,55 @@ class MarketHistory:
     checked, in one linear pass over the line codes, not sorted again. The lines
     are numbered once, here or by the source (see :meth:`line_codes`).
 
+    A market may also be held *compact* (``expand``): rows of ``session``, the
+    line as a ``pl.Enum`` of the lines in ascending order (its codes are the line
+    codes) and the numeric columns ``close``, ``volume`` and
+    ``shares_outstanding``, with a function that turns any of its row ranges into
+    MARKET rows (the synthetic market's panel, 30 bytes a row against about 86
+    with the strings; :func:`r2k.workflows.synthetic_run.market_history`).
+    :meth:`rows` then expands the rows it returns, and :meth:`column` reads the
+    numeric columns without expanding anything.
+
     Parameters
     ----------
     market
-        :data:`r2k.schemas.MARKET` rows (any order).
+        :data:`r2k.schemas.MARKET` rows (any order), or the compact rows.
     codes
         The rows' line codes when the source has them (the synthetic market's
         panel numbers its lines): ``codes.lines`` distinct and ascending. They are
         checked against the ids on a sample of rows and for order; None, or codes
         that do not fit: the lines are numbered here (a pass over every id).
+        Compact rows carry their codes (not read).
+    expand
+        For compact rows: the function from a row range of ``market`` to its
+        MARKET rows, row for row.
     """
 
-    def __init__(self, market: pl.DataFrame, *, codes: LineCodes | None = None) -> None:
-        frame = schemas.check_schema(market, schemas.MARKET, source="market")
+    def __init__(
+        self,
+        market: pl.DataFrame,
+        *,
+        codes: LineCodes | None = None,
+        expand: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    ) -> None:
+        self._expand = expand
+        if expand is not None:
+            frame = _compact(market)
+        else:
+            frame = schemas.check_schema(market, schemas.MARKET, source="market")
         ids = frame["security_id"]
         lines: pl.Series | None = None
         numbers: np.ndarray | None = None  # each row's line code
         first_rows: pl.Series | None = None
         days = frame["session"].to_physical().to_numpy()
-        if codes is not None and _fits(codes, ids) and _coded_order(days, codes.codes):
+        if expand is not None:  # the Enum's codes are the line codes
+            lines, numbers = _enum_lines(frame), ids.to_physical().to_numpy()
+            if not _coded_order(days, numbers):
+                frame = frame.sort("session", pl.col("security_id").to_physical())
+                numbers = frame["security_id"].to_physical().to_numpy()
+        elif (
+            codes is not None and _fits(codes, ids) and _coded_order(days, codes.codes)
+        ):
             lines, numbers = codes.lines, codes.codes  # the source's own numbering
         elif (fixed := _fixed_lines(days, ids)) is not None:
             lines, numbers, first_rows = fixed  # every session the same lines
@@ -145,7 +180,22 @@ class MarketHistory:
         self._classes: LineClasses | None = None
 
     def rows(self, first: date, last: date) -> pl.DataFrame:
-        """Rows dated ``first`` .. ``last`` inclusive."""
+        """Rows dated ``first`` .. ``last`` inclusive (:data:`r2k.schemas.MARKET`)."""
+        part = self._slice(first, last)
+        return part if self._expand is None else self._expand(part)
+
+    def column(self, name: str, first: date, last: date) -> pl.Series:
+        """Column ``name`` of :meth:`rows` ``(first, last)``, expanding nothing.
+
+        ``name`` is one of the numeric columns every form holds: ``close``,
+        ``volume`` or ``shares_outstanding``.
+        """
+        if name not in _NUMERIC:
+            msg = f"column {name!r} is not one of {', '.join(_NUMERIC)}"
+            raise ValueError(msg)
+        return self._slice(first, last)[name]
+
+    def _slice(self, first: date, last: date) -> pl.DataFrame:
         lo, hi = self._session_range(first, last)
         start, stop = int(self._offsets[lo]), int(self._offsets[hi])
         return self.frame.slice(start, stop - start)
@@ -259,7 +309,10 @@ class MarketHistory:
             self._number_lines()
             assert self._first_rows is not None
             classes = LineClasses()
-            classes.attach(self.frame.select(LINE_KEYS).gather(self._first_rows))
+            first = self.frame.select(pl.all().gather(self._first_rows))
+            if self._expand is not None:
+                first = self._expand(first)
+            classes.attach(first.select(LINE_KEYS))
             self._classes = classes
         return self._classes
 
@@ -281,7 +334,7 @@ class MarketHistory:
         self._enum = pl.Enum(self._lines)
         # Rows are in session order: a line's first row is its first session.
         self._first = self.frame.select(
-            pl.col("security_id").gather(first_rows),
+            pl.col("security_id").gather(first_rows).cast(pl.String),
             first_session=pl.col("session").gather(first_rows),
         )
 
@@ -291,6 +344,45 @@ class MarketHistory:
         lo = int(np.searchsorted(days, days.dtype.type(epoch_day(first))))
         hi = int(np.searchsorted(days, days.dtype.type(epoch_day(last)), side="right"))
         return lo, hi
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` checked as compact market rows (see :class:`MarketHistory`)."""
+    want = {
+        "session": pl.Date,
+        "close": pl.Float64,
+        "volume": pl.Int64,
+        "shares_outstanding": pl.Float64,
+    }
+    for column, dtype in want.items():
+        if frame.schema.get(column) != dtype:
+            msg = (
+                f"compact market rows need column {column!r} of type {dtype}; got "
+                f"{frame.schema.get(column)}"
+            )
+            raise SchemaError(msg)
+    lines = frame.schema.get("security_id")
+    if not isinstance(lines, pl.Enum):
+        msg = (
+            "compact market rows need `security_id` as a pl.Enum of the lines; got "
+            f"{lines}"
+        )
+        raise SchemaError(msg)
+    if frame["security_id"].null_count():
+        msg = "compact market rows have a null `security_id`"
+        raise SchemaError(msg)
+    return frame.select("session", "security_id", *_NUMERIC)
+
+
+def _enum_lines(frame: pl.DataFrame) -> pl.Series:
+    """The lines of compact rows: their ``security_id`` Enum's categories (sorted)."""
+    dtype = frame.schema["security_id"]
+    assert isinstance(dtype, pl.Enum)
+    names = dtype.categories
+    if names.len() > 1 and not (names.slice(1) > names.slice(0, names.len() - 1)).all():
+        msg = "the `security_id` Enum's categories are not in ascending order"
+        raise SchemaError(msg)
+    return names
 
 
 def _fits(codes: LineCodes, ids: pl.Series) -> bool:

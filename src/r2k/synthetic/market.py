@@ -136,6 +136,7 @@ __all__ = [
     "VOTING",
     "SyntheticMarket",
     "market_rows",
+    "row_expander",
     "synthetic_market",
 ]
 
@@ -303,6 +304,24 @@ def market_rows(panel: pl.DataFrame, securities: pl.DataFrame) -> pl.DataFrame:
     ValueError
         If the lines are not those of the panel's codes, in order.
     """
+    return row_expander(panel, securities)(panel)
+
+
+def row_expander(
+    panel: pl.DataFrame, securities: pl.DataFrame
+) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """What :func:`market_rows` does to any row range of ``panel``, checked once.
+
+    The lines are checked against the panel's codes here; the returned function
+    only gathers each row's id, name and sector by its code and computes the
+    market cap (a compact :class:`~r2k.maintenance.market.MarketHistory` calls
+    it on every range it reads: some 500 cross sections of a 40-year run).
+
+    Raises
+    ------
+    ValueError
+        If the lines are not those of the panel's codes, in order.
+    """
     dtype = panel.schema["security_id"]
     if not (
         isinstance(dtype, pl.Enum)
@@ -315,17 +334,22 @@ def market_rows(panel: pl.DataFrame, securities: pl.DataFrame) -> pl.DataFrame:
     def line(column: str) -> pl.Expr:
         return pl.lit(securities[column]).gather(code).alias(column)
 
-    frame = panel.select(
-        "session",
+    columns = (
+        pl.col("session"),
         line("security_id"),
         line("name"),
-        "close",
-        "volume",
-        "shares_outstanding",
-        total_market_cap=pl.col("close") * pl.col("shares_outstanding"),
-        sector=line("sector"),
+        pl.col("close"),
+        pl.col("volume"),
+        pl.col("shares_outstanding"),
+        (pl.col("close") * pl.col("shares_outstanding")).alias("total_market_cap"),
+        line("sector"),
     )
-    return schemas.check_schema(frame, schemas.MARKET, source="synthetic market")
+
+    def expand(rows: pl.DataFrame) -> pl.DataFrame:
+        frame = rows.select(columns)
+        return schemas.check_schema(frame, schemas.MARKET, source="synthetic market")
+
+    return expand
 
 
 def synthetic_market(

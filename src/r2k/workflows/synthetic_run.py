@@ -36,7 +36,7 @@ from r2k.maintenance.settings import Reconstitutor, Settings
 from r2k.maintenance.state import ReconDecision, initial_state
 from r2k.methodology.rule_sets import rule_set_for
 from r2k.methodology.schedule import reconstitution_for_rank_day
-from r2k.synthetic.market import SyntheticMarket, synthetic_market
+from r2k.synthetic.market import SyntheticMarket, row_expander, synthetic_market
 
 if TYPE_CHECKING:
     from datetime import date
@@ -60,17 +60,18 @@ class SyntheticRun:
 
 
 def market_history(data: SyntheticMarket) -> MarketHistory:
-    """The indexed market of ``data``, its lines numbered by the synthetic panel.
+    """The indexed market of ``data``, held as the synthetic panel itself.
 
     The panel's ``security_id`` is a ``pl.Enum`` of the securities in order, so
     its codes are the market's sorted line codes: the ids of the 45.7M rows of a
-    40-year market need not be read again to number the lines.
+    40-year market need not be read to number the lines. The market is compact
+    (:class:`~r2k.maintenance.market.MarketHistory`): the MARKET frame
+    (:attr:`SyntheticMarket.market`, about 56 more bytes a row) is never built;
+    the rows a reconstitution or an IPO addition reads are expanded when read
+    (:func:`r2k.synthetic.market.row_expander`), and the calculation reads the
+    numeric columns as they are.
     """
-    codes = LineCodes(
-        data.securities["security_id"],
-        data.panel["security_id"].to_physical().to_numpy(),
-    )
-    return MarketHistory(data.market, codes=codes)
+    return MarketHistory(data.panel, expand=row_expander(data.panel, data.securities))
 
 
 class SyntheticReconstitutor:
