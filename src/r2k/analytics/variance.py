@@ -227,12 +227,15 @@ def rolling_aligned(
     *,
     factor: float = 1.0,
     root: bool = False,
+    unchecked: str | None = None,
 ) -> FloatArray:
     """``factor`` x the variance (or its root) of every trailing window, aligned.
 
     ``x`` is a parsed series whose values begin at ``start`` (the warm-up before
-    it is missing). The result has ``len(x)`` values, NaN until a full window of
-    values is available.
+    it is missing), or, with ``unchecked`` (its name), a ``float64`` array not
+    yet checked for missing or infinite values (see
+    :func:`rolling_variance_into`). The result has ``len(x)`` values, NaN until
+    a full window of values is available.
     """
     w = check_period(window, "window")
     d = check_ddof(ddof)
@@ -242,7 +245,9 @@ def rolling_aligned(
     out = np.empty(x.size, dtype=np.float64)
     first = min(start + w - 1, x.size)
     out[:first] = np.nan
-    rolling_variance_into(x[start:], w, d, out[first:], factor=factor, root=root)
+    rolling_variance_into(
+        x[start:], w, d, out[first:], factor=factor, root=root, unchecked=unchecked
+    )
     return out
 
 
@@ -263,16 +268,7 @@ def _rolling(
         and values.size
         and np.isfinite(values[0])
     ):
-        w = check_period(window, "window")
-        d = check_ddof(ddof)
-        if w <= d:
-            msg = f"`window` ({w}) must exceed `ddof` ({d})"
-            raise MethodologyError(msg)
-        out = np.empty(values.size, dtype=np.float64)
-        first = min(w - 1, values.size)
-        out[:first] = np.nan
-        rolling_variance_into(values, w, d, out[first:], root=root, unchecked="values")
-        return out
+        return rolling_aligned(values, 0, window, ddof, root=root, unchecked="values")
     x, start = parse(values, "values")
     return rolling_aligned(x, start, window, ddof, root=root)
 
