@@ -21,6 +21,7 @@ from r2k import schemas
 from r2k.construction.universe import LineCodes
 from r2k.errors import SchemaError
 from r2k.maintenance import MarketHistory, Settings, calculate, initial_state
+from r2k.maintenance import book as book_module
 from r2k.maintenance.book import _fill_forward, build_block, ffill
 from r2k.maintenance.market import _HASHED_LOOKUPS
 from r2k.methodology.rule_sets import RuleSet, rule_set_for
@@ -108,7 +109,14 @@ def test_fill_forward_is_ffill(
 
 
 @pytest.mark.parametrize("seed", [4, 5])
-def test_share_counts_of_some_lines_are_those_of_every_line(seed: int) -> None:
+@pytest.mark.parametrize("few", [64, 10**9])
+def test_share_counts_of_some_lines_are_those_of_every_line(
+    seed: int, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Up to _FEW_COLUMNS columns are looked up session by session back, more
+    # read from the layout of every line: with the bound out of reach, every
+    # lookup goes back session by session, and still gives the layout's counts.
+    monkeypatch.setattr(book_module, "_FEW_COLUMNS", few)
     market = MarketHistory(_rows(seed))
     nobody = pl.DataFrame(
         schema={
@@ -122,8 +130,10 @@ def test_share_counts_of_some_lines_are_those_of_every_line(seed: int) -> None:
     rng = np.random.default_rng(seed)
     for t in range(len(block.sessions)):
         every = block.shares_at(t)
-        some = np.sort(rng.choice(len(block.ids), 5, replace=False))
-        assert np.array_equal(block.shares_at(t, some), every[some], equal_nan=True)
+        for count in (5, len(block.ids)):
+            some = np.sort(rng.choice(len(block.ids), count, replace=False))
+            got = block.shares_at(t, some)
+            assert np.array_equal(got, every[some], equal_nan=True)
 
 
 def _line(sid: str) -> pl.DataFrame:

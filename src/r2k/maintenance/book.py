@@ -57,6 +57,10 @@ __all__ = [
 
 #: Sessions a last price (or share count) is carried for lines without a new one.
 PRICE_CARRY_SESSIONS = 20
+#: Up to this many columns, :meth:`Block.shares_at` looks their counts up session
+#: by session back; more (a reconstitution's new members) are read from the
+#: window's layout of every line, which costs the same whatever their number.
+_FEW_COLUMNS = 64
 
 #: The event log as the walk writes it: rows (dicts of :data:`r2k.schemas.EVENTS`)
 #: and, for changes that touch many lines at once, frames of such rows.
@@ -129,7 +133,11 @@ class Block:
         r = t + self.lead
         window = self.window[max(0, r - PRICE_CARRY_SESSIONS) : r + 1]
         if columns is not None:
-            return self._shares_back(window, np.asarray(columns, dtype=np.int64))
+            wanted = np.asarray(columns, dtype=np.int64)
+            if wanted.size <= _FEW_COLUMNS:
+                return self._shares_back(window, wanted)
+            every: np.ndarray = self.shares_at(t)[wanted]  # the same stored counts
+            return every
         first, last = window[0], window[-1]
         market = self.market
         days, counts = market.session_rows(first, last)
