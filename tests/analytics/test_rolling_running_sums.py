@@ -132,7 +132,8 @@ def test_more_flagged_windows_than_kept(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_short_series_are_the_two_pass_values(monkeypatch: pytest.MonkeyPatch) -> None:
     # Up to _COMPILED_FROM window values, every window is computed by two passes.
-    monkeypatch.setattr(variance_module, "_COMPILED_FROM", 1 << 20)
+    monkeypatch.setattr(variance_module, "_COMPILED_FROM", 1 << 22)
+    monkeypatch.setattr(variance_module, "_REDO_BLOCK", 200)  # blocks of 10 windows
     x = SERIES["prices"][:5_000]
     np.testing.assert_array_equal(rolling_variance_core(x, 20, 1), _two_pass(x, 20, 1))
     std = analytics.rolling_standard_deviation(x, 20, ddof=0)
@@ -219,7 +220,7 @@ def test_property_adversarial_matches_two_pass(
         _agrees(x, window, ddof)
 
 
-@pytest.mark.parametrize("compiled_from", [0, 1 << 20])
+@pytest.mark.parametrize("compiled_from", [0, 1 << 22])
 @pytest.mark.parametrize(
     ("bad", "message"),
     [(np.nan, "missing value at position 1234"), (np.inf, "non-finite value")],

@@ -47,11 +47,12 @@ def test_importing_the_cli_imports_no_heavy_module() -> None:
 
 def test_analytics_load_numba_only_for_a_long_rolling_variance() -> None:
     setup = "import numpy as np, r2k.analytics as a\n"
+    # Ten thousand sessions of a 252-session window: two passes, no Numba.
     short = (
-        "a.rolling_volatility(np.full(5_000, 0.01), 20, periods_per_year=252, ddof=1)"
+        "a.rolling_volatility(np.full(10_000, 0.01), 252, periods_per_year=252, ddof=1)"
     )
     assert "numba" not in _loaded_after(setup + short)
-    long = "a.rolling_standard_deviation(np.ones(100_000), 20, ddof=0)"
+    long = "a.rolling_standard_deviation(np.ones(1_000_000), 20, ddof=0)"
     assert "numba" in _loaded_after(setup + long)
 
 

@@ -91,10 +91,10 @@ _ROLLING_TOLERANCE = 5e-10
 #: Values per block when the flagged windows are recomputed by two passes.
 _REDO_BLOCK = 1 << 20
 #: Window values (outputs x window) up to which the two-pass algorithm computes
-#: every window itself (at most about 10 ms): below that, loading the compiled
-#: pass (Numba's import and code loading, about 0.7 s once per process) costs
-#: more than it saves.
-_COMPILED_FROM = 1 << 20
+#: every window itself (at most about 40 ms; ten thousand sessions of a 252-session
+#: window are 2.5 million): below that, loading the compiled pass (Numba's import
+#: and code loading, about 0.7 s once per process) costs more than it saves.
+_COMPILED_FROM = 1 << 22
 #: Flagged positions the compiled pass writes down (past them, they are found
 #: by their NaN: one more pass over the output).
 _FLAGGED_KEPT = 4096
@@ -117,7 +117,7 @@ def rolling_variance_into(
 
     A short series (at most ``_COMPILED_FROM`` window values) is computed by the
     corrected two-pass :func:`~r2k.analytics._inputs.squared_deviations` window
-    by window. Otherwise one compiled pass
+    by window, a block of windows at a time. Otherwise one compiled pass
     (:mod:`r2k.analytics._rolling_kernel`): running window sums
     in blocks of ``max(_BLOCK, 2 window)`` outputs, each block taken relative to
     its own middle value, so a large mean beside a small spread (NIST StRD
@@ -161,7 +161,7 @@ def rolling_variance_into(
     if m * w <= _COMPILED_FROM:
         if unchecked is not None:
             parse(values, unchecked)
-        out[:] = _two_pass(windows(values, w), ddof, factor=factor, root=root)
+        _recompute(values, w, ddof, out, None, factor=factor, root=root)
         return
     # Imported here: Numba costs about 0.2 s to import, paid only when used.
     from r2k.analytics._rolling_kernel import rolling_sums
@@ -190,14 +190,23 @@ def _recompute(
     w: int,
     ddof: int,
     out: FloatArray,
-    positions: npt.NDArray[np.intp],
+    positions: npt.NDArray[np.intp] | None,
     *,
     factor: float,
     root: bool,
 ) -> None:
-    """Two-pass values of the windows starting at ``positions``."""
+    """Two-pass values of the windows starting at ``positions`` (None: all).
+
+    A block of windows at a time (``_REDO_BLOCK`` values), so the temporaries
+    stay small however many there are.
+    """
     view = windows(values, w)
     step = max(1, _REDO_BLOCK // w)
+    if positions is None:
+        for lo in range(0, view.shape[0], step):
+            part = slice(lo, lo + step)
+            out[part] = _two_pass(view[part], ddof, factor=factor, root=root)
+        return
     for lo in range(0, positions.size, step):
         at = positions[lo : lo + step]
         out[at] = _two_pass(view[at], ddof, factor=factor, root=root)
