@@ -11,10 +11,12 @@ Its rounding error is bounded a priori. The running sums are recursive sums of a
 most ``k = w + 2 block + 4`` terms, so each is off by at most ``g T`` (Higham,
 *Accuracy and Stability of Numerical Algorithms*, 2nd ed., eq. 4.4:
 ``g = k u / (1 - k u)``, ``u`` the unit roundoff, ``T`` the sum of the terms'
-magnitudes, here of every value the block touches, counted once entering and once
-leaving; the rounding of the deviations and squares themselves takes the 4 extra
-terms). Then ``S1^2 / w`` and the subtraction add at most
-``(2 |S1| g T1 + (g T1)^2) / w + 4 u S2`` (``S1^2 / w <= S2``). A window whose
+magnitudes so far, entering and leaving; every value that left had entered, or
+was in the block's first window, which counts as entering, so ``T`` is at most
+twice the magnitudes that entered, which is what the loop adds up; the rounding
+of the deviations and squares themselves takes the 4 extra terms). Then
+``S1^2 / w`` and the subtraction add at most ``(2 |S1| g T1 + (g T1)^2) / w +
+4 u S2`` (``S1^2 / w <= S2``). A window whose
 ``m2`` is not at least ``1 / tolerance`` times that bound, or that lies near the
 subnormal range (``k`` squares each rounded to the smallest subnormal), is
 *flagged*: its value is left NaN for the caller to recompute by the corrected
@@ -26,8 +28,9 @@ Every other window is within ``tolerance`` (relative) of the exact value.
 Numba compiles the loop for :data:`SIGNATURE` when this module is first imported
 and keeps it in its on-disk cache (``cache=True``: ``__pycache__`` beside this
 file, or Numba's user cache folder when that is read-only), so later processes
-load it (milliseconds) instead of compiling it (about a second); ``make install``
-imports the module once to fill the cache.
+load it (about 0.5 s with Numba's own start, 0.2 s more to import Numba) instead
+of compiling it (about a second more); ``make install`` imports the module once
+to fill the cache.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-FloatArray: TypeAlias = npt.NDArray[np.float64]
+from r2k.analytics._inputs import FloatArray
+
 IntArray: TypeAlias = npt.NDArray[np.int64]
 Kernel: TypeAlias = Callable[
     [FloatArray, int, FloatArray, float, bool, float, int, IntArray], int
