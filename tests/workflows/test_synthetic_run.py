@@ -409,7 +409,7 @@ def test_the_compact_panel_reads_as_the_market_frame(
     assert compact.rows(day, last).equals(plain.rows(day, last))
     assert compact.first_sessions().equals(plain.first_sessions())
     assert (compact.first_days() == plain.first_days()).all()
-    for column in ("close", "volume", "shares_outstanding"):
+    for column in ("close", "volume", "shares_outstanding", "total_market_cap"):
         got = compact.column(column, day, last)
         assert got.equals(plain.rows(day, last)[column])
         assert got.equals(plain.column(column, day, last))
@@ -455,5 +455,5 @@ def test_column_names_only_numeric_columns(
 ) -> None:
     plain, _ = history
     day = plain.sessions[0]
-    with pytest.raises(ValueError, match="'name' is not one of close"):
+    with pytest.raises(ValueError, match=r"'name' is not one of close.*total_market"):
         plain.column("name", day, day)

@@ -187,13 +187,19 @@ class MarketHistory:
     def column(self, name: str, first: date, last: date) -> pl.Series:
         """Column ``name`` of :meth:`rows` ``(first, last)``, expanding nothing.
 
-        ``name`` is one of the numeric columns every form holds: ``close``,
-        ``volume`` or ``shares_outstanding``.
+        ``name`` is a numeric column: ``close``, ``volume``,
+        ``shares_outstanding`` (every form holds them) or ``total_market_cap``
+        (computed for compact rows as their expansion computes it).
         """
-        if name not in _NUMERIC:
-            msg = f"column {name!r} is not one of {', '.join(_NUMERIC)}"
+        if name not in (*_NUMERIC, "total_market_cap"):
+            msg = (
+                f"column {name!r} is not one of {', '.join(_NUMERIC)}, total_market_cap"
+            )
             raise ValueError(msg)
-        return self._slice(first, last)[name]
+        part = self._slice(first, last)
+        if name == "total_market_cap" and self._expand is not None:
+            return self._expand(part)[name]
+        return part[name]
 
     def _slice(self, first: date, last: date) -> pl.DataFrame:
         lo, hi = self._session_range(first, last)

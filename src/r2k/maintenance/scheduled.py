@@ -327,24 +327,31 @@ def ipo_additions(book: Book, t: int, session: date, q: QuarterSchedule) -> None
     if not listed.any():
         return
     # Market adjustment since the rank day (R7 §6.8.1): total cap of the lines
-    # quoted on both days.
-    then = market.cross_section(market.on_or_before(bounds.rank_day))
-    now = market.cross_section(rank)
-    both = then.select("security_id", cap0="total_market_cap").join(
-        now.select("security_id", cap1="total_market_cap"), on="security_id"
+    # quoted on both days (matched by line code; each sum in line order).
+    then = market.on_or_before(bounds.rank_day)
+    codes0, codes1 = market.line_codes(then, then), market.line_codes(rank, rank)
+    caps0 = market.column("total_market_cap", then, then).to_numpy()
+    caps1 = market.column("total_market_cap", rank, rank).to_numpy()
+    _, at0, at1 = np.intersect1d(
+        codes0, codes1, assume_unique=True, return_indices=True
     )
-    cap0, cap1 = both["cap0"].sum(), both["cap1"].sum()
-    factor = float(cap1) / float(cap0) if both.height else 1.0
+    cap0, cap1 = np.nansum(caps0[at0]), np.nansum(caps1[at1])
+    factor = float(cap1) / float(cap0) if at0.size else 1.0
     lower, upper = bounds.lower_cap * factor, bounds.upper_cap * factor
-    candidates = now.filter(
-        pl.Series(listed[market.line_codes(rank, rank)]),
-        pl.col("close") >= rules.eligibility.min_price,
-        pl.col("total_market_cap") >= lower,
-        pl.col("total_market_cap") < upper,
-    )
+    close = market.column("close", rank, rank).to_numpy()
+    with np.errstate(invalid="ignore"):  # a null close or cap is no candidate
+        keep = (
+            listed[codes1]
+            & (close >= rules.eligibility.min_price)
+            & (caps1 >= lower)
+            & (caps1 < upper)
+        )
+    if not keep.any():
+        return
+    candidates = market.cross_section(rank).filter(pl.Series(keep))
+    candidates = candidates.filter(eligible_rows(market, candidates, rules))
     if candidates.height == 0:
         return
-    candidates = candidates.filter(eligible_rows(market, candidates, rules))
     floats = book.float_as_of(session)
     found = [(sid, block.col.get(sid)) for sid in candidates["security_id"].to_list()]
     cols = np.array([c for _, c in found if c is not None], dtype=np.int64)
