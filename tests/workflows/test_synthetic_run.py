@@ -12,6 +12,7 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -406,6 +407,10 @@ def test_the_compact_panel_reads_as_the_market_frame(
     assert compact.rows(first, last).equals(plain.rows(first, last))
     day = plain.sessions[300]
     assert compact.cross_section(day).equals(plain.cross_section(day))
+    at = np.array([0, 5, 9, 40])
+    some = plain.cross_section(day)[pl.Series(at)]
+    assert compact.rows_at(day, at).equals(some)
+    assert plain.rows_at(day, at).equals(some)
     assert compact.rows(day, last).equals(plain.rows(day, last))
     assert compact.first_sessions().equals(plain.first_sessions())
     assert (compact.first_days() == plain.first_days()).all()

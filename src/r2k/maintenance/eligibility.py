@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from r2k.construction.classify import LINE_KEYS, security_type_expr
 
 if TYPE_CHECKING:
@@ -69,12 +71,15 @@ def spinoff_child_eligible(
     It must have a market row on ``session``, a company total cap of at least
     ``floor`` and an eligible security type (:func:`eligible_type`).
     """
-    cross = market.cross_section(session)
-    # The rows of a session are in security_id order.
-    i = int(cross["security_id"].search_sorted(security_id))
-    if i == cross.height or cross["security_id"][i] != security_id:
+    code = market.code_of(security_id)
+    if code is None:
         return False
-    row = cross.slice(i, 1)
+    # The rows of a session are in line order: their codes ascend.
+    listed = market.line_codes(session, session)
+    i = int(np.searchsorted(listed, code))
+    if i == listed.size or listed[i] != code:
+        return False
+    row = market.rows_at(session, np.array([i]))
     cap = row["total_market_cap"][0]
     if cap is None or not cap >= floor:
         return False

@@ -348,7 +348,7 @@ def ipo_additions(book: Book, t: int, session: date, q: QuarterSchedule) -> None
         )
     if not keep.any():
         return
-    candidates = market.cross_section(rank).filter(pl.Series(keep))
+    candidates = market.rows_at(rank, np.flatnonzero(keep))
     candidates = candidates.filter(eligible_rows(market, candidates, rules))
     if candidates.height == 0:
         return
