@@ -282,13 +282,11 @@ def quarterly_update(book: Book, t: int, session: date, q: QuarterSchedule) -> N
         return
     market = book.market
     cutoff = market.on_or_before(q.share_update_cutoff)
-    cross = market.cross_section(cutoff)
+    shares = market.column("shares_outstanding", cutoff, cutoff)
     cols = block.columns_of_codes(market.line_codes(cutoff, cutoff))
     known = cols >= 0
     market_shares = np.full(len(block.ids), np.nan)
-    market_shares[cols[known]] = (
-        cross["shares_outstanding"].fill_null(np.nan).to_numpy()[known]
-    )
+    market_shares[cols[known]] = shares.fill_null(np.nan).to_numpy()[known]
     new_shares = market_shares[held]
     new_float = book.float_as_of(q.share_update_cutoff)[held]
     before = book.shares[held] * book.floats[held]
