@@ -140,13 +140,19 @@ class Block:
             return every
         first, last = window[0], window[-1]
         market = self.market
-        days, counts = market.session_rows(first, last)
-        rows = np.repeat(np.searchsorted(_days(window), days), counts)
+        _, counts = market.session_rows(first, last)
         cols = self.code_column[market.line_codes(first, last)]
-        shares = np.full((len(window), len(self.ids)), np.nan)
         values = market.column("shares_outstanding", first, last).to_numpy()
-        shares[rows, cols] = values  # every line with a row is a column
-        row: np.ndarray = ffill(shares, PRICE_CARRY_SESSIONS)[-1]
+        # The latest count of each line: the window's sessions from the last
+        # back, each filling the lines still without one (at most
+        # PRICE_CARRY_SESSIONS back: the window's length).
+        row = np.full(len(self.ids), np.nan)
+        stop = values.size
+        for count in counts[::-1]:
+            at, got = cols[stop - count : stop], values[stop - count : stop]
+            take = np.isnan(row[at]) & ~np.isnan(got)
+            row[at[take]] = got[take]  # every line with a row is a column
+            stop -= count
         return row
 
     def _shares_back(self, window: list[date], columns: np.ndarray) -> np.ndarray:
