@@ -126,9 +126,11 @@ class Block:
 
         A missing count is carried from the line's last one, at most
         :data:`PRICE_CARRY_SESSIONS` sessions back (the block's look-back
-        included). Only a few sessions need it, so it is laid out for those
-        sessions' window only, not kept for every row; for a few ``columns``,
-        their rows are looked up by line code, session by session back.
+        included). Only a few sessions need it, so it is read from those
+        sessions' rows when asked, not kept for every row: for every line (or
+        more than ``_FEW_COLUMNS`` columns) the sessions' rows from the last
+        back, a session at a time; for a few ``columns``, their rows looked up
+        by line code, session by session back.
         """
         r = t + self.lead
         window = self.window[max(0, r - PRICE_CARRY_SESSIONS) : r + 1]
