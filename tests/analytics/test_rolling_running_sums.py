@@ -122,6 +122,24 @@ def test_compiled_loop_is_the_python_loop() -> None:
     np.testing.assert_array_equal(compiled, python)  # NaN where NaN
 
 
+def test_constant_runs_are_exact_without_recomputation() -> None:
+    # A window of one repeated value at its block's middle value is 0 exactly:
+    # not flagged (a constant series was recomputed window by window, ~300x slower).
+    from r2k.analytics import _rolling_kernel as kernel
+
+    x = np.r_[np.full(2_000, 5.0), SERIES["prices"][:500], np.full(2_000, 0.25)]
+    out = np.empty(x.size - 19)
+    flagged = np.empty(16, dtype=np.int64)
+    count = kernel.rolling_sums(x, 20, out, 1 / 20, False, 5e-10, 128, flagged)
+    # Only windows of blocks that hold prices are flagged (131 of the 4,481 here:
+    # beside a constant run far from them, their deviations from the block's
+    # middle value dwarf their spread); the constant runs' windows are not.
+    assert count < 200
+    assert np.all(out[:1_900] == 0.0)
+    assert np.all(out[-1_900:] == 0.0)
+    assert rolling_variance_core(np.full(3_000, 7.5), 20, 0).tolist() == [0.0] * 2981
+
+
 def test_more_flagged_windows_than_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     # Past the positions kept, flagged windows are found by their NaN.
     monkeypatch.setattr(variance_module, "_FLAGGED_KEPT", 3)

@@ -16,10 +16,11 @@ was in the block's first window, which counts as entering, so ``T`` is at most
 twice the magnitudes that entered, which is what the loop adds up; the rounding
 of the deviations and squares themselves takes the 4 extra terms). Then
 ``S1^2 / w`` and the subtraction add at most ``(2 |S1| g T1 + (g T1)^2) / w +
-4 u S2`` (``S1^2 / w <= S2``). A window whose
-``m2`` is not at least ``1 / tolerance`` times that bound, or that lies near the
-subnormal range (``k`` squares each rounded to the smallest subnormal), is
-*flagged*: its value is left NaN for the caller to recompute by the corrected
+4 u S2`` (``S1^2 / w <= S2``). A window whose ``m2`` is not at least
+``1 / tolerance`` times that bound, or that lies near the subnormal range (``k``
+squares each rounded to the smallest subnormal), is *flagged* (unless every
+deviation the block has taken so far is exactly 0: a constant run, whose 0 is
+exact): its value is left NaN for the caller to recompute by the corrected
 two-pass algorithm (a value the loop computes is never NaN: a window that meets
 the bound has a finite, non-negative sum), and its position is written to
 ``flagged`` while that has room (past it, the caller finds them by their NaN).
@@ -106,7 +107,9 @@ def _rolling_sums(
             t2 += q
             m2 = s2 - s1 * s1 * inv_w
             bound = c2 * t2 + (c1 * abs(s1) + c11 * t1) * t1 + cs * s2
-            if m2 >= bound and m2 >= floor:  # NaN fails too
+            # t1 == 0: every deviation so far is exactly 0 (a constant run at the
+            # block's middle value), so m2 == 0 is exact, no rounding to doubt.
+            if (m2 >= bound and m2 >= floor) or t1 == 0.0:  # NaN fails both
                 v = m2 * scale
                 out[i] = math.sqrt(v) if root else v
             else:
