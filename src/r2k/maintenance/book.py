@@ -174,7 +174,7 @@ class Block:
             at = np.minimum(at, listed.size - 1)
             hit = listed[at] == codes[wanted]
             shares = market.column("shares_outstanding", session, session)
-            out[wanted[hit]] = shares.gather(at[hit]).to_numpy()
+            out[wanted[hit]] = shares[at[hit]].to_numpy()
         return out
 
     def columns(self, ids: pl.Series, codes: np.ndarray | None = None) -> np.ndarray:
@@ -189,7 +189,7 @@ class Block:
         if self.unlisted:
             rest = np.flatnonzero(out < 0)
             if rest.size:
-                out[rest] = positions(self.id_series, ids.gather(rest))
+                out[rest] = positions(self.id_series, ids[rest])
         return out
 
     def columns_of_codes(self, codes: np.ndarray) -> np.ndarray:
@@ -202,7 +202,8 @@ class Block:
 
     def ids_of(self, columns: np.ndarray) -> pl.Series:
         """``security_id`` of each of ``columns``."""
-        return self.id_series.gather(columns)
+        # Indexing gathers directly; Series.gather builds and runs a query.
+        return self.id_series[columns]
 
     def days(self) -> np.ndarray:
         """The block's sessions (row 0 included) as days since 1970-01-01."""
@@ -273,7 +274,7 @@ def build_block(
     in_block[state_codes[state_codes >= 0]] = True
     in_block[pending_codes[pending_codes >= 0]] = True
     listed_codes = np.flatnonzero(in_block)
-    listed = lines.gather(listed_codes)
+    listed = lines[listed_codes]
     unlisted = pl.concat(
         [
             state_ids.filter(pl.Series(state_codes < 0)),
@@ -875,7 +876,7 @@ class Book:
         n = self.index_shares[t, c]
         return pl.DataFrame(
             {
-                "session": pl.Series(self.block.sessions, dtype=pl.Date).gather(t),
+                "session": pl.Series(self.block.sessions, dtype=pl.Date)[t],
                 "security_id": self.block.ids_of(c),
                 "index_shares": n,
                 "closing_index_shares": self.closing[t, c],

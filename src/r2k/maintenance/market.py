@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from itertools import repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import polars as pl
@@ -27,8 +27,6 @@ from r2k.construction.classify import LINE_KEYS, LineClasses
 from r2k.errors import SchemaError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from r2k.construction.universe import LineCodes
 
 _EPOCH = date(1970, 1, 1)
@@ -69,7 +67,7 @@ def positions(sorted_ids: pl.Series, ids: pl.Series) -> np.ndarray:
         return np.full(ids.len(), -1, dtype=np.int64)
     pos = sorted_ids.search_sorted(ids).to_numpy().astype(np.int64)
     np.minimum(pos, n - 1, out=pos)
-    found = (sorted_ids.gather(pos) == ids).fill_null(value=False).to_numpy()
+    found = (sorted_ids[pos] == ids).fill_null(value=False).to_numpy()
     out: np.ndarray = np.where(found, pos, -1)
     return out
 
@@ -86,6 +84,21 @@ class FloatTable:
     codes: np.ndarray  # each row's line code in the market (-1: not a line of it)
     ids: pl.Series  # each row's security_id
     factors: np.ndarray  # the float factor (NaN: null)
+
+
+class RowExpander(Protocol):
+    """Turns a row range of a compact market into :data:`r2k.schemas.MARKET` rows.
+
+    Called with ``columns``, it returns just those MARKET columns, row for row
+    (:meth:`MarketHistory.column` asks for ``total_market_cap`` so: the strings
+    of the rows are not made to read it).
+    """
+
+    def __call__(
+        self, rows: pl.DataFrame, columns: tuple[str, ...] | None = None
+    ) -> pl.DataFrame:
+        """The MARKET rows of ``rows`` (``columns`` only, when given)."""
+        ...
 
 
 class MarketHistory:
@@ -118,7 +131,7 @@ class MarketHistory:
         Compact rows carry their codes (not read).
     expand
         For compact rows: the function from a row range of ``market`` to its
-        MARKET rows, row for row.
+        MARKET rows, row for row (:class:`RowExpander`).
     """
 
     def __init__(
@@ -126,7 +139,7 @@ class MarketHistory:
         market: pl.DataFrame,
         *,
         codes: LineCodes | None = None,
-        expand: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+        expand: RowExpander | None = None,
     ) -> None:
         self._expand = expand
         if expand is not None:
@@ -207,7 +220,7 @@ class MarketHistory:
             raise ValueError(msg)
         part = self._slice(first, last)
         if name == "total_market_cap" and self._expand is not None:
-            return self._expand(part)[name]
+            return self._expand(part, (name,))[name]
         return part[name]
 
     def _slice(self, first: date, last: date) -> pl.DataFrame:
@@ -415,8 +428,8 @@ def _fits(codes: LineCodes, ids: pl.Series) -> bool:
     if int(codes.codes.min()) < 0 or int(codes.codes.max()) >= lines.len():
         return False
     sample = np.unique(np.linspace(0, n - 1, num=min(n, _CODE_SAMPLE), dtype=np.int64))
-    named = lines.gather(codes.codes[sample].astype(np.int64))
-    return bool((named == ids.gather(sample)).all())
+    named = lines[codes.codes[sample].astype(np.int64)]
+    return bool((named == ids[sample]).all())
 
 
 def _fixed_lines(

@@ -153,7 +153,9 @@ def implement_reconstitution(book: Book, t: int, session: date) -> None:
     assert decision is not None
     block = book.block
     # One line per security: the last row, at the place of the first.
-    members = decision.members.group_by("security_id", maintain_order=True).last()
+    members = decision.members
+    if members.get_column("security_id").n_unique() < members.height:
+        members = members.group_by("security_id", maintain_order=True).last()
     cols = block.columns(members["security_id"])
     in_block = cols >= 0
     priced = np.zeros(cols.size, dtype=bool)

@@ -96,11 +96,13 @@ _CHILD_FLOOR: Final[dict[IndexCode, IndexCode]] = {
 
 def _cap(membership: pl.DataFrame, bound: Smallest | AtRank, rules: RuleSet) -> float:
     """The company total cap a bound names (0 or +inf when the rank is missing)."""
+    # Series operations: each runs directly, where a frame filter is a query.
+    caps = membership.get_column("total_market_cap")
     if isinstance(bound, Smallest):
-        lowest = membership.filter(pl.col(bound.flag))["total_market_cap"].min()
+        lowest = caps.filter(membership.get_column(bound.flag)).min()
         return float(lowest) if isinstance(lowest, int | float) else 0.0
     rank = getattr(rules.ranking, bound.size)
-    at = membership.filter(pl.col("rank") == rank)["total_market_cap"]
+    at = caps.filter(membership.get_column("rank") == rank)
     return float(at[0]) if at.len() else math.inf
 
 

@@ -130,6 +130,8 @@ from r2k.synthetic.universe import _NON_COMMON, SECTORS, rank_curve
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from r2k.maintenance.market import RowExpander
+
 __all__ = [
     "ANCHOR",
     "PANEL",
@@ -307,9 +309,7 @@ def market_rows(panel: pl.DataFrame, securities: pl.DataFrame) -> pl.DataFrame:
     return row_expander(panel, securities)(panel)
 
 
-def row_expander(
-    panel: pl.DataFrame, securities: pl.DataFrame
-) -> Callable[[pl.DataFrame], pl.DataFrame]:
+def row_expander(panel: pl.DataFrame, securities: pl.DataFrame) -> RowExpander:
     """What :func:`market_rows` does to any row range of ``panel``, checked once.
 
     The lines are checked against the panel's codes here; the returned function
@@ -334,19 +334,24 @@ def row_expander(
     def line(column: str) -> pl.Expr:
         return pl.lit(securities[column]).gather(code).alias(column)
 
-    columns = (
-        pl.col("session"),
-        line("security_id"),
-        line("name"),
-        pl.col("close"),
-        pl.col("volume"),
-        pl.col("shares_outstanding"),
-        (pl.col("close") * pl.col("shares_outstanding")).alias("total_market_cap"),
-        line("sector"),
-    )
+    exprs = {
+        "session": pl.col("session"),
+        "security_id": line("security_id"),
+        "name": line("name"),
+        "close": pl.col("close"),
+        "volume": pl.col("volume"),
+        "shares_outstanding": pl.col("shares_outstanding"),
+        "total_market_cap": pl.col("close") * pl.col("shares_outstanding"),
+        "sector": line("sector"),
+    }
+    every = tuple(expr.alias(name) for name, expr in exprs.items())
 
-    def expand(rows: pl.DataFrame) -> pl.DataFrame:
-        frame = rows.select(columns)
+    def expand(
+        rows: pl.DataFrame, columns: tuple[str, ...] | None = None
+    ) -> pl.DataFrame:
+        if columns is not None:
+            return rows.select(exprs[name].alias(name) for name in columns)
+        frame = rows.select(every)
         return schemas.check_schema(frame, schemas.MARKET, source="synthetic market")
 
     return expand
