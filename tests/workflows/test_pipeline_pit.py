@@ -89,3 +89,28 @@ def test_without_as_of_no_row_after_the_rank_day_is_read(
 def test_as_of_before_the_rank_day_is_an_error(data_dir: DataDir) -> None:
     with pytest.raises(MissingDataError, match="before the rank day"):
         run_reconstitution(data_dir, RANK_DAY, as_of=date(2026, 4, 1))
+
+
+def _change_of(run: ReconRun, security_id: str) -> str | None:
+    rows = run.result.changes.filter(pl.col("security_id") == security_id)
+    return None if rows.height == 0 else str(rows["change"][0])
+
+
+def test_lines_the_fund_came_to_hold_by_as_of_are_incumbents(
+    data_dir: DataDir,
+) -> None:
+    # EFOR (first traded 2026-04-24) and TRAX (2026-04-20) are not in the
+    # incumbent file (IWM, 2026-04-10) but IWM holds them on 2026-05-05 and in the
+    # June snapshots: members before the reconstitution (spin-offs), so a stay for
+    # the funds, not an add (on 2026-06-26 they traded 1.1x and 2.4x their volume).
+    joined = ("EFOR", "TRAX")
+    late = run_reconstitution(data_dir, RANK_DAY, as_of=AS_OF)
+    r2000 = set(late.result.index("r2000")["security_id"].to_list())
+    for sid in joined:
+        assert _change_of(late, sid) is None
+        assert sid in r2000
+    assert any("(EFOR, TRAX)" in note for note in late.notes)
+    # Point in time: an as-of before any later fund list reads none of them.
+    early = run_reconstitution(data_dir, RANK_DAY, as_of=date(2026, 5, 4))
+    assert [_change_of(early, sid) for sid in joined] == ["add", "add"]
+    assert not any("joined between" in note for note in early.notes)

@@ -300,7 +300,8 @@ def reconstitute(
         typer.Option(
             "--as-of",
             help="Last day read to learn which lines stop trading before the "
-            "effective date (default: the rank day), YYYY-MM-DD.",
+            "effective date, and which the fund came to hold since its incumbent "
+            "file (default: the rank day), YYYY-MM-DD.",
         ),
     ] = None,
 ) -> None:

@@ -10,9 +10,12 @@ picks, point-in-time where the data allows:
   for the bias) scaled to the published Russell 3000 total cap of that rank day;
 * the **incumbent Russell 2000**: the latest IWM holdings file dated on or before the
   rank day; if none exists, the earliest one dated on or before the preliminary list
-  (membership only: between rank day and preliminary list the index only loses
-  members). The **Russell 1000 incumbents** are the companies of the latest IWV
-  file of the 13 months before the rank day that IWM does not hold, followed to
+  (membership only: between rank day and preliminary list the index loses
+  members, and gains only spin-offs of members). With ``as_of`` later than that
+  file, the lines a later fund list up to ``as_of`` holds are incumbents too
+  (:func:`_joined_since`). The **Russell 1000 incumbents** are the companies of
+  the latest IWV file of the 13 months before the rank day that IWM does not hold,
+  followed to
   the rank day through symbol changes and names; every other company is a
   non-member except one already listed and large when the panel starts
   (:mod:`r2k.construction.incumbency`). Without such an IWV file (2025), every
@@ -25,8 +28,9 @@ picks, point-in-time where the data allows:
   (:func:`unheld_class_lines`);
 * **float factors**: estimated from the incumbent IWM quantities
   (:mod:`r2k.construction.floats`);
-* **lines that stop trading** before the effective date: the one use of data
-  after the rank day. With ``as_of`` later than the rank day, the market panel's
+* **lines that stop trading** before the effective date: with the lines that
+  joined (above), the one use of data after the rank day. With ``as_of`` later
+  than the rank day, the market panel's
   sessions up to ``as_of`` (only which symbols are listed, their names and caps, to
   follow symbol changes; never prices or volumes) and, for lines the panel does not
   cover, the fund's lists (holdings files and membership snapshots) up to ``as_of``
@@ -179,7 +183,8 @@ def run_reconstitution(
 
     ``as_of`` (default: the rank day) is the last day whose data may be read to
     learn which rank-day lines stopped trading before the effective date
-    (:func:`ceased_before`); nothing else is read after the rank day.
+    (:func:`ceased_before`) and which the fund came to hold after its incumbent
+    file (:func:`_joined_since`); nothing else is read after the rank day.
     """
     schedule = reconstitution_for_rank_day(rank_day)
     as_of = rank_day if as_of is None else as_of
@@ -274,6 +279,9 @@ def run_reconstitution(
             known = frozenset(universe["security_id"].to_list())
     incumbents = incumbents_from_holdings(incumbent, known)
     r2000_held = frozenset(incumbents["security_id"].to_list())
+    if as_of > incumbent.as_of:
+        joined = _joined_since(data, incumbent, as_of, universe, incumbents, notes)
+        incumbents = pl.concat([incumbents, joined]).sort("security_id")
     r1000 = _r1000_from_r3000_holdings(
         data,
         rank_day,
@@ -594,17 +602,16 @@ def ceased_before(
     return frozenset(out & known)
 
 
-def _fund_ceased(
-    data: DataDir,
-    as_of: date,
-    incumbent: Holdings,
-    candidates: frozenset[str],
-    ciks: dict[str, str],
-) -> set[str]:
-    """Incumbent lines the fund's lists stop holding on or before ``as_of``."""
-    if not candidates:
-        return set()
-    known = candidates
+def _fund_lists(
+    data: DataDir, incumbent: Holdings, as_of: date, known: frozenset[str]
+) -> list[pl.DataFrame]:
+    """The fund's lists from the incumbent holdings file to ``as_of``, in order.
+
+    The incumbent file first, then the later IWM holdings files and membership
+    snapshots whose as-of session is on or before ``as_of``; each as
+    ``position`` (its place in the order), ``security_id`` (tickers resolved
+    against ``known``), ``name`` and ``size`` (the fund weight), index lines only.
+    """
 
     def resolve(expr: pl.Expr) -> pl.Expr:
         return expr.map_elements(
@@ -614,31 +621,16 @@ def _fund_ceased(
     index_line = pl.struct("security_id", "name").map_elements(
         lambda r: is_index_line(r["security_id"], r["name"]), return_dtype=pl.Boolean
     )
-    first = incumbent.equities.select(
-        position=pl.lit(0, dtype=pl.Int64),
-        security_id=resolve(pl.col("security_id")),
-        name="name",
-        size="weight_pct",
-    ).filter(index_line)
-    held = set(first["security_id"].to_list()) & candidates
-    blocks = [first]
+    frames = [incumbent.equities.select("security_id", "name", "weight_pct")]
     later = sorted(
         (read_as_of(p), p)
         for p in data.holdings_files("IWM")
         if incumbent.as_of < read_as_of(p) <= as_of
     )
-    for as_of_file, path in later:
-        blocks.append(
-            read_holdings(path)
-            .equities.select(
-                position=pl.lit(len(blocks), dtype=pl.Int64),
-                security_id=resolve(pl.col("security_id")),
-                name="name",
-                size="weight_pct",
-            )
-            .filter(index_line)
-        )
-        del as_of_file
+    frames += [
+        read_holdings(path).equities.select("security_id", "name", "weight_pct")
+        for _, path in later
+    ]
     try:
         history = read_membership_history(data.membership_history)
     except DataDirectoryError:
@@ -649,23 +641,84 @@ def _fund_ceased(
             for t in history["taken_at"].unique().sort().to_list()
             if incumbent.as_of < snapshot_as_of_session(t) <= as_of
         ]
-        for stamp in stamps:
-            snap = history.filter(pl.col("taken_at") == stamp)
-            blocks.append(
-                snap.select(
-                    position=pl.lit(len(blocks), dtype=pl.Int64),
-                    security_id=resolve(pl.col("ticker")),
-                    name="name",
-                    size="weight_pct",
-                ).filter(index_line)
+        frames += [
+            history.filter(pl.col("taken_at") == stamp).select(
+                security_id="ticker", name="name", weight_pct="weight_pct"
             )
+            for stamp in stamps
+        ]
+    return [
+        frame.select(
+            position=pl.lit(i, dtype=pl.Int64),
+            security_id=resolve(pl.col("security_id")),
+            name="name",
+            size="weight_pct",
+        ).filter(index_line)
+        for i, frame in enumerate(frames)
+    ]
+
+
+def _fund_ceased(
+    data: DataDir,
+    as_of: date,
+    incumbent: Holdings,
+    candidates: frozenset[str],
+    ciks: dict[str, str],
+) -> set[str]:
+    """Incumbent lines the fund's lists stop holding on or before ``as_of``."""
+    if not candidates:
+        return set()
+    blocks = _fund_lists(data, incumbent, as_of, candidates)
     if len(blocks) == 1:
         return set()
+    held = set(blocks[0]["security_id"].to_list()) & candidates
     listings = pl.concat(blocks).unique(["position", "security_id"], keep="first")
     successors = successions(
         listings, ciks=ciks, max_gap=1, size_rtol=0.08, min_size=0.05
     )
     return ceased_lines(listings, held, successors)
+
+
+def _joined_since(
+    data: DataDir,
+    incumbent: Holdings,
+    as_of: date,
+    universe: pl.DataFrame,
+    incumbents: pl.DataFrame,
+    notes: list[str],
+) -> pl.DataFrame:
+    """Rank-day lines the fund came to hold after the incumbent file, by ``as_of``.
+
+    FTSE Russell adds lines between reconstitutions (a member's spin-off on its
+    ex-date, R7 §10; quarterly IPO additions): a line of the rank-day universe
+    that a later fund list (IWM holdings file or membership snapshot, as of
+    ``as_of`` at the latest) holds and the incumbent file does not is a member
+    before the reconstitution, so an incumbent of the Russell 2000 (the funds
+    hold it: keeping it is no trade). Returns its INCUMBENTS rows (none when
+    ``as_of`` reads no later list).
+    """
+    known = frozenset(universe["security_id"].to_list())
+    blocks = _fund_lists(data, incumbent, as_of, known)[1:]
+    held = set(incumbents["security_id"].to_list())
+    joined = sorted(
+        {sid for block in blocks for sid in block["security_id"].to_list()}
+        & known - held
+    )
+    if joined:
+        notes.append(
+            f"{len(joined)} rank-day lines ({', '.join(joined[:8])}) are held by IWM "
+            f"after {incumbent.as_of} and on or before {as_of} but not in the "
+            "incumbent file: joined between reconstitutions (spin-offs), they are "
+            "Russell 2000 incumbents"
+        )
+    return pl.DataFrame(
+        {"security_id": joined}, schema={"security_id": pl.String}
+    ).with_columns(
+        r1000=pl.lit(value=False),
+        top200=pl.lit(None, dtype=pl.Boolean),
+        top500=pl.lit(None, dtype=pl.Boolean),
+        microcap=pl.lit(None, dtype=pl.Boolean),
+    )
 
 
 def incumbents_from_holdings(
