@@ -15,9 +15,8 @@ picks, point-in-time where the data allows:
   file, the lines a later fund list up to ``as_of`` holds are incumbents too
   (:func:`_joined_since`). The **Russell 1000 incumbents** are the companies of
   the latest IWV file of the 13 months before the rank day that IWM does not hold,
-  followed to
-  the rank day through symbol changes and names; every other company is a
-  non-member except one already listed and large when the panel starts
+  followed to the rank day through symbol changes and names; every other company
+  is a non-member except one already listed and large when the panel starts
   (:mod:`r2k.construction.incumbency`). Without such an IWV file (2025), every
   company outside IWM is an R1000 incumbent inside the #1,000 band
   (``r1000_complement``);
@@ -30,12 +29,12 @@ picks, point-in-time where the data allows:
   (:mod:`r2k.construction.floats`);
 * **lines that stop trading** before the effective date: with the lines that
   joined (above), the one use of data after the rank day. With ``as_of`` later
-  than the rank day, the market panel's
-  sessions up to ``as_of`` (only which symbols are listed, their names and caps, to
-  follow symbol changes; never prices or volumes) and, for lines the panel does not
-  cover, the fund's lists (holdings files and membership snapshots) up to ``as_of``
-  say which rank-day lines stopped trading; those are ranked as usual and then left
-  out of every index (:func:`ceased_before`).
+  than the rank day, the market panel's sessions up to ``as_of`` (only which
+  symbols are listed, their names and caps, to follow symbol changes; never prices
+  or volumes) and, for lines the panel does not cover, the fund's lists (holdings
+  files and membership snapshots) up to ``as_of`` say which rank-day lines stopped
+  trading; those are ranked as usual and then left out of every index
+  (:func:`ceased_before`).
 """
 
 from __future__ import annotations
