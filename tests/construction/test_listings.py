@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import pytest
 
 from r2k.construction.listings import (
     ceased_lines,
+    despac_listings,
     follow,
     is_index_line,
     successions,
@@ -157,3 +160,46 @@ def test_index_lines_by_name_and_symbol(
     sid: str | None, name: str | None, expected: bool
 ) -> None:
     assert is_index_line(sid, name) is expected
+
+
+def _lines(rows: list[tuple[str, str, str, date]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "security_id": pl.String,
+            "company_id": pl.String,
+            "security_type": pl.String,
+            "first_session": pl.Date,
+        },
+        orient="row",
+    )
+
+
+def test_despac_listings_need_shares_and_warrants_starting_together() -> None:
+    start = date(2025, 12, 26)
+    lines = _lines(
+        [
+            # a SPAC merger: shares and warrants take new symbols the same day
+            ("NUCL", "eagle", "common", date(2026, 2, 25)),
+            ("NUCLW", "eagle", "warrant", date(2026, 2, 25)),
+            # warrants listed a month later: no merger pattern
+            ("GLND", "greenland", "common", date(2026, 3, 26)),
+            ("GLNDW", "greenland", "warrant", date(2026, 4, 28)),
+            # an IPO without warrants
+            ("ZSQR", "zsquared", "common", date(2026, 4, 27)),
+            # a company renamed: both symbols change, the company is older
+            ("EZRA", "reliance", "common", date(2026, 1, 26)),
+            ("EZRAW", "reliance", "warrant", date(2026, 1, 26)),
+            # listed when the panel starts: it may be older than the panel
+            ("OLD", "old", "common", start),
+            ("OLDW", "old", "warrant", start),
+            # a class share of a merger within the gap allowed
+            ("DFNS", "t3", "class_share", date(2026, 2, 9)),
+            ("DFNSW", "t3", "warrant", date(2026, 2, 13)),
+        ]
+    )
+    found = despac_listings(lines, after=start, renamed=["EZRA", "EZRAW"])
+    assert found["security_id"].to_list() == ["DFNS", "NUCL"]
+    assert found["first_session"].to_list() == [date(2026, 2, 9), date(2026, 2, 25)]
+    tight = despac_listings(lines, after=start, renamed=["EZRA"], max_gap_days=0)
+    assert tight["security_id"].to_list() == ["NUCL"]

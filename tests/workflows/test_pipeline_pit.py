@@ -4,6 +4,7 @@ is written to a temporary directory beside links to the other real files)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from r2k.data.datadir import DataDir
 from r2k.errors import MissingDataError
+from r2k.methodology.rule_sets import RuleSet
 from r2k.workflows.pipeline import run_reconstitution
 
 if TYPE_CHECKING:
@@ -114,3 +116,20 @@ def test_lines_the_fund_came_to_hold_by_as_of_are_incumbents(
     early = run_reconstitution(data_dir, RANK_DAY, as_of=date(2026, 5, 4))
     assert [_change_of(early, sid) for sid in joined] == ["add", "add"]
     assert not any("joined between" in note for note in early.notes)
+
+
+def test_despacs_in_their_lock_up_are_not_yet_eligible(data_dir: DataDir) -> None:
+    # R7 §4.3.4: a de-SPAC is considered only after its longest stated lock-up.
+    # Eagle Nuclear (NUCL) began trading with its warrants (NUCLW) on 2026-02-25,
+    # two months before the rank day: not ranked, no add (it traded 0.4x its
+    # volume on the effective date). The rule set's setting turns the rule off.
+    run = run_reconstitution(data_dir, RANK_DAY, as_of=AS_OF)
+    lockup = run.repairs.filter(pl.col("repair") == "despac_lockup")
+    assert "NUCL" in lockup["security_id"].to_list()
+    assert "NUCL" not in run.result.membership["security_id"].to_list()
+    assert _change_of(run, "NUCL") is None
+    rules = RuleSet.default()
+    off = replace(rules, eligibility=replace(rules.eligibility, despac_lockup_days=0))
+    plain = run_reconstitution(data_dir, RANK_DAY, rules=off, as_of=AS_OF)
+    assert plain.repairs.filter(pl.col("repair") == "despac_lockup").height == 0
+    assert _change_of(plain, "NUCL") == "add"

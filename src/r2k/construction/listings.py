@@ -25,6 +25,8 @@ membership snapshots) is given as one LISTINGS frame: one row per line per list,
   0.00%) is left unpaired rather than guessed.
 * :func:`ceased_lines` lists the lines that **stop trading** inside the window:
   absent from the last list, and whose successor chain (if any) is absent too.
+* :func:`despac_listings` finds **completed SPAC mergers** in a panel: a company
+  whose shares and warrants start trading together.
 
 Only presence, names and the size column are read: prices and volumes are not.
 """
@@ -40,10 +42,12 @@ from r2k.errors import SchemaError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from datetime import date
 
 __all__ = [
     "LISTINGS",
     "ceased_lines",
+    "despac_listings",
     "follow",
     "is_index_line",
     "line_name_key",
@@ -263,3 +267,72 @@ def ceased_lines(
         if last.get(end, -1) < hi:
             out.add(sid)
     return out
+
+
+#: Security types of a company's shares (the plain equity lines).
+_SHARES: Final = ("common", "ordinary", "class_share")
+
+
+def despac_listings(
+    lines: pl.DataFrame,
+    *,
+    after: date,
+    renamed: Iterable[str] = (),
+    max_gap_days: int = 7,
+) -> pl.DataFrame:
+    """Companies whose shares and warrants began trading together after ``after``.
+
+    At a SPAC's merger the SPAC's shares and warrants take the new company's
+    symbols, so in a market panel the company's share line and a warrant line of
+    the same company start within days of each other (Eagle Nuclear: ``NUCL`` and
+    ``NUCLW`` on 2026-02-25). A company listing in an ordinary IPO has no warrant
+    line. A line that only changed symbol (in ``renamed``: the new symbols of
+    :func:`successions`) is no new listing, nor is one that starts on ``after``
+    itself (the panel's first session: it may be older).
+
+    Parameters
+    ----------
+    lines
+        ``security_id``, ``company_id``, ``security_type`` and ``first_session``
+        (the line's first session in the panel).
+    after
+        The panel's first session.
+    renamed
+        Lines that continue an earlier symbol.
+    max_gap_days
+        Most calendar days between the share line's first session and the
+        warrant line's.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``security_id``, ``company_id``, ``first_session`` of the share lines.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> lines = pl.DataFrame(
+    ...     {
+    ...         "security_id": ["NUCL", "NUCLW", "IPO", "OLD", "OLDW"],
+    ...         "company_id": ["nucl", "nucl", "ipo", "old", "old"],
+    ...         "security_type": ["common", "warrant", "common", "common", "warrant"],
+    ...         "first_session": [date(2026, 2, 25)] * 3 + [date(2025, 12, 26)] * 2,
+    ...     }
+    ... )
+    >>> despac_listings(lines, after=date(2025, 12, 26))["security_id"].to_list()
+    ['NUCL']
+    """
+    new = pl.col("first_session") > after
+    fresh = ~pl.col("security_id").is_in(list(renamed))
+    shares = lines.filter(pl.col("security_type").is_in(_SHARES) & new & fresh)
+    warrants = lines.filter((pl.col("security_type") == "warrant") & new).select(
+        "company_id", warrant_first=pl.col("first_session")
+    )
+    gap = (pl.col("warrant_first") - pl.col("first_session")).dt.total_days().abs()
+    return (
+        shares.join(warrants, on="company_id", how="inner")
+        .filter(gap <= max_gap_days)
+        .select("security_id", "company_id", "first_session")
+        .unique("security_id")
+        .sort("security_id")
+    )

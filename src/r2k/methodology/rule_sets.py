@@ -124,6 +124,15 @@ class EligibilityRules:
     established_outsider_cap_multiple: float = field(
         default=6.0, metadata=_limit(0, what="a multiple of the #3,000 cap, 0: off")
     )
+    # R7 §4.3.4: a de-SPAC is considered only after its longest stated lock-up
+    # expires. Real data only: a company whose shares and warrants began trading
+    # together (a completed SPAC merger) fewer than this many days before the rank
+    # day is in its lock-up. The lock-ups are not in the data; r2k assumes 365 (a
+    # SPAC sponsor's usual 12 months). 0 turns it off. docs/methodology.md,
+    # "De-SPACs in their lock-up".
+    despac_lockup_days: int = field(
+        default=365, metadata=_limit(0, what="days, 0: off")
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -64,6 +64,7 @@ from r2k.construction.incumbency import (
 )
 from r2k.construction.listings import (
     ceased_lines,
+    despac_listings,
     follow,
     is_index_line,
     successions,
@@ -338,6 +339,19 @@ def run_reconstitution(
                 ~pl.col("security_id").is_in(outsiders["security_id"].to_list())
             )
             repairs = pl.concat([repairs, outsiders], how="diagonal_relaxed")
+    if on_panel:
+        despacs = _despacs_in_lockup(
+            universe,
+            rules,
+            seen=seen,
+            held=frozenset(incumbents["security_id"].to_list()),
+            notes=notes,
+        )
+        if despacs.height:
+            universe = universe.filter(
+                ~pl.col("security_id").is_in(despacs["security_id"].to_list())
+            )
+            repairs = pl.concat([repairs, despacs], how="diagonal_relaxed")
     if on_panel and rules.ranking.unseen_companies_estimate:
         rules = _cut_for_unseen(
             universe,
@@ -1273,6 +1287,63 @@ def _established_outsiders(
                 f"never held by IWM, listed on {first_day} above ${low / 1e6:,.0f}M"
             ),
         )
+    )
+
+
+def _despacs_in_lockup(
+    universe: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    seen: _PanelUpTo,
+    held: frozenset[str],
+    notes: list[str],
+) -> pl.DataFrame:
+    """Lines of de-SPACs still in their lock-up, taken as not yet eligible.
+
+    R7 §4.3.4: a de-SPAC is considered only after its longest stated lock-up
+    expires. A completed SPAC merger shows in the panel as a company whose share
+    and warrant lines start trading together
+    (:func:`r2k.construction.listings.despac_listings`; a symbol change is no new
+    listing); one that did so fewer than
+    ``rules.eligibility.despac_lockup_days`` days before the rank day is in its
+    lock-up (0 turns the rule off). A company the fund files hold (``held``
+    lines) is a member and exempt. Returns ``security_id``, ``repair`` and
+    ``detail`` of the share lines dropped from the universe.
+    """
+    empty = pl.DataFrame(
+        schema={"security_id": pl.String, "repair": pl.String, "detail": pl.String}
+    )
+    days = rules.eligibility.despac_lockup_days
+    history = seen.history
+    start = history["session"].min()
+    if days <= 0 or not isinstance(start, date):
+        return empty
+    first = history.group_by("security_id").agg(first_session=pl.col("session").min())
+    lines = universe.select("security_id", "company_id", "security_type").join(
+        first, on="security_id", how="inner"
+    )
+    members = universe.filter(pl.col("security_id").is_in(list(held)))["company_id"]
+    found = despac_listings(
+        lines, after=start, renamed=seen.successors.values()
+    ).filter(
+        (pl.col("first_session") > seen.rank_day - timedelta(days=days))
+        & ~pl.col("company_id").is_in(members.implode())
+    )
+    if found.height == 0:
+        return empty
+    notes.append(
+        f"{found.height} companies ({', '.join(found['security_id'].to_list()[:8])}) "
+        "began trading with their warrants (a completed SPAC merger) within "
+        f"{days} days of the rank day: de-SPACs in their lock-up, not yet "
+        "eligible (R7 §4.3.4; [eligibility].despac_lockup_days)"
+    )
+    return found.select(
+        "security_id",
+        repair=pl.lit("despac_lockup"),
+        detail=pl.format(
+            "shares and warrants first traded {}: a de-SPAC in its lock-up",
+            pl.col("first_session"),
+        ),
     )
 
 
