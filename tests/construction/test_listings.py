@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from r2k.construction.listings import (
+    LISTINGS,
     ceased_lines,
     despac_listings,
     follow,
@@ -17,16 +18,7 @@ from r2k.construction.listings import (
 
 
 def _lists(*rows: tuple[int, str, str | None, float | None]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows,
-        schema={
-            "position": pl.Int64,
-            "security_id": pl.String,
-            "name": pl.String,
-            "size": pl.Float64,
-        },
-        orient="row",
-    )
+    return pl.DataFrame(rows, schema=LISTINGS, orient="row")
 
 
 def _steady(n: int, positions: range) -> list[tuple[int, str, str | None, float]]:
@@ -162,22 +154,20 @@ def test_index_lines_by_name_and_symbol(
     assert is_index_line(sid, name) is expected
 
 
-def _lines(rows: list[tuple[str, str, str, date]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows,
-        schema={
-            "security_id": pl.String,
-            "company_id": pl.String,
-            "security_type": pl.String,
-            "first_session": pl.Date,
-        },
-        orient="row",
-    )
+#: The lines :func:`despac_listings` reads.
+_LINES = pl.Schema(
+    {
+        "security_id": pl.String,
+        "company_id": pl.String,
+        "security_type": pl.String,
+        "first_session": pl.Date,
+    }
+)
 
 
 def test_despac_listings_need_shares_and_warrants_starting_together() -> None:
     start = date(2025, 12, 26)
-    lines = _lines(
+    lines = pl.DataFrame(
         [
             # a SPAC merger: shares and warrants take new symbols the same day
             ("NUCL", "eagle", "common", date(2026, 2, 25)),
@@ -196,7 +186,9 @@ def test_despac_listings_need_shares_and_warrants_starting_together() -> None:
             # a class share of a merger within the gap allowed
             ("DFNS", "t3", "class_share", date(2026, 2, 9)),
             ("DFNSW", "t3", "warrant", date(2026, 2, 13)),
-        ]
+        ],
+        schema=_LINES,
+        orient="row",
     )
     found = despac_listings(lines, after=start, renamed=["EZRA", "EZRAW"])
     assert found["security_id"].to_list() == ["DFNS", "NUCL"]
