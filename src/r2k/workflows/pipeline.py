@@ -44,7 +44,7 @@ import logging
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
@@ -279,8 +279,10 @@ def run_reconstitution(
             known = frozenset(universe["security_id"].to_list())
     incumbents = incumbents_from_holdings(incumbent, known)
     r2000_held = frozenset(incumbents["security_id"].to_list())
-    if as_of > incumbent.as_of:
-        joined = _joined_since(data, incumbent, as_of, universe, incumbents, notes)
+    # The fund's lists after the incumbent file, up to as_of (read once here).
+    later = _later_fund_lists(data, incumbent, as_of)
+    if later:
+        joined = _joined_since(later, incumbent, as_of, universe, incumbents, notes)
         incumbents = pl.concat([incumbents, joined]).sort("security_id")
     r1000 = _r1000_from_r3000_holdings(
         data,
@@ -372,6 +374,7 @@ def run_reconstitution(
             panel=panel,
             panel_ids=market_ids if rank_day in sessions else frozenset(),
             incumbent=incumbent,
+            later=later,
             known=known,
             sec=sec,
             notes=notes,
@@ -552,6 +555,7 @@ def ceased_before(
     panel: pl.DataFrame,
     panel_ids: frozenset[str],
     incumbent: Holdings,
+    later: list[pl.DataFrame],
     known: frozenset[str],
     sec: pl.DataFrame | None,
     notes: list[str],
@@ -603,7 +607,7 @@ def ceased_before(
                 f"the market panel ends on {end}, before --as-of {as_of}: lines that "
                 "stop trading after it are not seen"
             )
-    fund = _fund_ceased(data, as_of, incumbent, known - panel_ids, ciks)
+    fund = _fund_ceased(incumbent, later, known - panel_ids, ciks)
     if fund:
         notes.append(
             f"{len(fund)} incumbent lines outside the market panel are no longer "
@@ -615,15 +619,51 @@ def ceased_before(
     return frozenset(out & known)
 
 
-def _fund_lists(
-    data: DataDir, incumbent: Holdings, as_of: date, known: frozenset[str]
+def _later_fund_lists(
+    data: DataDir, incumbent: Holdings, as_of: date
 ) -> list[pl.DataFrame]:
-    """The fund's lists from the incumbent holdings file to ``as_of``, in order.
+    """The fund's lists after the incumbent holdings file, up to ``as_of``, in order.
 
-    The incumbent file first, then the later IWM holdings files and membership
-    snapshots whose as-of session is on or before ``as_of``; each as
-    ``position`` (its place in the order), ``security_id`` (tickers resolved
-    against ``known``), ``name`` and ``size`` (the fund weight), index lines only.
+    The later IWM holdings files and membership snapshots whose as-of session is
+    on or before ``as_of`` (none when ``as_of`` is not after the incumbent
+    file), each as ``security_id`` (the fund's ticker), ``name`` and
+    ``weight_pct``.
+    """
+    if as_of <= incumbent.as_of:
+        return []
+    later = sorted(
+        (read_as_of(p), p)
+        for p in data.holdings_files("IWM")
+        if incumbent.as_of < read_as_of(p) <= as_of
+    )
+    frames = [
+        read_holdings(path).equities.select("security_id", "name", "weight_pct")
+        for _, path in later
+    ]
+    try:
+        history = read_membership_history(data.membership_history)
+    except DataDirectoryError:
+        return frames
+    stamps = [
+        t
+        for t in history["taken_at"].unique().sort().to_list()
+        if incumbent.as_of < snapshot_as_of_session(t) <= as_of
+    ]
+    return frames + [
+        history.filter(pl.col("taken_at") == stamp).select(
+            security_id="ticker", name="name", weight_pct="weight_pct"
+        )
+        for stamp in stamps
+    ]
+
+
+def _listing_blocks(
+    lists: list[pl.DataFrame], known: frozenset[str]
+) -> list[pl.DataFrame]:
+    """Fund lists as LISTINGS blocks (:mod:`r2k.construction.listings`).
+
+    ``position`` is a list's place in ``lists``, ``security_id`` its ticker
+    resolved against ``known``, ``size`` the fund weight; index lines only.
     """
 
     def resolve(expr: pl.Expr) -> pl.Expr:
@@ -634,32 +674,6 @@ def _fund_lists(
     index_line = pl.struct("security_id", "name").map_elements(
         lambda r: is_index_line(r["security_id"], r["name"]), return_dtype=pl.Boolean
     )
-    frames = [incumbent.equities.select("security_id", "name", "weight_pct")]
-    later = sorted(
-        (read_as_of(p), p)
-        for p in data.holdings_files("IWM")
-        if incumbent.as_of < read_as_of(p) <= as_of
-    )
-    frames += [
-        read_holdings(path).equities.select("security_id", "name", "weight_pct")
-        for _, path in later
-    ]
-    try:
-        history = read_membership_history(data.membership_history)
-    except DataDirectoryError:
-        history = None
-    if history is not None:
-        stamps = [
-            t
-            for t in history["taken_at"].unique().sort().to_list()
-            if incumbent.as_of < snapshot_as_of_session(t) <= as_of
-        ]
-        frames += [
-            history.filter(pl.col("taken_at") == stamp).select(
-                security_id="ticker", name="name", weight_pct="weight_pct"
-            )
-            for stamp in stamps
-        ]
     return [
         frame.select(
             position=pl.lit(i, dtype=pl.Int64),
@@ -667,23 +681,21 @@ def _fund_lists(
             name="name",
             size="weight_pct",
         ).filter(index_line)
-        for i, frame in enumerate(frames)
+        for i, frame in enumerate(lists)
     ]
 
 
 def _fund_ceased(
-    data: DataDir,
-    as_of: date,
     incumbent: Holdings,
+    later: list[pl.DataFrame],
     candidates: frozenset[str],
     ciks: dict[str, str],
 ) -> set[str]:
-    """Incumbent lines the fund's lists stop holding on or before ``as_of``."""
-    if not candidates:
+    """Incumbent lines the fund's ``later`` lists stop holding."""
+    if not candidates or not later:
         return set()
-    blocks = _fund_lists(data, incumbent, as_of, candidates)
-    if len(blocks) == 1:
-        return set()
+    first = incumbent.equities.select("security_id", "name", "weight_pct")
+    blocks = _listing_blocks([first, *later], candidates)
     held = set(blocks[0]["security_id"].to_list()) & candidates
     listings = pl.concat(blocks).unique(["position", "security_id"], keep="first")
     successors = successions(
@@ -693,7 +705,7 @@ def _fund_ceased(
 
 
 def _joined_since(
-    data: DataDir,
+    later: list[pl.DataFrame],
     incumbent: Holdings,
     as_of: date,
     universe: pl.DataFrame,
@@ -704,19 +716,17 @@ def _joined_since(
 
     FTSE Russell adds lines between reconstitutions (a member's spin-off on its
     ex-date, R7 §10; quarterly IPO additions): a line of the rank-day universe
-    that a later fund list (IWM holdings file or membership snapshot, as of
-    ``as_of`` at the latest) holds and the incumbent file does not is a member
-    before the reconstitution, so an incumbent of the Russell 2000 (the funds
-    hold it: keeping it is no trade). Returns its INCUMBENTS rows (none when
-    ``as_of`` reads no later list).
+    that a ``later`` fund list (:func:`_later_fund_lists`) holds and the
+    incumbent file does not is a member before the reconstitution, so an
+    incumbent of the Russell 2000 (the funds hold it: keeping it is no trade).
+    Returns its INCUMBENTS rows.
     """
     known = frozenset(universe["security_id"].to_list())
-    blocks = _fund_lists(data, incumbent, as_of, known)[1:]
     held = set(incumbents["security_id"].to_list())
-    joined = sorted(
-        {sid for block in blocks for sid in block["security_id"].to_list()}
-        & known - held
-    )
+    listed = {
+        sid for block in _listing_blocks(later, known) for sid in block["security_id"]
+    }
+    joined = sorted(listed & known - held)
     if joined:
         notes.append(
             f"{len(joined)} rank-day lines ({', '.join(joined[:8])}) are held by IWM "
@@ -724,13 +734,8 @@ def _joined_since(
             "incumbent file: joined between reconstitutions (spin-offs), they are "
             "Russell 2000 incumbents"
         )
-    return pl.DataFrame(
-        {"security_id": joined}, schema={"security_id": pl.String}
-    ).with_columns(
-        r1000=pl.lit(value=False),
-        top200=pl.lit(None, dtype=pl.Boolean),
-        top500=pl.lit(None, dtype=pl.Boolean),
-        microcap=pl.lit(None, dtype=pl.Boolean),
+    return _incumbent_rows(
+        pl.Series(joined, dtype=pl.String), r1000=False, source="joined lines"
     )
 
 
@@ -741,22 +746,26 @@ def incumbents_from_holdings(
 
     Tickers are resolved against ``known`` security ids (``MOGA`` -> ``MOG.A``).
     """
-    ids = (
-        holdings.equities.select(
-            security_id=pl.col("security_id").map_elements(
-                lambda t: resolve_ticker(t, known), return_dtype=pl.String
-            )
-        )
-        .unique()
-        .sort("security_id")
+    ids = holdings.equities.get_column("security_id").map_elements(
+        lambda t: resolve_ticker(t, known), return_dtype=pl.String
     )
-    frame = ids.with_columns(
-        r1000=pl.lit(value=False),
+    return _incumbent_rows(ids.unique().sort(), r1000=False, source=str(holdings.as_of))
+
+
+def _incumbent_rows(ids: pl.Series, *, r1000: bool, source: str) -> pl.DataFrame:
+    """INCUMBENTS rows of lines ``ids``, all on one side of the #1,000 breakpoint.
+
+    The fund files do not say the other segments (Top 200, Top 500, Microcap).
+    """
+    frame = pl.DataFrame(
+        {"security_id": ids}, schema={"security_id": pl.String}
+    ).with_columns(
+        r1000=pl.lit(value=r1000),
         top200=pl.lit(None, dtype=pl.Boolean),
         top500=pl.lit(None, dtype=pl.Boolean),
         microcap=pl.lit(None, dtype=pl.Boolean),
     )
-    return schemas.check_schema(frame, schemas.INCUMBENTS, source=str(holdings.as_of))
+    return schemas.check_schema(frame, schemas.INCUMBENTS, source=source)
 
 
 def _r1000_from_r3000_holdings(
@@ -815,14 +824,8 @@ def _r1000_from_r3000_holdings(
             )
         dropped = frozenset(ids.to_list()) - frozenset(kept.to_list())
         ids = kept
-    frame = pl.DataFrame(
-        {"security_id": sorted(ids.to_list())}, schema={"security_id": pl.String}
-    )
-    frame = frame.with_columns(
-        r1000=pl.lit(value=True),
-        top200=pl.lit(None, dtype=pl.Boolean),
-        top500=pl.lit(None, dtype=pl.Boolean),
-        microcap=pl.lit(None, dtype=pl.Boolean),
+    frame = _incumbent_rows(
+        pl.Series(sorted(ids.to_list()), dtype=pl.String), r1000=True, source=path.name
     )
     shown = ", ".join(f"{a}->{b}" for a, b in sorted(moved.items())[:12])
     notes.append(
@@ -838,7 +841,7 @@ def _r1000_from_r3000_holdings(
     )
     return (
         path,
-        schemas.check_schema(frame, schemas.INCUMBENTS, source=path.name),
+        frame,
         dropped,
     )
 
@@ -1245,9 +1248,7 @@ def _established_outsiders(
     inference off. ``found`` is :func:`_first_caps`. Returns ``security_id``,
     ``repair`` and ``detail`` of the lines dropped from the universe.
     """
-    empty = pl.DataFrame(
-        schema={"security_id": pl.String, "repair": pl.String, "detail": pl.String}
-    )
+    empty = pl.DataFrame(schema=_REPAIRS)
     multiple = rules.eligibility.established_outsider_cap_multiple
     cap_3000 = _breakpoint(breakpoints, "r3000", "total_market_cap")
     edge = _breakpoint(breakpoints, "r1000", "lower_edge_cap")
@@ -1290,6 +1291,12 @@ def _established_outsiders(
     )
 
 
+#: Universe repairs: the line, the repair and what the data showed.
+_REPAIRS: Final = pl.Schema(
+    {"security_id": pl.String, "repair": pl.String, "detail": pl.String}
+)
+
+
 def _despacs_in_lockup(
     universe: pl.DataFrame,
     rules: RuleSet,
@@ -1310,9 +1317,7 @@ def _despacs_in_lockup(
     lines) is a member and exempt. Returns ``security_id``, ``repair`` and
     ``detail`` of the share lines dropped from the universe.
     """
-    empty = pl.DataFrame(
-        schema={"security_id": pl.String, "repair": pl.String, "detail": pl.String}
-    )
+    empty = pl.DataFrame(schema=_REPAIRS)
     days = rules.eligibility.despac_lockup_days
     history = seen.history
     start = history["session"].min()
@@ -1379,14 +1384,9 @@ def _add_established_r1000(
         f"least the #1,000 band's lower edge (${edge / 1e6:,.0f}M), taken "
         "as Russell 1000 incumbents"
     )
-    extra = pl.DataFrame({"security_id": ids}, schema={"security_id": pl.String})
-    extra = extra.with_columns(
-        r1000=pl.lit(value=True),
-        top200=pl.lit(None, dtype=pl.Boolean),
-        top500=pl.lit(None, dtype=pl.Boolean),
-        microcap=pl.lit(None, dtype=pl.Boolean),
+    extra = _incumbent_rows(
+        pl.Series(ids, dtype=pl.String), r1000=True, source="established"
     )
-    extra = schemas.check_schema(extra, schemas.INCUMBENTS, source="established")
     return pl.concat([incumbents, extra]).sort("security_id")
 
 
