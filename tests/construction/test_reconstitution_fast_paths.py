@@ -11,12 +11,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from r2k.construction.banding import make_band
+from r2k.construction.banding import bands_of, breakpoint_table, make_band
 from r2k.construction.companies import pricing_vehicles
 from r2k.construction.ranking import rank_companies
 from r2k.construction.reconstitution import (
-    _bands,
-    _breakpoint_table,
     _check_unique,
     _drop_ceased,
 )
@@ -92,7 +90,7 @@ def test_bands_and_breakpoints_in_one_pass_equal_one_filter_per_band(
     n: int, seed: int
 ) -> None:
     ranked = _ranked(n, seed)
-    bands = _bands(ranked, RULES)
+    bands = bands_of(ranked, RULES)
     r, b = RULES.ranking, RULES.banding
     spec = {
         "top200": (r.top200_size, b.top200_band_pct),
@@ -106,7 +104,7 @@ def test_bands_and_breakpoints_in_one_pass_equal_one_filter_per_band(
         name: make_band(ranked, name=name, rank=rank, band_pct=pct, rules=b)
         for name, (rank, pct) in spec.items()
     }
-    table = _breakpoint_table(ranked, bands)
+    table = breakpoint_table(ranked, bands)
     for row, band in zip(table.iter_rows(named=True), bands.values(), strict=True):
         at_rank = ranked.filter(pl.col("rank") == band.rank)["total_market_cap"]
         assert row["total_market_cap"] == (at_rank[0] if at_rank.len() else None)

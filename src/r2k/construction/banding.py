@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
-    from r2k.methodology.rule_sets import BandingRules
+    from r2k.methodology.rule_sets import BandingRules, RuleSet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,3 +101,115 @@ def _round(value: float, decimals: int) -> float:
     if decimals < 0:
         return value
     return float(pl.Series([value]).round(decimals, mode="half_away_from_zero")[0])
+
+
+def bands_of(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
+    """The bands of every breakpoint of the family, from the ranked companies.
+
+    ``ranked`` has ``rank`` and ``cum_cap_pct`` (from
+    :func:`r2k.construction.ranking.rank_companies`).
+    """
+    r, b = rules.ranking, rules.banding
+    spec = {
+        "top200": (r.top200_size, b.top200_band_pct),
+        "top500": (r.top500_size, b.top500_band_pct),
+        "r1000": (r.r1000_size, b.r1000_band_pct),
+        "microcap": (r.microcap_top, b.microcap_band_pct),
+        "r3000": (r.r3000_size, 0.0),
+        "r3000e": (r.r3000e_size, 0.0),
+    }
+    # The percentile at every breakpoint rank, in one pass (None: no such company).
+    at_rank = ranked.select(
+        pl.col("cum_cap_pct").filter(pl.col("rank") == rank).first().alias(name)
+        for name, (rank, _) in spec.items()
+    ).row(0)
+    return {
+        name: band_around(c_b, name=name, rank=rank, band_pct=pct, rules=b)
+        for (name, (rank, pct)), c_b in zip(spec.items(), at_rank, strict=True)
+    }
+
+
+def index_flags(
+    ranked: pl.DataFrame, bands: dict[str, Band], rules: RuleSet
+) -> pl.DataFrame:
+    """``ranked`` with the index flags of every company (R7 §6.11).
+
+    ``ranked`` has ``rank``, ``cum_cap_pct`` and the incumbent sides
+    ``inc_r1000``, ``inc_top200``, ``inc_top500`` and ``inc_above2000``.
+    """
+    r, b = rules.ranking, rules.banding
+    in_e = pl.col("rank") <= r.r3000e_size
+    in_3000 = pl.col("rank") <= r.r3000_size
+    flags = ranked.lazy().with_columns(
+        r3000e=in_e,
+        r3000=in_3000,
+        r1000=in_3000 & is_above(bands["r1000"], "inc_r1000", b),
+        top200=in_3000 & is_above(bands["top200"], "inc_top200", b),
+        _top500=in_3000 & is_above(bands["top500"], "inc_top500", b),
+        _above2000=is_above(bands["microcap"], "inc_above2000", b),
+    )
+    # A company in the Top 200 is in the Russell 1000 (bands cannot cross: the #200
+    # band sits far above the #1,000 one), so the segments nest.
+    return (
+        flags.with_columns(
+            top200=pl.col("top200") & pl.col("r1000"),
+            _top500=pl.col("_top500") & pl.col("r1000"),
+        )
+        .with_columns(
+            r2000=pl.col("r3000") & ~pl.col("r1000"),
+            midcap=pl.col("r1000") & ~pl.col("top200"),
+            r2500=pl.col("r3000") & ~pl.col("_top500"),
+            microcap=pl.col("r3000e") & ~pl.col("r1000") & ~pl.col("_above2000"),
+        )
+        .drop("_top500", "_above2000")
+        .collect(engine="in-memory")
+    )
+
+
+def breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFrame:
+    """One row per band: the breakpoint's cap and the caps at the band's edges.
+
+    ``upper_edge_cap`` (``lower_edge_cap``) is the cap of the first company whose
+    cumulative percentile reaches the band's lower (upper) percentile; every cap
+    is read in one pass over ``ranked``.
+    """
+    cap = pl.col("total_market_cap")
+    reads: dict[str, pl.Expr] = {}
+    for i, band in enumerate(bands.values()):
+        reads[f"cap{i}"] = cap.filter(pl.col("rank") == band.rank).first()
+        for edge, pct in (("upper", band.lower_pct), ("lower", band.upper_pct)):
+            if pct is not None:
+                reads[f"{edge}{i}"] = cap.filter(pl.col("cum_cap_pct") >= pct).first()
+    caps = ranked.select(**reads).row(0, named=True) if reads else {}
+    rows = [
+        {
+            "name": band.name,
+            "rank": band.rank,
+            "total_market_cap": _as_float(caps[f"cap{i}"]),
+            "cum_cap_pct": band.breakpoint_pct,
+            "band_pct": band.band_pct,
+            "lower_pct": band.lower_pct,
+            "upper_pct": band.upper_pct,
+            "upper_edge_cap": _as_float(caps.get(f"upper{i}")),
+            "lower_edge_cap": _as_float(caps.get(f"lower{i}")),
+        }
+        for i, band in enumerate(bands.values())
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "name": pl.String,
+            "rank": pl.Int64,
+            "total_market_cap": pl.Float64,
+            "cum_cap_pct": pl.Float64,
+            "band_pct": pl.Float64,
+            "lower_pct": pl.Float64,
+            "upper_pct": pl.Float64,
+            "upper_edge_cap": pl.Float64,
+            "lower_edge_cap": pl.Float64,
+        },
+    )
+
+
+def _as_float(value: float | None) -> float | None:
+    return None if value is None else float(value)

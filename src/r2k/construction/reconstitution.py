@@ -19,7 +19,7 @@ import polars as pl
 
 from r2k import schemas
 from r2k._typing import INDEX_CODES
-from r2k.construction.banding import Band, band_around, is_above
+from r2k.construction.banding import bands_of, breakpoint_table, index_flags
 from r2k.construction.companies import (
     aggregate_companies,
     is_extra_class_line,
@@ -28,6 +28,7 @@ from r2k.construction.companies import (
 from r2k.construction.eligibility import company_exclusion_reason, line_exclusion_reason
 from r2k.construction.floats import FloatEstimate, attach_float_factors, fallback_factor
 from r2k.construction.ranking import rank_companies
+from r2k.construction.reconstitution_arrays import is_plain, reconstitute_arrays
 from r2k.errors import InputError, SchemaError
 
 if TYPE_CHECKING:
@@ -161,9 +162,37 @@ def reconstitute(
     _check_unique(universe, "security_id", "universe")
     _check_unique(incumbents, "security_id", "incumbents")
 
-    # Each step is one query: the frames are a few thousand rows, so the fixed cost
-    # of a Polars call, not the data, sets the time. Frames read by later steps
-    # stay lazy and are computed with the query that reads them.
+    if is_plain(universe):
+        membership, exclusions, changes, breakpoints = reconstitute_arrays(
+            universe,
+            incumbents,
+            rules,
+            rank_day=rank_day,
+            effective_date=effective_date,
+            float_estimate=float_estimate,
+            r1000_complement=r1000_complement,
+            ceased=ceased,
+            unheld_classes=unheld_classes,
+        )
+        return Reconstitution(
+            rank_day=rank_day,
+            effective_date=effective_date,
+            rules=rules.label,
+            rules_digest=rules.digest,
+            membership=membership,
+            exclusions=schemas.check_schema(
+                exclusions, EXCLUSIONS, source="exclusions"
+            ),
+            changes=schemas.check_schema(changes, CHANGES, source="changes"),
+            breakpoints=breakpoints,
+            float_ownership_ratio=None
+            if float_estimate is None
+            else float_estimate.ownership_ratio,
+        )
+    # The query form (a NaN where the arrays compare, or a line without a
+    # company). Each step is one query: the frames are a few thousand rows, so
+    # the fixed cost of a Polars call, not the data, sets the time. Frames read
+    # by later steps stay lazy and are computed with the query that reads them.
     lines = universe.with_columns(line_exclusion_reason(rules.eligibility))
     line_exclusions = _excluded(lines, "line")
     eligible_lines = pricing_vehicles(
@@ -197,8 +226,8 @@ def reconstitute(
         .drop("exclusion_reason"),
         r3000e_size=rules.ranking.r3000e_size,
     )
-    bands = _bands(ranked, rules)
-    flags = _index_flags(ranked, bands, rules)
+    bands = bands_of(ranked, rules)
+    flags = index_flags(ranked, bands, rules)
     flags, ceased_exclusions = _drop_ceased(flags, ceased)
     membership = _membership_lines(
         flags,
@@ -228,7 +257,7 @@ def reconstitute(
         membership=membership,
         exclusions=exclusions,
         changes=changes,
-        breakpoints=_breakpoint_table(ranked, bands),
+        breakpoints=breakpoint_table(ranked, bands),
         float_ownership_ratio=None
         if float_estimate is None
         else float_estimate.ownership_ratio,
@@ -323,59 +352,6 @@ def _incumbent_sides(incumbent_lines: pl.DataFrame) -> pl.LazyFrame:
             inc_top500=pl.col("top500").max(),
             inc_above2000=(~pl.col("microcap")).max(),
         )
-    )
-
-
-def _bands(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
-    r, b = rules.ranking, rules.banding
-    spec = {
-        "top200": (r.top200_size, b.top200_band_pct),
-        "top500": (r.top500_size, b.top500_band_pct),
-        "r1000": (r.r1000_size, b.r1000_band_pct),
-        "microcap": (r.microcap_top, b.microcap_band_pct),
-        "r3000": (r.r3000_size, 0.0),
-        "r3000e": (r.r3000e_size, 0.0),
-    }
-    # The percentile at every breakpoint rank, in one pass (None: no such company).
-    at_rank = ranked.select(
-        pl.col("cum_cap_pct").filter(pl.col("rank") == rank).first().alias(name)
-        for name, (rank, _) in spec.items()
-    ).row(0)
-    return {
-        name: band_around(c_b, name=name, rank=rank, band_pct=pct, rules=b)
-        for (name, (rank, pct)), c_b in zip(spec.items(), at_rank, strict=True)
-    }
-
-
-def _index_flags(
-    ranked: pl.DataFrame, bands: dict[str, Band], rules: RuleSet
-) -> pl.DataFrame:
-    r, b = rules.ranking, rules.banding
-    in_e = pl.col("rank") <= r.r3000e_size
-    in_3000 = pl.col("rank") <= r.r3000_size
-    flags = ranked.lazy().with_columns(
-        r3000e=in_e,
-        r3000=in_3000,
-        r1000=in_3000 & is_above(bands["r1000"], "inc_r1000", b),
-        top200=in_3000 & is_above(bands["top200"], "inc_top200", b),
-        _top500=in_3000 & is_above(bands["top500"], "inc_top500", b),
-        _above2000=is_above(bands["microcap"], "inc_above2000", b),
-    )
-    # A company in the Top 200 is in the Russell 1000 (bands cannot cross: the #200
-    # band sits far above the #1,000 one), so the segments nest.
-    return (
-        flags.with_columns(
-            top200=pl.col("top200") & pl.col("r1000"),
-            _top500=pl.col("_top500") & pl.col("r1000"),
-        )
-        .with_columns(
-            r2000=pl.col("r3000") & ~pl.col("r1000"),
-            midcap=pl.col("r1000") & ~pl.col("top200"),
-            r2500=pl.col("r3000") & ~pl.col("_top500"),
-            microcap=pl.col("r3000e") & ~pl.col("r1000") & ~pl.col("_above2000"),
-        )
-        .drop("_top500", "_above2000")
-        .collect(engine="in-memory")
     )
 
 
@@ -521,55 +497,6 @@ def _changes(
         .collect(engine="in-memory")
     )
     return schemas.check_schema(changes, CHANGES, source="changes")
-
-
-def _breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFrame:
-    """One row per band: the breakpoint's cap and the caps at the band's edges.
-
-    ``upper_edge_cap`` (``lower_edge_cap``) is the cap of the first company whose
-    cumulative percentile reaches the band's lower (upper) percentile; every cap
-    is read in one pass over ``ranked``.
-    """
-    cap = pl.col("total_market_cap")
-    reads: dict[str, pl.Expr] = {}
-    for i, band in enumerate(bands.values()):
-        reads[f"cap{i}"] = cap.filter(pl.col("rank") == band.rank).first()
-        for edge, pct in (("upper", band.lower_pct), ("lower", band.upper_pct)):
-            if pct is not None:
-                reads[f"{edge}{i}"] = cap.filter(pl.col("cum_cap_pct") >= pct).first()
-    caps = ranked.select(**reads).row(0, named=True) if reads else {}
-    rows = [
-        {
-            "name": band.name,
-            "rank": band.rank,
-            "total_market_cap": _as_float(caps[f"cap{i}"]),
-            "cum_cap_pct": band.breakpoint_pct,
-            "band_pct": band.band_pct,
-            "lower_pct": band.lower_pct,
-            "upper_pct": band.upper_pct,
-            "upper_edge_cap": _as_float(caps.get(f"upper{i}")),
-            "lower_edge_cap": _as_float(caps.get(f"lower{i}")),
-        }
-        for i, band in enumerate(bands.values())
-    ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "name": pl.String,
-            "rank": pl.Int64,
-            "total_market_cap": pl.Float64,
-            "cum_cap_pct": pl.Float64,
-            "band_pct": pl.Float64,
-            "lower_pct": pl.Float64,
-            "upper_pct": pl.Float64,
-            "upper_edge_cap": pl.Float64,
-            "lower_edge_cap": pl.Float64,
-        },
-    )
-
-
-def _as_float(value: float | None) -> float | None:
-    return None if value is None else float(value)
 
 
 def market_adjusted_breakpoint(breakpoint_cap: float, r3000e_return: float) -> float:

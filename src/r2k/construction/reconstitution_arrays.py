@@ -1,0 +1,530 @@
+"""The reconstitution's company layer over arrays (same results, fewer queries).
+
+:func:`r2k.construction.reconstitution.reconstitute` runs :func:`reconstitute_arrays`
+when the universe is *plain* (:func:`is_plain`: some lines, every line with a
+company, and no close, average volume or share count NaN; nulls are fine). It
+gives the frames of the query form value for value, in a fraction of the time: a
+reconstitution's frames are a few thousand rows, so each Polars join, group-by or
+sort costs its fixed 0.2-1 ms however little it does, and the query form runs
+some 30 of them. Here every line keeps its universe row, companies are numbered
+once (the dense rank of ``company_id``, so company order is string order), and
+the pricing vehicles, company totals, incumbent sides, ranking, index lines,
+exclusions and changes are NumPy over those numbers. The rules stay Polars
+expressions, evaluated on narrow frames: the line and company screens
+(:mod:`r2k.construction.eligibility`), the extra share-class test, the bands and
+index flags (:mod:`r2k.construction.banding`).
+
+Where the query form leaves the convention to Polars (a NaN sorts above every
+number, ``max`` skips it, a comparison with it is true), arrays would have to
+copy it; a universe with such a NaN takes the query form.
+``tests/construction/test_reconstitution_arrays.py`` holds the two forms equal.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from r2k import schemas
+from r2k._typing import INDEX_CODES
+from r2k.construction.banding import bands_of, breakpoint_table, index_flags
+from r2k.construction.companies import is_extra_class_line
+from r2k.construction.eligibility import company_exclusion_reason, line_exclusion_reason
+from r2k.construction.floats import FloatEstimate, attach_float_factors, fallback_factor
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from r2k.methodology.rule_sets import RuleSet
+
+_PLAIN_COLUMNS = ("close", "avg_volume", "shares_outstanding")
+# Incumbent sides per company: any() over its incumbent lines, nulls skipped.
+_SIDES = {
+    "inc_r1000": pl.col("r1000"),
+    "inc_top200": pl.col("top200"),
+    "inc_top500": pl.col("top500"),
+    "inc_above2000": ~pl.col("microcap"),
+}
+_KINDS = np.array(["add", "delete", "migrate_down", "migrate_up"], dtype=object)
+_SIDE_NAMES = np.array(["R1000", "R2000", None], dtype=object)  # codes 0, 1, -1
+_CHANGES = pl.Schema(
+    {
+        "company_id": pl.String,
+        "security_id": pl.String,
+        "name": pl.String,
+        "change": pl.String,
+        "from_index": pl.String,
+        "to_index": pl.String,
+        "reason": pl.String,
+    }
+)
+
+
+def is_plain(universe: pl.DataFrame) -> bool:
+    """Whether :func:`reconstitute_arrays` applies to ``universe``."""
+    if universe.height == 0 or any(
+        universe.get_column(c).null_count() for c in ("company_id", "security_type")
+    ):
+        return False
+    return not any(universe.get_column(c).is_nan().any() for c in _PLAIN_COLUMNS)
+
+
+def reconstitute_arrays(
+    universe: pl.DataFrame,
+    incumbents: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    rank_day: date,
+    effective_date: date,
+    float_estimate: FloatEstimate | None,
+    r1000_complement: bool,
+    ceased: frozenset[str],
+    unheld_classes: frozenset[str],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Membership, exclusions, changes and breakpoints of a plain universe.
+
+    The arguments are those of
+    :func:`r2k.construction.reconstitution.reconstitute`, checked there.
+    """
+    lines = _Lines(universe)
+    elig = rules.eligibility
+    line_reason = universe.select(line_exclusion_reason(elig)).to_series()
+    eligible = np.flatnonzero(line_reason.is_null().to_numpy())
+    pv = _pricing_vehicles(
+        lines, eligible, rules.share_classes.pricing_vehicle_volume_tolerance
+    )
+    company_of_code = np.full(lines.n_codes, -1, dtype=np.int64)
+    company_of_code[lines.code[pv]] = np.arange(pv.size)
+    # Common lines: those the first line screen, the security type, passes.
+    common = np.flatnonzero((line_reason != "security_type").fill_null(value=True))
+    total_cap = _total_shares(lines, common)[lines.code[pv]] * lines.floats("close")[pv]
+
+    inc = _Incumbents(incumbents, lines)
+    side = {
+        name: values[lines.code[pv]]
+        for name, values in inc.sides(incumbents, lines.n_codes).items()
+    }
+    is_incumbent = side["inc_r1000"] >= 0
+    if r1000_complement:
+        side["inc_r1000"] = np.where(is_incumbent, side["inc_r1000"], 1)
+
+    # Company screens (R7 §5.8-5.15) on what they read of the pricing vehicle.
+    companies = universe.select(
+        "close", "avg_close_30d", "float_factor", "voting_rights_pct"
+    )[pv].with_columns(
+        total_market_cap=pl.Series(total_cap, nan_to_null=True),
+        is_incumbent=pl.Series(is_incumbent),
+    )
+    company_reason = companies.select(company_exclusion_reason(elig)).to_series()
+    passed = np.flatnonzero(company_reason.is_null().to_numpy())
+
+    # Rank (R7 §6.1): total cap descending, company_id breaking ties (companies
+    # are numbered in company_id order); the cumulative percentile of the R3000E.
+    ranked = passed[np.lexsort((passed, -total_cap[passed]))]
+    rank = np.arange(1, ranked.size + 1, dtype=np.int64)
+    in_e = rank <= rules.ranking.r3000e_size
+    cap_e = np.where(in_e, total_cap[ranked], 0.0)
+    # Polars' own kernels, as the query form's: its float sum, and a division by
+    # a scalar that multiplies by the reciprocal (not NumPy's true division).
+    caps_e = pl.Series(cap_e, dtype=pl.Float64)
+    cum_e = (100.0 * caps_e.cum_sum() / caps_e.sum()).to_numpy()
+    cum = np.where(in_e, cum_e, np.nan)
+    table = pl.DataFrame(
+        {
+            "rank": rank,
+            "total_market_cap": total_cap[ranked],
+            "cum_cap_pct": pl.Series(cum, nan_to_null=True),
+            **{name: values[ranked] for name, values in side.items()},
+        }
+    ).with_columns(  # -1: side unknown (null)
+        pl.when(pl.col(name) >= 0).then(pl.col(name) > 0).alias(name) for name in side
+    )
+    bands = bands_of(table, rules)
+    flags = index_flags(table, bands, rules)
+    flag: dict[str, np.ndarray] = {
+        c: flags.get_column(c).to_numpy().astype(bool) for c in INDEX_CODES
+    }
+
+    # A company whose pricing vehicle stops trading leaves every index.
+    ceased_line = np.zeros(lines.n, dtype=bool)
+    stopped = ranked[:0]
+    if ceased:
+        ceased_line = lines.ids.is_in(list(ceased)).to_numpy()
+        gone = ceased_line[pv[ranked]]
+        stopped = ranked[gone & flag["r3000e"]]
+        flag = {c: values & ~gone for c, values in flag.items()}
+
+    place = np.full(pv.size, -1, dtype=np.int64)  # company -> position in ranking
+    place[ranked] = np.arange(ranked.size)
+    line_place = np.full(lines.n, -1, dtype=np.int64)
+    company = company_of_code[lines.code[eligible]]
+    line_place[eligible] = np.where(company >= 0, place[company], -1)
+    membership = _membership(
+        universe,
+        lines,
+        rules,
+        pv,
+        line_place,
+        ranked_columns={
+            "rank": rank,
+            "total_market_cap": total_cap[ranked],
+            "cum_cap_pct": cum,
+            **flag,
+        },
+        leaving=ceased_line,
+        unheld_classes=unheld_classes,
+        float_estimate=float_estimate,
+        rank_day=rank_day,
+        effective_date=effective_date,
+    )
+
+    # Exclusions: lines, companies, companies that stop trading; by security_id.
+    lines_out = np.flatnonzero(~line_reason.is_null().to_numpy())
+    companies_out = np.setdiff1d(np.arange(pv.size), passed, assume_unique=True)
+    rows = np.concatenate([lines_out, pv[companies_out], pv[stopped]])
+    reasons = pl.concat(
+        [
+            line_reason.gather(lines_out),
+            company_reason.gather(companies_out),
+            pl.repeat("stopped_trading", stopped.size, dtype=pl.String, eager=True),
+        ]
+    )
+    stage = np.repeat(
+        np.array(["line", "company", "post_rank"], dtype=object),
+        [lines_out.size, companies_out.size, stopped.size],
+    )
+    by_id = np.argsort(lines.sid_rank[rows])
+    exclusions = universe.select("security_id", "company_id", "name")[
+        rows[by_id]
+    ].with_columns(
+        stage=pl.Series(stage[by_id].tolist(), dtype=pl.String),
+        exclusion_reason=reasons.gather(by_id),
+    )
+
+    to = np.where(flag["r1000"], 0, np.where(flag["r2000"], 1, -1))
+    changes = _changes(
+        lines,
+        inc,
+        new_codes=lines.code[pv[ranked]],
+        new_rows=pv[ranked],
+        new_side=to,
+        company_codes=lines.code[pv],
+        excluded=(rows, reasons),
+        r1000_complement=r1000_complement,
+    )
+    return membership, exclusions, changes, breakpoint_table(table, bands)
+
+
+class _Lines:
+    """The universe's lines: company codes and security_id order."""
+
+    def __init__(self, universe: pl.DataFrame) -> None:
+        self.frame = universe
+        self.n = universe.height
+        self.ids = universe.get_column("security_id")
+        self.companies = universe.get_column("company_id")
+        code = self.companies.rank("dense").to_numpy().astype(np.int64) - 1
+        self.code = code
+        self.n_codes = int(code.max()) + 1
+        # The ids are unique (checked), so their ordinal rank is their order.
+        self.sid_rank = self.ids.rank("ordinal").to_numpy().astype(np.int64) - 1
+        # A row of each company (company ids in code order are sorted).
+        row_of_code = np.empty(self.n_codes, dtype=np.int64)
+        row_of_code[code] = np.arange(self.n)
+        self.company_ids = self.companies.gather(row_of_code)
+
+    def rows_of(self, ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each of ``ids`` is a universe line, and its row (0 if not)."""
+        if self.ids.is_sorted():
+            at = np.minimum(
+                self.ids.search_sorted(ids, side="left").to_numpy(), self.n - 1
+            )
+            found = (self.ids.gather(at) == ids).to_numpy()
+            return found, np.where(found, at, 0)
+        row = (
+            ids.to_frame()
+            .join(
+                self.ids.to_frame().with_row_index("_row"),
+                on="security_id",
+                how="left",
+                maintain_order="left",
+            )
+            .get_column("_row")
+        )
+        rows = row.fill_null(0).to_numpy().astype(np.int64)
+        return row.is_not_null().to_numpy(), rows
+
+    def floats(self, column: str) -> np.ndarray:
+        """A float column, null as NaN (a plain universe has no NaN of its own)."""
+        return self.frame.get_column(column).to_numpy().astype(np.float64, copy=False)
+
+    def first_by_id(self, rows: np.ndarray) -> np.ndarray:
+        """Of ``rows``, the one with the smallest security_id of each company.
+
+        Returned as an array over company codes (-1: the company has none).
+        """
+        out = np.full(self.n_codes, -1, dtype=np.int64)
+        ordered = rows[np.lexsort((self.sid_rank[rows], self.code[rows]))]
+        firsts = ordered[_starts(self.code[ordered])]
+        out[self.code[firsts]] = firsts
+        return out
+
+
+class _Incumbents:
+    """Incumbent lines keyed by company: code, or their own id outside the universe.
+
+    A line outside the universe takes the company whose ``company_id`` equals
+    its ``security_id`` if there is one, else a key of its own (the query form's
+    ``coalesce(company_id, security_id)``).
+    """
+
+    def __init__(self, incumbents: pl.DataFrame, lines: _Lines) -> None:
+        self.ids = incumbents.get_column("security_id")
+        self.in_universe, rows = lines.rows_of(self.ids)
+        key = np.where(self.in_universe, lines.code[rows], -1)
+        self.names = lines.company_ids
+        outside = np.flatnonzero(~self.in_universe)
+        if outside.size:
+            out_ids = self.ids.gather(outside)
+            at = np.minimum(
+                lines.company_ids.search_sorted(out_ids, side="left").to_numpy(),
+                lines.n_codes - 1,
+            )
+            hit = (lines.company_ids.gather(at) == out_ids).to_numpy()
+            key[outside[hit]] = at[hit]
+            own = out_ids.filter(~pl.Series(hit))
+            uniq = own.unique().sort()
+            key[outside[~hit]] = lines.n_codes + uniq.search_sorted(own).to_numpy()
+            self.names = pl.concat([lines.company_ids, uniq])
+        self.key = key
+        self.n_keys = self.names.len()
+        self.in_r1000 = incumbents.get_column("r1000").fill_null(value=False).to_numpy()
+
+    def first_line(self) -> np.ndarray:
+        """Over keys: the incumbent line with the smallest security_id."""
+        out = np.full(self.n_keys, -1, dtype=np.int64)
+        ids = self.ids.rank("ordinal").to_numpy()
+        ordered = np.lexsort((ids, self.key))
+        firsts = ordered[_starts(self.key[ordered])]
+        out[self.key[firsts]] = firsts
+        return out
+
+    def sides(self, incumbents: pl.DataFrame, n_codes: int) -> dict[str, np.ndarray]:
+        """Each company's incumbent sides (1 above, 0 below, -1 unknown or none)."""
+        inside = self.in_universe
+        values = incumbents.select(
+            side.cast(pl.Int8).fill_null(-1).alias(name)
+            for name, side in _SIDES.items()
+        ).to_numpy()[inside]
+        out = {}
+        for i, name in enumerate(_SIDES):
+            side = np.full(n_codes, -1, dtype=np.int8)
+            np.maximum.at(side, self.key[inside], values[:, i].astype(np.int8))
+            out[name] = side
+        return out
+
+
+def _starts(codes: np.ndarray) -> np.ndarray:
+    """Positions where a sorted array of codes starts a new code."""
+    first = np.ones(codes.size, dtype=bool)
+    first[1:] = codes[1:] != codes[:-1]
+    return np.flatnonzero(first)
+
+
+def _pricing_vehicles(
+    lines: _Lines, eligible: np.ndarray, tolerance: float
+) -> np.ndarray:
+    """The pricing vehicle's row of each company with eligible lines (R7 §6.5).
+
+    Among the company's eligible lines whose volume is within ``tolerance`` of
+    its top volume: the most shares, then the most volume, then the smallest
+    security_id (unknown shares or volume last). Rows in company order.
+    """
+    volume = lines.floats("avg_volume")
+    volume0 = np.where(np.isnan(volume), 0.0, volume)
+    shares = lines.floats("shares_outstanding")
+    codes = lines.code[eligible]
+    top = np.full(lines.n_codes, -np.inf)
+    np.maximum.at(top, codes, volume0[eligible])
+    near = eligible[volume0[eligible] >= top[codes] * (1.0 - tolerance)]
+    order = near[
+        np.lexsort(
+            (
+                lines.sid_rank[near],
+                np.where(np.isnan(volume), np.inf, -volume)[near],
+                np.where(np.isnan(shares), np.inf, -shares)[near],
+                lines.code[near],
+            )
+        )
+    ]
+    out: np.ndarray = order[_starts(lines.code[order])]
+    return out
+
+
+def _total_shares(lines: _Lines, common: np.ndarray) -> np.ndarray:
+    """Each company's shares over its ``common`` lines (R7 §6.5.1).
+
+    Unknown shares count as zero; a company with no known shares has NaN.
+    """
+    shares = lines.floats("shares_outstanding")[common]
+    known = ~np.isnan(shares)
+    codes = lines.code[common]
+    counted = np.bincount(codes, weights=known, minlength=lines.n_codes)
+    summed = np.bincount(
+        codes, weights=np.where(known, shares, 0.0), minlength=lines.n_codes
+    )
+    return np.where(counted > 0, summed, np.nan)
+
+
+def _membership(
+    universe: pl.DataFrame,
+    lines: _Lines,
+    rules: RuleSet,
+    pv: np.ndarray,
+    line_place: np.ndarray,
+    *,
+    ranked_columns: dict[str, np.ndarray],
+    leaving: np.ndarray,
+    unheld_classes: frozenset[str],
+    float_estimate: FloatEstimate | None,
+    rank_day: date,
+    effective_date: date,
+) -> pl.DataFrame:
+    """Index lines of the R3000E: pricing vehicles and extra share-class lines.
+
+    ``line_place`` is each eligible line's company position in the ranking (-1:
+    not eligible or not ranked); ``ranked_columns`` are by that position.
+    """
+    is_pv = np.zeros(lines.n, dtype=bool)
+    is_pv[pv] = True
+    in_e = np.zeros(lines.n, dtype=bool)
+    placed = np.flatnonzero(line_place >= 0)
+    in_e[placed] = ranked_columns["r3000e"][line_place[placed]]
+    take = in_e & ~leaving
+    # Other classes of R3000E companies are index lines when they pass the
+    # share-class tests (R7 §6.6), unless the funds leave them out.
+    others = np.flatnonzero(take & ~is_pv)
+    extra = np.zeros(lines.n, dtype=bool)
+    if others.size:
+        extra[others] = (
+            universe[others]
+            .with_columns(is_pricing_vehicle=pl.lit(value=False))
+            .select(is_extra_class_line(rules.share_classes))
+            .to_series()
+            .to_numpy()
+            .astype(bool)
+        )
+        if unheld_classes:
+            unheld = lines.ids.gather(others).is_in(list(unheld_classes))
+            extra[others] &= ~unheld.to_numpy()
+    rows = np.flatnonzero(take & (is_pv | extra))
+    rows = rows[np.lexsort((lines.sid_rank[rows], ~is_pv[rows], line_place[rows]))]
+    at = line_place[rows]
+    out = universe.select(
+        "company_id", "security_id", "name", "sector", "close",
+        "shares_outstanding", "float_factor",
+    )[rows].with_columns(
+        is_pricing_vehicle=pl.Series(is_pv[rows]),
+        **{
+            name: pl.Series(values[at], nan_to_null=values.dtype.kind == "f")
+            for name, values in ranked_columns.items()
+        },
+    )  # fmt: skip
+    out = attach_float_factors(
+        out, float_estimate, fallback_factor(rules.float, float_estimate)
+    )
+    out = out.with_columns(
+        rank_day=pl.lit(rank_day),
+        effective_date=pl.lit(effective_date),
+        float_market_cap=pl.col("shares_outstanding")
+        * pl.col("close")
+        * pl.col("float_factor"),
+    )
+    return schemas.check_schema(out, schemas.MEMBERSHIP, source="membership")
+
+
+def _changes(
+    lines: _Lines,
+    inc: _Incumbents,
+    *,
+    new_codes: np.ndarray,
+    new_rows: np.ndarray,
+    new_side: np.ndarray,
+    company_codes: np.ndarray,
+    excluded: tuple[np.ndarray, pl.Series],
+    r1000_complement: bool,
+) -> pl.DataFrame:
+    """Adds, deletes and migrations between the old and new R1000/R2000 sides.
+
+    ``new_*`` are the ranked companies' codes, pricing-vehicle rows and new
+    sides (0 R1000, 1 R2000, -1 neither); ``company_codes`` every company that
+    passed the line screens; ``excluded`` the excluded rows and their reasons.
+    """
+    n_keys = inc.n_keys
+    to = np.full(n_keys, -1, dtype=np.int64)
+    to[new_codes] = new_side
+    new_row = np.full(n_keys, -1, dtype=np.int64)
+    new_row[new_codes] = new_rows
+    # Old side: R1000 when any of the key's incumbent lines is in it.
+    frm = np.full(n_keys, -1, dtype=np.int64)
+    frm[inc.key] = 1
+    frm[inc.key[inc.in_r1000]] = 0
+    if r1000_complement:
+        # Companies absent from an R2000-only incumbent list count as R1000.
+        frm = np.where((frm < 0) & (to == 0), 0, frm)
+    kind = np.full(n_keys, -1, dtype=np.int64)
+    kind[(frm < 0) & (to >= 0)] = 0
+    kind[(frm >= 0) & (to < 0)] = 1
+    kind[(frm == 0) & (to == 1)] = 2
+    kind[(frm == 1) & (to == 0)] = 3
+    keys = np.flatnonzero(kind >= 0)
+    n, in_universe = lines.n, keys < lines.n_codes
+    universe_key = np.where(in_universe, keys, 0)
+
+    # security_id: the ranked company's pricing vehicle, else the smallest id of
+    # the key's incumbent lines (rows after the universe's, in one gather).
+    old_line = inc.first_line()
+    row = new_row[keys]
+    security = pl.concat([lines.ids, inc.ids]).gather(
+        np.where(row >= 0, row, n + old_line[keys])
+    )
+    # name: the pricing vehicle's, else the company's first line by id (none for
+    # a key outside the universe).
+    first_line = lines.first_by_id(np.arange(n))
+    name_row = np.where(
+        row >= 0, row, np.where(in_universe, first_line[universe_key], n)
+    )
+    names = lines.frame.get_column("name")
+    name = pl.concat([names, pl.Series([None], dtype=pl.String)]).gather(name_row)
+    # reason (deletes only): the company's exclusion by its first excluded line,
+    # else "rank" when it was a company of the ranking's input.
+    excluded_rows, reasons = excluded
+    reason_of_row = np.full(n, -1, dtype=np.int64)
+    reason_of_row[excluded_rows] = np.arange(excluded_rows.size)
+    first_excluded = lines.first_by_id(excluded_rows)
+    ex_row = np.where(in_universe, first_excluded[universe_key], -1)
+    reason_at = np.where(ex_row >= 0, reason_of_row[np.maximum(ex_row, 0)], -1)
+    in_companies = np.zeros(n_keys, dtype=bool)
+    in_companies[company_codes] = True
+    m = reasons.len()
+    reason_at = np.where(
+        reason_at >= 0, reason_at, np.where(in_companies[keys], m, m + 1)
+    )
+    reason_at = np.where(kind[keys] == 1, reason_at, m + 2)
+    reason = pl.concat(
+        [reasons, pl.Series(["rank", "not_in_universe", None], dtype=pl.String)]
+    ).gather(reason_at)
+    out = pl.DataFrame(
+        {
+            "company_id": inc.names.gather(keys),
+            "security_id": security,
+            "name": name,
+            "change": pl.Series(_KINDS[kind[keys]].tolist(), dtype=pl.String),
+            "from_index": pl.Series(_SIDE_NAMES[frm[keys]].tolist(), dtype=pl.String),
+            "to_index": pl.Series(_SIDE_NAMES[to[keys]].tolist(), dtype=pl.String),
+            "reason": reason,
+        }
+    )
+    return out.sort("change", "company_id")
