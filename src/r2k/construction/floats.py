@@ -79,17 +79,26 @@ def fallback_factor(rules: FloatRules, estimate: FloatEstimate | None) -> float:
 def attach_float_factors(
     lines: pl.DataFrame, estimate: FloatEstimate | None, fallback: float
 ) -> pl.DataFrame:
-    """Fill ``float_factor`` where missing and record ``float_source``."""
-    if estimate is not None:
-        lines = lines.join(
-            estimate.factors.rename({"float_factor": "_est"}),
-            on="security_id",
-            how="left",
+    """Fill ``float_factor`` where missing and record ``float_source``.
+
+    The rows keep their order.
+    """
+    known = pl.col("float_factor").is_not_null()
+    if estimate is None:
+        return lines.with_columns(
+            float_source=pl.when(known)
+            .then(pl.lit("data"))
+            .otherwise(pl.lit("fallback")),
+            float_factor=pl.col("float_factor").fill_null(fallback),
         )
-    else:
-        lines = lines.with_columns(_est=pl.lit(None, dtype=pl.Float64))
+    lines = lines.join(
+        estimate.factors.rename({"float_factor": "_est"}),
+        on="security_id",
+        how="left",
+        maintain_order="left",
+    )
     return lines.with_columns(
-        float_source=pl.when(pl.col("float_factor").is_not_null())
+        float_source=pl.when(known)
         .then(pl.lit("data"))
         .when(pl.col("_est").is_not_null())
         .then(pl.lit("holdings"))
