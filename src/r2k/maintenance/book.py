@@ -658,11 +658,13 @@ class Book:
         np.multiply(self.shares, self.floats, out=self.index_shares[t])
         if self.held_floats is not None:
             self.held_floats[t] = self.floats
-        if self.block.gap_rows[t]:
-            self.run = np.where(self.block.missing[t], self.run + 1, 0)
-            self.run_max = int(self.run.max())
+        if self.block.gap_rows[t]:  # in place: a run grows, or ends at a price
+            run = self.run
+            run += 1
+            run *= self.block.missing[t]
+            self.run_max = int(run.max())
         elif self.run_max:  # every line priced: every run ends
-            self.run = np.zeros_like(self.run)
+            self.run.fill(0)
             self.run_max = 0
 
     def closed(self, t: int) -> None:

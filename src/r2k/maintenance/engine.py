@@ -288,7 +288,9 @@ def _stale_exits(book: Book, t: int, session: date) -> None:
     limit = book.rules.stale_price_removal_sessions
     if book.run_max < limit:
         return
-    for col in np.flatnonzero((book.shares > 0) & (book.run >= limit)):
+    # Most long runs are of lines no longer held: test the holding on those only.
+    long = np.flatnonzero(book.run >= limit)
+    for col in long[book.shares[long] > 0]:
         price = float(book.block.close_ff[t, col])
         book.remove(session, int(col), "stale_price", price)
 
