@@ -173,10 +173,10 @@ def _assert_same(a: Reconstitution, b: Reconstitution) -> None:
 @given(seed=st.integers(min_value=0, max_value=2**16))
 def test_array_form_equals_query_form(seed: int) -> None:
     case = _bent(seed)
-    assert is_plain(case.universe)
+    assert is_plain(case.universe, case.incumbents)
     arrays = _run(case)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(reconstitution, "is_plain", lambda _: False)
+        m.setattr(reconstitution, "is_plain", lambda *_: False)
         query = _run(case)
     _assert_same(arrays, query)
     assert arrays.changes.height > 0
@@ -211,10 +211,16 @@ def test_not_plain_universes_take_the_query_form() -> None:
         .then(None)
         .otherwise("company_id")
     )
-    assert is_plain(universe)
-    assert not is_plain(nan_volume)
-    assert not is_plain(no_company)
-    assert not is_plain(universe.head(0))
+    no_id = incumbents.with_columns(
+        security_id=pl.when(pl.int_range(pl.len()) == 0)
+        .then(None)
+        .otherwise("security_id")
+    )
+    assert is_plain(universe, incumbents)
+    assert not is_plain(nan_volume, incumbents)
+    assert not is_plain(no_company, incumbents)
+    assert not is_plain(universe.head(0), incumbents)
+    assert not is_plain(universe, no_id)
     # A NaN volume is a line with the greatest volume to Polars: the query form
     # ranks it and the result stays a full reconstitution.
     result = reconstitute(

@@ -162,7 +162,7 @@ def reconstitute(
     _check_unique(universe, "security_id", "universe")
     _check_unique(incumbents, "security_id", "incumbents")
 
-    if is_plain(universe):
+    if is_plain(universe, incumbents):
         membership, exclusions, changes, breakpoints = reconstitute_arrays(
             universe,
             incumbents,

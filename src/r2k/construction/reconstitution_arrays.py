@@ -2,7 +2,8 @@
 
 :func:`r2k.construction.reconstitution.reconstitute` runs :func:`reconstitute_arrays`
 when the universe is *plain* (:func:`is_plain`: some lines, every line with a
-company, and no close, average volume or share count NaN; nulls are fine). It
+company and a security type, every incumbent with an id, and no close, average
+volume or share count NaN; nulls are fine). It
 gives the frames of the query form value for value, in a fraction of the time: a
 reconstitution's frames are a few thousand rows, so each Polars join, group-by or
 sort costs its fixed 0.2-1 ms however little it does, and the query form runs
@@ -62,10 +63,14 @@ _CHANGES = pl.Schema(
 )
 
 
-def is_plain(universe: pl.DataFrame) -> bool:
+def is_plain(universe: pl.DataFrame, incumbents: pl.DataFrame) -> bool:
     """Whether :func:`reconstitute_arrays` applies to ``universe``."""
-    if universe.height == 0 or any(
-        universe.get_column(c).null_count() for c in ("company_id", "security_type")
+    if (
+        universe.height == 0
+        or incumbents.get_column("security_id").null_count()
+        or any(
+            universe.get_column(c).null_count() for c in ("company_id", "security_type")
+        )
     ):
         return False
     return not any(universe.get_column(c).is_nan().any() for c in _PLAIN_COLUMNS)
