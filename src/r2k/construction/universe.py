@@ -65,8 +65,30 @@ class UniverseBuild:
 
     rank_day: date
     universe: pl.DataFrame  # schemas.UNIVERSE
-    securities: pl.DataFrame  # schemas.SECURITIES, as of the rank day
     repairs: pl.DataFrame  # REPAIRS
+
+    @property
+    def securities(self) -> pl.DataFrame:
+        """The universe's lines as :data:`r2k.schemas.SECURITIES`, as of the rank day.
+
+        Made when asked for (the reconstitution reads only the universe): the
+        share class from each line's name and ticker, the rest as the universe
+        has it.
+        """
+        securities = self.universe.select(
+            "security_id",
+            ticker=pl.col("security_id"),
+            name=pl.col("name"),
+            company_id=pl.col("company_id"),
+            share_class=share_class_expr("name", "security_id"),
+            security_type=pl.col("security_type"),
+            exchange=pl.col("exchange"),
+            country=pl.col("country"),
+            sector=pl.col("sector"),
+        )
+        return schemas.check_schema(
+            securities, schemas.SECURITIES, source="securities"
+        )
 
 
 def build_universe(
@@ -147,23 +169,9 @@ def build_universe(
     if repairs.height:
         for row in repairs.group_by("repair").len().iter_rows():
             log.info("universe %s: repair %s applied to %d line(s)", rank_day, *row)
-    securities = lines.select(
-        "security_id",
-        ticker=pl.col("security_id"),
-        name=pl.col("name"),
-        company_id=pl.col("company_id"),
-        share_class=share_class_expr("name", "security_id"),
-        security_type=pl.col("security_type"),
-        exchange=pl.col("exchange"),
-        country=pl.lit(None, dtype=pl.String),
-        sector=pl.col("sector"),
-    ).sort("security_id")
     return UniverseBuild(
         rank_day=rank_day,
         universe=schemas.check_schema(universe, schemas.UNIVERSE, source="universe"),
-        securities=schemas.check_schema(
-            securities, schemas.SECURITIES, source="securities"
-        ),
         repairs=repairs,
     )
 
