@@ -86,9 +86,7 @@ class UniverseBuild:
             country=pl.col("country"),
             sector=pl.col("sector"),
         )
-        return schemas.check_schema(
-            securities, schemas.SECURITIES, source="securities"
-        )
+        return schemas.check_schema(securities, schemas.SECURITIES, source="securities")
 
 
 def build_universe(
