@@ -158,6 +158,29 @@ INCUMBENTS = pl.Schema(
     }
 )
 
+#: A reconstitution's excluded lines and companies, with the first screen failed.
+EXCLUSIONS = pl.Schema(
+    {
+        "security_id": pl.String,
+        "company_id": pl.String,
+        "name": pl.String,
+        "stage": pl.String,  # "line", "company" or "post_rank"
+        "exclusion_reason": pl.String,
+    }
+)
+#: A reconstitution's adds, deletes and migrations (Russell 1000 / 2000 level).
+CHANGES = pl.Schema(
+    {
+        "company_id": pl.String,
+        "security_id": pl.String,
+        "name": pl.String,
+        "change": pl.String,  # add, delete, migrate_up, migrate_down
+        "from_index": pl.String,  # R1000, R2000 or null
+        "to_index": pl.String,
+        "reason": pl.String,  # deletes: exclusion reason, "rank", "not_in_universe"
+    }
+)
+
 MEMBERSHIP = pl.Schema(
     {
         "rank_day": pl.Date,

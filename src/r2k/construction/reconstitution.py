@@ -37,26 +37,8 @@ if TYPE_CHECKING:
     from r2k.methodology.rule_sets import RuleSet
 
 INDEX_COLUMNS = INDEX_CODES
-EXCLUSIONS = pl.Schema(
-    {
-        "security_id": pl.String,
-        "company_id": pl.String,
-        "name": pl.String,
-        "stage": pl.String,  # "line" or "company"
-        "exclusion_reason": pl.String,
-    }
-)
-CHANGES = pl.Schema(
-    {
-        "company_id": pl.String,
-        "security_id": pl.String,
-        "name": pl.String,
-        "change": pl.String,  # add, delete, migrate_up, migrate_down
-        "from_index": pl.String,  # R1000, R2000 or null
-        "to_index": pl.String,
-        "reason": pl.String,  # deletes: exclusion reason, "rank", "not_in_universe"
-    }
-)
+EXCLUSIONS = schemas.EXCLUSIONS
+CHANGES = schemas.CHANGES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,37 +144,56 @@ def reconstitute(
     _check_unique(universe, "security_id", "universe")
     _check_unique(incumbents, "security_id", "incumbents")
 
-    if is_plain(universe, incumbents):
-        membership, exclusions, changes, breakpoints = reconstitute_arrays(
-            universe,
-            incumbents,
-            rules,
-            rank_day=rank_day,
-            effective_date=effective_date,
-            float_estimate=float_estimate,
-            r1000_complement=r1000_complement,
-            ceased=ceased,
-            unheld_classes=unheld_classes,
-        )
-        return Reconstitution(
-            rank_day=rank_day,
-            effective_date=effective_date,
-            rules=rules.label,
-            rules_digest=rules.digest,
-            membership=membership,
-            exclusions=schemas.check_schema(
-                exclusions, EXCLUSIONS, source="exclusions"
-            ),
-            changes=schemas.check_schema(changes, CHANGES, source="changes"),
-            breakpoints=breakpoints,
-            float_ownership_ratio=None
-            if float_estimate is None
-            else float_estimate.ownership_ratio,
-        )
-    # The query form (a NaN where the arrays compare, or a line without a
-    # company). Each step is one query: the frames are a few thousand rows, so
-    # the fixed cost of a Polars call, not the data, sets the time. Frames read
-    # by later steps stay lazy and are computed with the query that reads them.
+    form = (
+        reconstitute_arrays if is_plain(universe, incumbents) else _reconstitute_query
+    )
+    membership, exclusions, changes, breakpoints = form(
+        universe,
+        incumbents,
+        rules,
+        rank_day=rank_day,
+        effective_date=effective_date,
+        float_estimate=float_estimate,
+        r1000_complement=r1000_complement,
+        ceased=ceased,
+        unheld_classes=unheld_classes,
+    )
+    return Reconstitution(
+        rank_day=rank_day,
+        effective_date=effective_date,
+        rules=rules.label,
+        rules_digest=rules.digest,
+        membership=membership,
+        exclusions=exclusions,
+        changes=changes,
+        breakpoints=breakpoints,
+        float_ownership_ratio=None
+        if float_estimate is None
+        else float_estimate.ownership_ratio,
+    )
+
+
+def _reconstitute_query(
+    universe: pl.DataFrame,
+    incumbents: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    rank_day: date,
+    effective_date: date,
+    float_estimate: FloatEstimate | None,
+    r1000_complement: bool,
+    ceased: frozenset[str],
+    unheld_classes: frozenset[str],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Membership, exclusions, changes and breakpoints as Polars queries.
+
+    The general form (a NaN where the arrays of
+    :func:`r2k.construction.reconstitution_arrays.reconstitute_arrays` compare,
+    a line without a company, an incumbent without an id). Each step is one
+    query: the frames are a few thousand rows, so the fixed cost of a Polars
+    call, not the data, sets the time. Frames read by later steps stay lazy and
+    are computed with the query that reads them.
+    """
     lines = universe.with_columns(line_exclusion_reason(rules.eligibility))
     line_exclusions = _excluded(lines, "line")
     eligible_lines = pricing_vehicles(
@@ -249,19 +250,7 @@ def reconstitute(
     changes = _changes(
         flags, companies, incumbent_lines, universe, exclusions, r1000_complement
     )
-    return Reconstitution(
-        rank_day=rank_day,
-        effective_date=effective_date,
-        rules=rules.label,
-        rules_digest=rules.digest,
-        membership=membership,
-        exclusions=exclusions,
-        changes=changes,
-        breakpoints=breakpoint_table(ranked, bands),
-        float_ownership_ratio=None
-        if float_estimate is None
-        else float_estimate.ownership_ratio,
-    )
+    return membership, exclusions, changes, breakpoint_table(ranked, bands)
 
 
 _CEASED_EXCLUSIONS = pl.Schema(

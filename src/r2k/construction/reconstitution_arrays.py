@@ -50,17 +50,6 @@ _SIDES = {
 }
 _KINDS = np.array(["add", "delete", "migrate_down", "migrate_up"], dtype=object)
 _SIDE_NAMES = np.array(["R1000", "R2000", None], dtype=object)  # codes 0, 1, -1
-_CHANGES = pl.Schema(
-    {
-        "company_id": pl.String,
-        "security_id": pl.String,
-        "name": pl.String,
-        "change": pl.String,
-        "from_index": pl.String,
-        "to_index": pl.String,
-        "reason": pl.String,
-    }
-)
 
 
 def is_plain(universe: pl.DataFrame, incumbents: pl.DataFrame) -> bool:
@@ -167,7 +156,6 @@ def reconstitute_arrays(
     company = company_of_code[lines.code[eligible]]
     line_place[eligible] = np.where(company >= 0, place[company], -1)
     membership = _membership(
-        universe,
         lines,
         rules,
         pv,
@@ -219,7 +207,12 @@ def reconstitute_arrays(
         excluded=(rows, reasons),
         r1000_complement=r1000_complement,
     )
-    return membership, exclusions, changes, breakpoint_table(table, bands)
+    return (
+        membership,
+        schemas.check_schema(exclusions, schemas.EXCLUSIONS, source="exclusions"),
+        schemas.check_schema(changes, schemas.CHANGES, source="changes"),
+        breakpoint_table(table, bands),
+    )
 
 
 class _Lines:
@@ -229,8 +222,8 @@ class _Lines:
         self.frame = universe
         self.n = universe.height
         self.ids = universe.get_column("security_id")
-        self.companies = universe.get_column("company_id")
-        code = self.companies.rank("dense").to_numpy().astype(np.int64) - 1
+        companies = universe.get_column("company_id")
+        code = companies.rank("dense").to_numpy().astype(np.int64) - 1
         self.code = code
         self.n_codes = int(code.max()) + 1
         # The ids are unique (checked), so their ordinal rank is their order.
@@ -238,7 +231,7 @@ class _Lines:
         # A row of each company (company ids in code order are sorted).
         row_of_code = np.empty(self.n_codes, dtype=np.int64)
         row_of_code[code] = np.arange(self.n)
-        self.company_ids = self.companies.gather(row_of_code)
+        self.company_ids = companies.gather(row_of_code)
 
     def rows_of(self, ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         """Whether each of ``ids`` is a universe line, and its row (0 if not)."""
@@ -384,7 +377,6 @@ def _total_shares(lines: _Lines, common: np.ndarray) -> np.ndarray:
 
 
 def _membership(
-    universe: pl.DataFrame,
     lines: _Lines,
     rules: RuleSet,
     pv: np.ndarray,
@@ -414,7 +406,7 @@ def _membership(
     extra = np.zeros(lines.n, dtype=bool)
     if others.size:
         extra[others] = (
-            universe[others]
+            lines.frame[others]
             .with_columns(is_pricing_vehicle=pl.lit(value=False))
             .select(is_extra_class_line(rules.share_classes))
             .to_series()
@@ -427,7 +419,7 @@ def _membership(
     rows = np.flatnonzero(take & (is_pv | extra))
     rows = rows[np.lexsort((lines.sid_rank[rows], ~is_pv[rows], line_place[rows]))]
     at = line_place[rows]
-    out = universe.select(
+    out = lines.frame.select(
         "company_id", "security_id", "name", "sector", "close",
         "shares_outstanding", "float_factor",
     )[rows].with_columns(
