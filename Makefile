@@ -19,7 +19,8 @@ $(UV):
 # Bytecode is compiled at install (--compile-bytecode for the dependencies,
 # compileall for r2k's own editable sources), so the first run of a command does not
 # pay for compiling polars, duckdb or rich, also where PYTHONDONTWRITEBYTECODE is set;
-# importing the rolling-variance kernel fills Numba's cache with its compiled loop.
+# importing the rolling-variance kernel and the walk's loops fills Numba's cache with
+# their compiled code.
 # --inexact keeps the bench-only group (TA-Lib) once `make bench` has
 # installed it; `make install` and `make test` never install it themselves.
 SYNC := $(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode --inexact
@@ -27,7 +28,7 @@ SYNC := $(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode --inex
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(SYNC)
 	$(VENV)/bin/python -m compileall -q src >/dev/null
-	$(VENV)/bin/python -c "import r2k.analytics._rolling_kernel"
+	$(VENV)/bin/python -c "import r2k.analytics._rolling_kernel, r2k.maintenance._kernels"
 	touch $@
 
 $(VENV)/.synced-bench: $(VENV)/.synced

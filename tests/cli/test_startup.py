@@ -72,3 +72,16 @@ def test_everyday_commands_import_no_heavy_module(argv: list[str]) -> None:
         "        assert not exc.code, exc.code\n"
     )
     assert _loaded_after(code) == []
+
+
+def test_a_calculation_loads_numba_only_for_long_blocks() -> None:
+    # The nightly run's one-session block is walked by NumPy steps; a batch's
+    # yearly blocks by the compiled loops (r2k.maintenance.book.COMPILED_SESSIONS).
+    setup = (
+        "from datetime import date\n"
+        "from r2k.workflows.synthetic_run import run_synthetic\n"
+        "def run(end):\n"
+        "    run_synthetic(300, start=date(2024, 1, 2), end=end, index='r3000')\n"
+    )
+    assert "numba" not in _loaded_after(setup + "run(date(2024, 1, 19))")
+    assert "numba" in _loaded_after(setup + "run(date(2024, 3, 29))")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from r2k import schemas
 from r2k.construction.universe import LineCodes
 from r2k.errors import SchemaError
-from r2k.maintenance import MarketHistory, Settings, calculate, initial_state
+from r2k.maintenance import MarketHistory, Settings, _kernels, calculate, initial_state
 from r2k.maintenance import book as book_module
 from r2k.maintenance.book import _fill_forward, build_block, ffill
 from r2k.maintenance.market import _HASHED_LOOKUPS
@@ -93,10 +93,12 @@ def test_codes_of_a_few_ids_and_of_many_agree() -> None:
     st.integers(0, 25),
     st.floats(0.0, 1.0),
     st.integers(0, 2**32 - 1),
+    st.booleans(),
 )
 def test_fill_forward_is_ffill(
-    rows: int, cols: int, limit: int, gaps: float, seed: int
+    rows: int, cols: int, limit: int, gaps: float, seed: int, compiled: bool
 ) -> None:
+    # By the compiled loop (a long block's) or by ffill on the gap columns.
     rng = np.random.default_rng(seed)
     values = rng.random((rows, cols))
     values[rng.random((rows, cols)) < gaps] = np.nan
@@ -104,8 +106,70 @@ def test_fill_forward_is_ffill(
     seeded = values.copy()  # some gaps seeded afterwards, as the state's closes
     seeded[missing & (rng.random((rows, cols)) < 0.2)] = 7.0
     expected = ffill(seeded, limit)
-    _fill_forward(seeded, missing, limit)
+    _fill_forward(seeded, missing, limit, compiled=compiled)
     assert np.array_equal(seeded, expected, equal_nan=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["uint8", "uint16", "uint32", "int64", "int32"]),
+    st.integers(1, 12),
+    st.integers(1, 40),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_block_layout_places_each_row_as_the_flat_index_did(
+    dtype: str, sessions: int, lines: int, read_only: bool, seed: int
+) -> None:
+    # Rows of each session in ascending line order, some sessions skipped (no
+    # row of the block), the lines placed in a subset of the block's columns.
+    rng = np.random.default_rng(seed)
+    width = lines + 3
+    code_column = np.where(rng.random(lines) < 0.8, rng.permutation(width)[:lines], -1)
+    placed = np.flatnonzero(code_column >= 0)
+    rows = np.sort(rng.choice(sessions + 2, size=sessions, replace=False))
+    per = [
+        np.sort(
+            rng.choice(placed, size=rng.integers(0, placed.size + 1), replace=False)
+        )
+        for _ in range(sessions)
+    ]
+    counts = np.array([p.size for p in per], dtype=np.int64)
+    codes = np.concatenate(per).astype(dtype)
+    prices = rng.random(codes.size)
+    prices[rng.random(codes.size) < 0.1] = np.nan
+    if read_only:  # as Polars hands its buffers out
+        codes.flags.writeable = prices.flags.writeable = False
+    expected = np.full((sessions + 2, width), np.nan)
+    flat = np.repeat(rows, counts) * width + code_column[codes.astype(np.intp)]
+    expected.reshape(-1)[flat] = prices
+    out = np.full((sessions + 2, width), np.nan)
+    _kernels.place_rows(codes, counts, rows, code_column, prices, out)
+    assert np.array_equal(out, expected, equal_nan=True)
+    seen, marked = np.zeros(lines, dtype=bool), np.zeros(lines, dtype=bool)
+    seen[codes.astype(np.intp)] = True
+    _kernels.mark_lines(codes, marked)
+    assert np.array_equal(marked, seen)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 60), st.integers(0, 6), st.integers(0, 2**32 - 1))
+def test_a_sessions_open_is_the_numpy_steps(lines: int, limit: int, seed: int) -> None:
+    # Index shares N = shares x floats, runs grown where no price and ended at
+    # one, and the held lines whose run reached the limit: the steps the walk
+    # took with NumPy before its open was one loop.
+    rng = np.random.default_rng(seed)
+    shares = np.where(rng.random(lines) < 0.5, rng.random(lines) * 1e6, 0.0)
+    floats = rng.random(lines)
+    run = rng.integers(0, 2 * limit + 2, lines)
+    missing = rng.random(lines) < rng.random()
+    expected_run = (run + 1) * missing
+    expected_stale = np.flatnonzero((expected_run >= limit) & (shares > 0))
+    index_shares, stale = np.full(lines, np.nan), np.full(lines, -1)
+    n = _kernels.open_session(shares, floats, run, missing, index_shares, limit, stale)
+    assert np.array_equal(index_shares, shares * floats)
+    assert np.array_equal(run, expected_run)
+    assert stale[:n].tolist() == expected_stale.tolist()
 
 
 @pytest.mark.parametrize("seed", [4, 5])
@@ -303,3 +367,30 @@ def test_fast_layout_and_plain_columns_value_as_the_general_steps(
         slow_levels["total_return"].to_numpy(),
         rtol=1e-15,
     )
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_compiled_loops_and_numpy_steps_calculate_the_same_index(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Yearly blocks run the compiled layout and open (COMPILED_SESSIONS); with
+    # the bound out of reach they run the NumPy steps a one-session block runs.
+    # Every level, event and carried price is the same, stale-price exits included.
+    from r2k.workflows.synthetic_run import run_synthetic
+
+    def run() -> tuple[pl.DataFrame, ...]:
+        calc = run_synthetic(
+            400,
+            start=date(2019, 1, 2),
+            end=date(2021, 12, 31),
+            seed=seed,
+            index="r3000",
+        ).calculation
+        return calc.levels, calc.events, calc.carried
+
+    compiled = run()
+    monkeypatch.setattr(book_module, "COMPILED_SESSIONS", 10**9)
+    steps = run()
+    for got, expected in zip(compiled, steps, strict=True):
+        assert got.equals(expected)
+    assert compiled[1].filter(pl.col("action") == "stale_price").height > 0

@@ -36,6 +36,7 @@ from r2k.maintenance.levels import SUMS
 from r2k.maintenance.market import epoch_day, positions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import date
 
     from r2k.maintenance.actions import Adjustment
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from r2k.maintenance.state import IndexState, PendingRemoval, ReconDecision
 
 __all__ = [
+    "COMPILED_SESSIONS",
     "PRICE_CARRY_SESSIONS",
     "Block",
     "BlockValues",
@@ -61,6 +63,11 @@ PRICE_CARRY_SESSIONS = 20
 #: by session back; more (a reconstitution's new members) are read from the
 #: window's layout of every line, which costs the same whatever their number.
 _FEW_COLUMNS = 64
+#: Blocks of more sessions than this (the batch's yearly blocks) are laid out and
+#: walked by the compiled loops of :mod:`r2k.maintenance._kernels`; shorter ones
+#: (the nightly run's single session) by NumPy steps with the same values, so a
+#: short run never loads Numba (about 1 s).
+COMPILED_SESSIONS = 16
 
 #: The event log as the walk writes it: rows (dicts of :data:`r2k.schemas.EVENTS`)
 #: and, for changes that touch many lines at once, frames of such rows.
@@ -101,7 +108,6 @@ class Block:
     close_ff: np.ndarray  # close, forward-filled (state's last close seeds row 0)
     missing: np.ndarray  # bool: no market price on the row (raw close is NaN)
     missing_run: np.ndarray  # sessions without a price up to row 0 (lookback)
-    gap_rows: np.ndarray  # bool per row: some line has no market price on it
     day_numbers: np.ndarray  # the sessions (row 0 included), days since 1970 (int32)
     lead: int  # look-back sessions before row 0 (see shares_at)
     market: MarketHistory
@@ -110,6 +116,7 @@ class Block:
     column_code: np.ndarray  # market line code of every column (-1: unlisted)
     unlisted: bool  # whether some columns are lines the market does not have
     state_columns: np.ndarray  # column of each line of the starting state
+    compiled: bool  # laid out and walked by the compiled loops (COMPILED_SESSIONS)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -266,8 +273,13 @@ def build_block(
     days, counts = market.session_rows(first, last)
     window_days = _days(all_sessions)
     same = _same_codes(codes, counts, len(all_sessions))
+    compiled = len(sessions) > COMPILED_SESSIONS
+    if compiled:
+        from r2k.maintenance import _kernels  # imported here: it loads Numba
     if same:
         in_block[codes[: counts[0]]] = True  # every session lists these
+    elif compiled:
+        _kernels.mark_lines(codes, in_block)
     else:
         codes = codes.astype(np.intp)  # the index type, converted once
         in_block[codes] = True
@@ -294,12 +306,15 @@ def build_block(
     prices = market.column("close", first, last)
     close = _same_lines_layout(codes, listed_codes, prices) if same else None
     if close is None or not unlisted.is_empty():
-        # Market row r is line c[r] on session t[r] (a row of the block).
-        t = np.repeat(np.searchsorted(window_days, days), counts)
-        flat = t * len(ids)  # positions in the row-major arrays
-        flat += code_column[codes]
+        # The rows of session s are on row t[s] of the block, each in its column.
+        t = np.searchsorted(window_days, days)
         close = np.full((len(all_sessions), len(ids)), np.nan)
-        close.reshape(-1)[flat] = prices.to_numpy()
+        if compiled:
+            _kernels.place_rows(codes, counts, t, code_column, prices.to_numpy(), close)
+        else:  # positions in the row-major array
+            flat = np.repeat(t, counts) * len(ids)
+            flat += code_column[codes]
+            close.reshape(-1)[flat] = prices.to_numpy()
     missing = np.isnan(close)  # a null comes out as NaN
     k = len(lead)
     # Consecutive sessions without a price ending at row k (the state's session).
@@ -313,7 +328,6 @@ def build_block(
         close_ff=close[k:],
         missing=missing[k:],
         missing_run=run.astype(np.int64),
-        gap_rows=missing[k:].any(axis=1),
         day_numbers=window_days[k:].astype(np.int32),
         lead=k,
         market=market,
@@ -322,6 +336,7 @@ def build_block(
         column_code=column_code,
         unlisted=not unlisted.is_empty(),
         state_columns=np.zeros(0, dtype=np.int64),
+        compiled=compiled,
     )
     if state.lines.height:
         sc = block.columns(state_ids, state_codes)
@@ -329,7 +344,7 @@ def build_block(
         seed = state.lines["last_close"].to_numpy()
         row0 = close[k, sc]
         close[k, sc] = np.where(np.isnan(row0), seed, row0)
-    _fill_forward(close, missing, PRICE_CARRY_SESSIONS)
+    _fill_forward(close, missing, PRICE_CARRY_SESSIONS, compiled=compiled)
     return block
 
 
@@ -358,22 +373,24 @@ def _same_lines_layout(
     return out.reshape(-1, width)
 
 
-def _fill_forward(values: np.ndarray, missing: np.ndarray, limit: int) -> None:
-    """:func:`ffill` in place, on the columns where a price is followed by a gap.
+def _fill_forward(
+    values: np.ndarray, missing: np.ndarray, limit: int, *, compiled: bool
+) -> None:
+    """:func:`ffill` in place, on the columns with a gap.
 
     ``missing`` marks the NaN of ``values`` before any seeding (a superset of
-    the columns with a NaN). A column whose gaps all come before its first
-    price, or without a gap, is what :func:`ffill` would leave it.
+    the columns with a NaN); a column without one is what :func:`ffill` would
+    leave it. ``values`` is C-contiguous (the block's own array); ``compiled``:
+    by the compiled loop, else by :func:`ffill`.
     """
     cols = np.flatnonzero(missing.any(axis=0))
     if cols.size == 0:
         return
-    gap = np.isnan(values[:, cols])
-    first_price = np.argmin(gap, axis=0)  # first row with a price
-    last_gap = gap.shape[0] - 1 - np.argmax(gap[::-1], axis=0)
-    fill = gap.any(axis=0) & ~gap.all(axis=0) & (first_price < last_gap)
-    cols = cols[fill]
-    if cols.size:
+    if compiled:
+        from r2k.maintenance import _kernels  # imported here: it loads Numba
+
+        _kernels.fill_forward(values, cols, limit)
+    else:
         values[:, cols] = ffill(values[:, cols], limit)
 
 
@@ -502,9 +519,15 @@ class Book:
             self.shares[cols] = state.lines["shares"].to_numpy()
             self.floats[cols] = state.lines["float_factor"].to_numpy()
             self.run[cols] = state.lines["missing_run"].to_numpy()
-        # The longest run without a price now (a bound: copies of a line's run
-        # keep it one); the stale rule has nothing to look at below its limit.
-        self.run_max = int(self.run.max()) if self.run.size else 0
+        # The held lines whose run reached the stale limit at the last open
+        # (the first ``n_stale`` of ``stale``), for the engine's stale rule.
+        self.stale = np.zeros(n, dtype=np.int64)
+        self.n_stale = 0
+        self._open_session: Callable[..., int] | None = None
+        if block.compiled:
+            from r2k.maintenance import _kernels  # imported here: it loads Numba
+
+            self._open_session = _kernels.open_session
         self.pending: list[PendingRemoval] = list(state.pending)
         self.recon: ReconDecision | None = state.recon
         self.bounds: ReconDecision | None = state.bounds
@@ -654,18 +677,34 @@ class Book:
     # ------------------------------------------------------------ the walk
 
     def opened(self, t: int) -> None:
-        """Record the index shares held during session ``t`` (after its open)."""
-        np.multiply(self.shares, self.floats, out=self.index_shares[t])
-        if self.held_floats is not None:
-            self.held_floats[t] = self.floats
-        if self.block.gap_rows[t]:  # in place: a run grows, or ends at a price
+        """Record the index shares held during session ``t`` (after its open).
+
+        Each line's run without a price grows, or ends at a price; the held
+        lines whose run reached the stale limit are listed (:attr:`stale`).
+        """
+        limit = self.rules.stale_price_removal_sessions
+        missing = self.block.missing[t]
+        if self._open_session is not None:
+            self.n_stale = self._open_session(
+                self.shares,
+                self.floats,
+                self.run,
+                missing,
+                self.index_shares[t],
+                limit,
+                self.stale,
+            )
+        else:  # the same steps in NumPy (a short block)
+            np.multiply(self.shares, self.floats, out=self.index_shares[t])
             run = self.run
             run += 1
-            run *= self.block.missing[t]
-            self.run_max = int(run.max())
-        elif self.run_max:  # every line priced: every run ends
-            self.run.fill(0)
-            self.run_max = 0
+            run *= missing
+            stale = np.flatnonzero(run >= limit)
+            stale = stale[self.shares[stale] > 0]
+            self.n_stale = stale.size
+            self.stale[: stale.size] = stale
+        if self.held_floats is not None:
+            self.held_floats[t] = self.floats
 
     def closed(self, t: int) -> None:
         """Record the index shares after session ``t``'s close."""

@@ -39,7 +39,6 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
 
 from r2k import schemas
@@ -284,15 +283,15 @@ def _close_phase(
 
 
 def _stale_exits(book: Book, t: int, session: date) -> None:
-    """Lines without a price for too long are taken as delisted (r2k rule)."""
-    limit = book.rules.stale_price_removal_sessions
-    if book.run_max < limit:
-        return
-    # Most long runs are of lines no longer held: test the holding on those only.
-    long = np.flatnonzero(book.run >= limit)
-    for col in long[book.shares[long] > 0]:
-        price = float(book.block.close_ff[t, col])
-        book.remove(session, int(col), "stale_price", price)
+    """Lines without a price for too long are taken as delisted (r2k rule).
+
+    The lines held at the open whose run reached the limit (:meth:`Book.opened`)
+    and still held after the exits of the close.
+    """
+    for col in book.stale[: book.n_stale].tolist():
+        if book.shares[col] > 0:
+            price = float(book.block.close_ff[t, col])
+            book.remove(session, col, "stale_price", price)
 
 
 def _add_carried(carried: dict[str, int], values: BlockValues) -> None:

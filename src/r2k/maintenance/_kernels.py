@@ -1,0 +1,206 @@
+"""The compiled loops of the walk: a block's layout and a session's open.
+
+Each loop does what a few whole-array NumPy passes did, in one pass and without
+their temporaries; none does floating-point arithmetic but the one product of
+:func:`open_session` (IEEE, as NumPy's), so every value is the NumPy passes' own:
+
+* :func:`mark_lines` and :func:`place_rows` lay the market rows of a block out in
+  its (sessions x lines) array: row ``r`` of session ``s`` goes to row
+  ``rows[s]``, column ``code_column[codes[r]]`` (NumPy built a flat index per row
+  for that: three passes and two arrays of the rows' size).
+* :func:`fill_forward` carries each column's last price down its gaps, at most
+  ``limit`` rows, on the columns named (:func:`r2k.maintenance.book.ffill`'s
+  values, without its index arrays).
+* :func:`open_session` records a session's index shares, grows or ends the runs
+  without a price, and lists the held lines whose run reached the stale limit,
+  which the engine's stale rule then reads (the NumPy steps scanned every line
+  three times a session).
+
+Numba compiles them for :data:`_CODES` when this module is first imported and
+keeps them in its on-disk cache beside this file (``make install`` imports it
+once to fill the cache), or in memory where that folder is read-only; as with
+:mod:`r2k.analytics._rolling_kernel`, the module is imported only when a
+calculation runs, so no other command loads Numba.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numba
+import numpy as np
+from numba import types
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: The integer types of line codes the layout loops are compiled for (a market's
+#: codes are the narrowest unsigned type that holds them); others are cast.
+_CODES = ("uint8", "uint16", "uint32", "int64")
+
+
+def _array(dtype: str, ndim: int = 1, *, writes: bool = False) -> types.Array:
+    """A C-contiguous array type; one the loop only reads accepts read-only arrays.
+
+    (Polars hands out its buffers read-only; a writable array converts to the
+    read-only type, not the other way round.)
+    """
+    return types.Array(getattr(types, dtype), ndim, "C", readonly=not writes)
+
+
+def _compile(signatures: list[Any]) -> Callable[[Callable[..., Any]], Any]:
+    """``numba.njit`` for ``signatures``, cached on disk when the folder allows."""
+
+    def compile_(function: Callable[..., Any]) -> Any:
+        try:
+            return numba.njit(signatures, cache=True, nogil=True)(function)
+        except RuntimeError:  # no cache folder can be written
+            return numba.njit(signatures, nogil=True)(function)
+
+    return compile_
+
+
+@_compile([types.void(_array(c), _array("boolean", writes=True)) for c in _CODES])
+def _mark_lines(codes: np.ndarray, seen: np.ndarray) -> None:
+    for r in range(codes.size):
+        seen[codes[r]] = True
+
+
+@_compile(
+    [
+        types.void(
+            _array(c),
+            _array("int64"),
+            _array("int64"),
+            _array("int64"),
+            _array("float64"),
+            _array("float64", 2, writes=True),
+        )
+        for c in _CODES
+    ]
+)
+def _place_rows(
+    codes: np.ndarray,
+    counts: np.ndarray,
+    rows: np.ndarray,
+    code_column: np.ndarray,
+    prices: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    r = 0
+    for s in range(counts.size):
+        t = rows[s]
+        for _ in range(counts[s]):
+            out[t, code_column[codes[r]]] = prices[r]
+            r += 1
+
+
+@_compile([types.void(_array("float64", 2, writes=True), _array("int64"), types.int64)])
+def _fill_forward(values: np.ndarray, columns: np.ndarray, limit: int) -> None:
+    n_rows = values.shape[0]
+    for j in range(columns.size):
+        c = columns[j]
+        last = -1
+        for t in range(n_rows):
+            if np.isnan(values[t, c]):
+                if last >= 0 and t - last <= limit:
+                    values[t, c] = values[last, c]
+            else:
+                last = t
+
+
+@_compile(
+    [
+        types.int64(
+            _array("float64"),
+            _array("float64"),
+            _array("int64", writes=True),
+            _array("boolean"),
+            _array("float64", writes=True),
+            types.int64,
+            _array("int64", writes=True),
+        )
+    ]
+)
+def _open_session(
+    shares: np.ndarray,
+    floats: np.ndarray,
+    run: np.ndarray,
+    missing: np.ndarray,
+    index_shares: np.ndarray,
+    limit: int,
+    stale: np.ndarray,
+) -> int:
+    n = 0
+    for c in range(shares.size):
+        index_shares[c] = shares[c] * floats[c]
+        r = run[c] + 1 if missing[c] else 0
+        run[c] = r
+        if r >= limit and shares[c] > 0:
+            stale[n] = c
+            n += 1
+    return n
+
+
+def _codes(codes: np.ndarray) -> np.ndarray:
+    """``codes`` as one of the compiled types (C-contiguous)."""
+    if codes.dtype.name not in _CODES:
+        codes = codes.astype(np.int64)
+    return np.ascontiguousarray(codes)
+
+
+def mark_lines(codes: np.ndarray, seen: np.ndarray) -> None:
+    """Set ``seen[code]`` for every one of ``codes`` (``seen[codes] = True``)."""
+    _mark_lines(_codes(codes), seen)
+
+
+def place_rows(
+    codes: np.ndarray,
+    counts: np.ndarray,
+    rows: np.ndarray,
+    code_column: np.ndarray,
+    prices: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Write each market row's price to its cell of ``out`` (sessions x lines).
+
+    The rows come session by session: ``counts[s]`` rows of session ``s``, which
+    is row ``rows[s]`` of ``out``; a row's column is ``code_column`` of its line
+    code (every code of ``codes`` has one).
+    """
+    _place_rows(
+        _codes(codes),
+        counts.astype(np.int64, copy=False),
+        rows.astype(np.int64, copy=False),
+        code_column,
+        np.ascontiguousarray(prices, dtype=np.float64),
+        out,
+    )
+
+
+def fill_forward(values: np.ndarray, columns: np.ndarray, limit: int) -> None:
+    """Forward-fill the NaN of ``columns`` of ``values`` in place (``limit`` rows).
+
+    A NaN takes the column's last non-NaN value above it when that is at most
+    ``limit`` rows up, and stays NaN otherwise (:func:`r2k.maintenance.book.ffill`).
+    """
+    _fill_forward(values, columns.astype(np.int64, copy=False), limit)
+
+
+def open_session(
+    shares: np.ndarray,
+    floats: np.ndarray,
+    run: np.ndarray,
+    missing: np.ndarray,
+    index_shares: np.ndarray,
+    limit: int,
+    stale: np.ndarray,
+) -> int:
+    """Record a session's index shares and runs; list its stale held lines.
+
+    ``index_shares`` becomes ``shares x floats``; each line's ``run`` of sessions
+    without a price grows by one where ``missing`` and ends (0) elsewhere. The
+    lines held (``shares > 0``) whose run is now at least ``limit`` are written
+    to the front of ``stale`` (ascending); returns how many.
+    """
+    return int(_open_session(shares, floats, run, missing, index_shares, limit, stale))
