@@ -625,6 +625,18 @@ class LineClasses:
         with self._lock:
             return self._attach(frame)
 
+    def security_types(self, frame: pl.DataFrame) -> list[str | None]:
+        """The ``security_type`` :meth:`attach` gives each row of ``frame``, as a list.
+
+        For a screen of a few rows (the quarter's IPOs, a spin-off's child): no
+        frame is made, each row is a dictionary lookup.
+        """
+        with self._lock:
+            if frame.height > _FEW_ROWS:
+                types: list[str | None] = self._attach(frame)["security_type"].to_list()
+                return types
+            return self._lookup(frame.select(LINE_KEYS))[0]
+
     def _attach(self, frame: pl.DataFrame) -> pl.DataFrame:
         if frame.height <= _FEW_ROWS:
             return self._attach_few(frame, frame.select(LINE_KEYS))

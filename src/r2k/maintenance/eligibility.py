@@ -52,15 +52,18 @@ def eligible_type(rules: RuleSet) -> pl.Expr:
 
 def eligible_rows(
     market: MarketHistory, rows: pl.DataFrame, rules: RuleSet
-) -> pl.Series:
+) -> np.ndarray:
     """:func:`eligible_type` of market ``rows``, from the market's classification memo.
 
-    Each line's name is classified once per market
+    ``rows`` has the columns ``security_id``, ``name`` and ``sector``. Each line's
+    name is classified once per market
     (:attr:`r2k.maintenance.market.MarketHistory.classes`); the values are those
-    of :func:`eligible_type`.
+    of :func:`eligible_type` (a row without a type is not eligible), as a boolean
+    array.
     """
-    types = market.classes.attach(rows.select(LINE_KEYS))["security_type"]
-    return types.is_in(list(rules.eligibility.eligible_security_types))
+    types = market.classes.security_types(rows)
+    admitted = set(rules.eligibility.eligible_security_types)
+    return np.fromiter((t in admitted for t in types), dtype=bool, count=len(types))
 
 
 def spinoff_child_eligible(
@@ -79,8 +82,8 @@ def spinoff_child_eligible(
     i = int(np.searchsorted(listed, code))
     if i == listed.size or listed[i] != code:
         return False
-    row = market.rows_at(session, np.array([i]))
+    row = market.rows_at(session, np.array([i]), ("total_market_cap", *LINE_KEYS))
     cap = row["total_market_cap"][0]
     if cap is None or not cap >= floor:
         return False
-    return bool(eligible_rows(market, row, rules).item())
+    return bool(eligible_rows(market, row, rules)[0])

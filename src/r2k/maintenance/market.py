@@ -197,14 +197,19 @@ class MarketHistory:
         part = self._slice(first, last)
         return part if self._expand is None else self._expand(part)
 
-    def rows_at(self, d: date, at: np.ndarray) -> pl.DataFrame:
+    def rows_at(
+        self, d: date, at: np.ndarray, columns: tuple[str, ...] | None = None
+    ) -> pl.DataFrame:
         """Rows ``at`` (positions in :meth:`cross_section` ``(d)``), those only.
 
-        A compact market expands just these rows (the positions come from
+        ``columns``: just those MARKET columns (None: every one). A compact market
+        expands just these rows and columns (the positions come from
         :meth:`line_codes` or :meth:`column`, which expand nothing).
         """
         part = self._slice(d, d)[pl.Series(at, dtype=pl.Int64)]
-        return part if self._expand is None else self._expand(part)
+        if self._expand is not None:
+            return self._expand(part, columns)
+        return part if columns is None else part.select(columns)
 
     def column(self, name: str, first: date, last: date) -> pl.Series:
         """Column ``name`` of :meth:`rows` ``(first, last)``, expanding nothing.

@@ -20,11 +20,13 @@ import math
 from bisect import bisect_left
 from dataclasses import dataclass, replace
 from functools import cache
+from itertools import compress
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import polars as pl
 
+from r2k.construction.classify import LINE_KEYS
 from r2k.construction.reconstitution import Reconstitution
 from r2k.errors import MethodologyError
 from r2k.maintenance.eligibility import eligible_rows
@@ -348,12 +350,13 @@ def ipo_additions(book: Book, t: int, session: date, q: QuarterSchedule) -> None
         )
     if not keep.any():
         return
-    candidates = market.rows_at(rank, np.flatnonzero(keep))
-    candidates = candidates.filter(eligible_rows(market, candidates, rules))
-    if candidates.height == 0:
+    candidates = market.rows_at(rank, np.flatnonzero(keep), LINE_KEYS)
+    eligible = eligible_rows(market, candidates, rules)
+    if not eligible.any():
         return
     floats = book.float_as_of(session)
-    found = [(sid, block.col.get(sid)) for sid in candidates["security_id"].to_list()]
+    ids = compress(candidates["security_id"].to_list(), eligible.tolist())
+    found = [(sid, block.col.get(sid)) for sid in ids]
     cols = np.array([c for _, c in found if c is not None], dtype=np.int64)
     market_shares = dict(zip(cols.tolist(), block.shares_at(t, cols), strict=True))
     for _, c in found:
