@@ -152,6 +152,33 @@ def test_block_layout_places_each_row_as_the_flat_index_did(
     assert np.array_equal(marked, seen)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 30), st.integers(0, 2**32 - 1))
+def test_latest_values_are_those_of_the_session_by_session_steps(
+    sessions: int, lines: int, seed: int
+) -> None:
+    # Each line's latest known value, the sessions read from the last back.
+    rng = np.random.default_rng(seed)
+    per = [
+        np.sort(rng.choice(lines, rng.integers(0, lines + 1), replace=False))
+        for _ in range(sessions)
+    ]
+    counts = np.array([p.size for p in per], dtype=np.int64)
+    columns = np.concatenate(per).astype(np.int64)
+    values = rng.random(columns.size)
+    values[rng.random(columns.size) < 0.3] = np.nan
+    expected = np.full(lines, np.nan)
+    stop = values.size
+    for count in counts[::-1]:
+        at, got = columns[stop - count : stop], values[stop - count : stop]
+        take = np.isnan(expected[at]) & ~np.isnan(got)
+        expected[at[take]] = got[take]
+        stop -= count
+    out = np.full(lines, np.nan)
+    _kernels.latest_values(values, counts, columns, out)
+    assert np.array_equal(out, expected, equal_nan=True)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 60), st.integers(0, 6), st.integers(0, 2**32 - 1))
 def test_a_sessions_open_is_the_numpy_steps(lines: int, limit: int, seed: int) -> None:

@@ -11,6 +11,9 @@ their temporaries; none does floating-point arithmetic but the one product of
 * :func:`fill_forward` carries each column's last price down its gaps, at most
   ``limit`` rows, on the columns named (:func:`r2k.maintenance.book.ffill`'s
   values, without its index arrays).
+* :func:`latest_values` finds each line's latest share count in the sessions
+  before a row (:meth:`r2k.maintenance.book.Block.shares_at`), in one pass
+  from the last session back.
 * :func:`open_session` records a session's index shares, grows or ends the runs
   without a price, and lists the held lines whose run reached the stale limit,
   which the engine's stale rule then reads (the NumPy steps scanned every line
@@ -111,6 +114,29 @@ def _fill_forward(values: np.ndarray, columns: np.ndarray, limit: int) -> None:
 
 @_compile(
     [
+        types.void(
+            _array("float64"),
+            _array("int64"),
+            _array("int64"),
+            _array("float64", writes=True),
+        )
+    ]
+)
+def _latest_values(
+    values: np.ndarray, counts: np.ndarray, columns: np.ndarray, out: np.ndarray
+) -> None:
+    stop = values.size
+    for s in range(counts.size - 1, -1, -1):
+        start = stop - counts[s]
+        for r in range(stop - 1, start - 1, -1):
+            c = columns[r]
+            if np.isnan(out[c]) and not np.isnan(values[r]):
+                out[c] = values[r]
+        stop = start
+
+
+@_compile(
+    [
         types.int64(
             _array("float64"),
             _array("float64"),
@@ -185,6 +211,25 @@ def fill_forward(values: np.ndarray, columns: np.ndarray, limit: int) -> None:
     ``limit`` rows up, and stays NaN otherwise (:func:`r2k.maintenance.book.ffill`).
     """
     _fill_forward(values, columns.astype(np.int64, copy=False), limit)
+
+
+def latest_values(
+    values: np.ndarray, counts: np.ndarray, columns: np.ndarray, out: np.ndarray
+) -> None:
+    """Each column's latest non-NaN value of session-ordered rows, where ``out`` is NaN.
+
+    ``counts[s]`` rows of session ``s`` in turn; row ``r`` is column
+    ``columns[r]`` (every one a column of ``out``). The sessions are read from
+    the last back; a column keeps the first value found (of two rows of one
+    session, the later), as :meth:`r2k.maintenance.book.Block.shares_at` did
+    session by session.
+    """
+    _latest_values(
+        np.ascontiguousarray(values, dtype=np.float64),
+        counts.astype(np.int64, copy=False),
+        np.ascontiguousarray(columns, dtype=np.int64),
+        out,
+    )
 
 
 def open_session(

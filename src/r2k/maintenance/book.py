@@ -156,6 +156,11 @@ class Block:
         # back, each filling the lines still without one (at most
         # PRICE_CARRY_SESSIONS back: the window's length).
         row = np.full(len(self.ids), np.nan)
+        if self.compiled:
+            from r2k.maintenance import _kernels  # imported here: it loads Numba
+
+            _kernels.latest_values(values, counts, cols, row)
+            return row
         stop = values.size
         for count in counts[::-1]:
             at, got = cols[stop - count : stop], values[stop - count : stop]
