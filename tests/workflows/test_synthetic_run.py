@@ -462,3 +462,23 @@ def test_column_names_only_numeric_columns(
     day = plain.sessions[0]
     with pytest.raises(ValueError, match=r"'name' is not one of close.*total_market"):
         plain.column("name", day, day)
+
+
+def test_a_compact_expansion_must_give_close_times_shares_as_the_cap(
+    history: tuple[MarketHistory, SyntheticMarket],
+) -> None:
+    # MarketHistory.column computes compact rows' cap itself: an expansion with
+    # another cap is refused when the market is made, not used silently.
+    _, data = history
+    rows = data.panel.head(200)
+    expand = row_expander(rows, data.securities)
+
+    def doubled(
+        rows: pl.DataFrame, columns: tuple[str, ...] | None = None
+    ) -> pl.DataFrame:
+        out = expand(rows, columns)
+        return out.with_columns(pl.col("total_market_cap") * 2.0)
+
+    MarketHistory(rows, expand=expand)  # the product: accepted
+    with pytest.raises(SchemaError, match="close x shares_outstanding"):
+        MarketHistory(rows, expand=doubled)

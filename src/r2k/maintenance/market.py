@@ -90,8 +90,10 @@ class RowExpander(Protocol):
     """Turns a row range of a compact market into :data:`r2k.schemas.MARKET` rows.
 
     Called with ``columns``, it returns just those MARKET columns, row for row
-    (:meth:`MarketHistory.column` asks for ``total_market_cap`` so: the strings
-    of the rows are not made to read it).
+    (the IPO and spin-off screens ask for a few rows' keys so: the strings of
+    other columns are not made). Its ``total_market_cap`` is ``close`` x
+    ``shares_outstanding``, which :meth:`MarketHistory.column` computes itself
+    (checked on a sample of rows when the market is made).
     """
 
     def __call__(
@@ -144,6 +146,7 @@ class MarketHistory:
         self._expand = expand
         if expand is not None:
             frame = _compact(market)
+            _check_compact_cap(frame, expand)
         else:
             frame = schemas.check_schema(market, schemas.MARKET, source="market")
         ids = frame["security_id"]
@@ -216,7 +219,8 @@ class MarketHistory:
 
         ``name`` is a numeric column: ``close``, ``volume``,
         ``shares_outstanding`` (every form holds them) or ``total_market_cap``
-        (computed for compact rows as their expansion computes it).
+        (of compact rows: ``close`` x ``shares_outstanding``, as their expansion
+        computes it, null where either is).
         """
         if name not in (*_NUMERIC, "total_market_cap"):
             msg = (
@@ -225,7 +229,7 @@ class MarketHistory:
             raise ValueError(msg)
         part = self._slice(first, last)
         if name == "total_market_cap" and self._expand is not None:
-            return self._expand(part, (name,))[name]
+            return _compact_cap(part)
         return part[name]
 
     def _slice(self, first: date, last: date) -> pl.DataFrame:
@@ -405,6 +409,31 @@ def _compact(frame: pl.DataFrame) -> pl.DataFrame:
         msg = "compact market rows have a null `security_id`"
         raise SchemaError(msg)
     return frame.select("session", "security_id", *_NUMERIC)
+
+
+def _compact_cap(rows: pl.DataFrame) -> pl.Series:
+    """``total_market_cap`` of compact rows: close x shares (null where either is)."""
+    return (rows["close"] * rows["shares_outstanding"]).alias("total_market_cap")
+
+
+def _check_compact_cap(frame: pl.DataFrame, expand: RowExpander) -> None:
+    """Check that ``expand`` gives :func:`_compact_cap`, on a sample of rows.
+
+    Raises
+    ------
+    SchemaError
+        If the expansion's ``total_market_cap`` is another quantity.
+    """
+    n = frame.height
+    sample = np.unique(np.linspace(0, n - 1, num=min(n, _CODE_SAMPLE), dtype=np.int64))
+    rows = frame[pl.Series(sample)]
+    expanded = expand(rows, ("total_market_cap",))["total_market_cap"]
+    if not expanded.equals(_compact_cap(rows)):
+        msg = (
+            "the compact market's expansion gives a total_market_cap other than "
+            "close x shares_outstanding; make it that product"
+        )
+        raise SchemaError(msg)
 
 
 def _enum_lines(frame: pl.DataFrame) -> pl.Series:
