@@ -82,8 +82,8 @@ def spinoff_child_eligible(
     i = int(np.searchsorted(listed, code))
     if i == listed.size or listed[i] != code:
         return False
-    row = market.rows_at(session, np.array([i]), ("total_market_cap", *LINE_KEYS))
-    cap = row["total_market_cap"][0]
+    cap = market.column("total_market_cap", session, session)[i]
     if cap is None or not cap >= floor:
         return False
+    row = market.rows_at(session, np.array([i]), LINE_KEYS)
     return bool(eligible_rows(market, row, rules)[0])
