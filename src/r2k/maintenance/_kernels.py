@@ -148,7 +148,7 @@ def _latest_values(
         )
     ]
 )
-def _open_session(
+def open_session(
     shares: np.ndarray,
     floats: np.ndarray,
     run: np.ndarray,
@@ -157,6 +157,14 @@ def _open_session(
     limit: int,
     stale: np.ndarray,
 ) -> int:
+    """Record a session's index shares and runs; list its stale held lines.
+
+    ``index_shares`` becomes ``shares x floats``; each line's ``run`` of sessions
+    without a price grows by one where ``missing`` and ends (0) elsewhere. The
+    lines held (``shares > 0``) whose run is now at least ``limit`` are written
+    to the front of ``stale`` (ascending); returns how many. Called once a
+    session, so compiled as is (no wrapper: C-contiguous arrays of these types).
+    """
     n = 0
     for c in range(shares.size):
         index_shares[c] = shares[c] * floats[c]
@@ -230,22 +238,3 @@ def latest_values(
         np.ascontiguousarray(columns, dtype=np.int64),
         out,
     )
-
-
-def open_session(
-    shares: np.ndarray,
-    floats: np.ndarray,
-    run: np.ndarray,
-    missing: np.ndarray,
-    index_shares: np.ndarray,
-    limit: int,
-    stale: np.ndarray,
-) -> int:
-    """Record a session's index shares and runs; list its stale held lines.
-
-    ``index_shares`` becomes ``shares x floats``; each line's ``run`` of sessions
-    without a price grows by one where ``missing`` and ends (0) elsewhere. The
-    lines held (``shares > 0``) whose run is now at least ``limit`` are written
-    to the front of ``stale`` (ascending); returns how many.
-    """
-    return int(_open_session(shares, floats, run, missing, index_shares, limit, stale))
