@@ -22,7 +22,13 @@ from r2k.construction.universe import LineCodes
 from r2k.errors import SchemaError
 from r2k.maintenance import MarketHistory, Settings, _kernels, calculate, initial_state
 from r2k.maintenance import book as book_module
-from r2k.maintenance.book import _fill_forward, build_block, ffill
+from r2k.maintenance.book import (
+    EventBatch,
+    _fill_forward,
+    build_block,
+    events_frame,
+    ffill,
+)
 from r2k.maintenance.market import _HASHED_LOOKUPS
 from r2k.methodology.rule_sets import RuleSet, rule_set_for
 from r2k.sessions import sessions_in_range
@@ -421,3 +427,69 @@ def test_compiled_loops_and_numpy_steps_calculate_the_same_index(
     for got, expected in zip(compiled, steps, strict=True):
         assert got.equals(expected)
     assert compiled[1].filter(pl.col("action") == "stale_price").height > 0
+
+
+def test_event_batches_make_the_rows_a_frame_per_batch_made() -> None:
+    # Book.log_many keeps batches; events_frame joins consecutive ones. The
+    # frame is the one a frame per batch made, in the order written: one action
+    # for all or one per line, no price (null) apart from a NaN price (kept).
+    day = date(2024, 1, 2)
+    ids = pl.Series(["A", "B", "C"])
+    batches = [
+        EventBatch(
+            day,
+            ids[:2],
+            "quarterly_update",
+            "open",
+            np.array([1.0, 2.0]),
+            np.array([3.0, 4.0]),
+            np.array([5.0, np.nan]),
+            ["shares", "float"],
+        ),
+        EventBatch(
+            day,
+            ids[2:],
+            ["reconstitution_deletion"],
+            "close",
+            np.array([6.0]),
+            np.array([0.0]),
+            None,
+            "removed",
+        ),
+    ]
+    row = {
+        "session": date(2024, 1, 3),
+        "security_id": "A",
+        "action": "split",
+        "timing": "open",
+        "index_shares_before": 1.0,
+        "index_shares_after": 2.0,
+        "price": None,
+        "detail": "",
+    }
+
+    def per_batch(b: EventBatch) -> pl.DataFrame:
+        n = b.ids.len()
+        return pl.DataFrame(
+            {
+                "session": [b.session] * n,
+                "security_id": b.ids,
+                "action": [b.actions] * n if isinstance(b.actions, str) else b.actions,
+                "timing": [b.timing] * n,
+                "index_shares_before": b.before,
+                "index_shares_after": b.after,
+                "price": pl.Series([None] * n, dtype=pl.Float64)
+                if b.prices is None
+                else b.prices,
+                "detail": [b.detail] * n if isinstance(b.detail, str) else b.detail,
+            },
+            schema=schemas.EVENTS,
+        )
+
+    got = events_frame([*batches, row, batches[1]])
+    one_row = pl.DataFrame([row], schema=schemas.EVENTS, orient="row")
+    expected = pl.concat([*map(per_batch, batches), one_row, per_batch(batches[1])])
+    assert got.equals(expected)
+    assert got["price"].is_nan().fill_null(value=False).sum() == 1
+    assert got["price"].null_count() == 3
+    assert events_frame([]).equals(pl.DataFrame(schema=schemas.EVENTS))

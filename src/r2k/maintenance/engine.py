@@ -50,7 +50,13 @@ from r2k.maintenance.actions import (
     prepare_actions,
     settle_delayed,
 )
-from r2k.maintenance.book import BlockValues, Book, EventLog, build_block
+from r2k.maintenance.book import (
+    BlockValues,
+    Book,
+    EventLog,
+    build_block,
+    events_frame,
+)
 from r2k.maintenance.levels import SUMS, LevelState, chain_levels, levels_from_sums
 from r2k.maintenance.scheduled import Calendar, scheduled_changes
 from r2k.maintenance.state import IndexState
@@ -154,7 +160,7 @@ def calculate(
     )
     return Calculation(
         levels=levels,
-        events=_events_frame(events),
+        events=events_frame(events),
         constituents=pl.concat(parts)
         if parts
         else pl.DataFrame(schema=schemas.CONSTITUENTS),
@@ -205,7 +211,7 @@ def calculate_session(
     _add_carried(carried, values)
     return Calculation(
         levels=levels,
-        events=_events_frame(events),
+        events=events_frame(events),
         constituents=values.constituents
         if values.constituents is not None
         else pl.DataFrame(schema=schemas.CONSTITUENTS),
@@ -297,23 +303,6 @@ def _stale_exits(book: Book, t: int, session: date) -> None:
 def _add_carried(carried: dict[str, int], values: BlockValues) -> None:
     for sid, k in values.carried.items():
         carried[sid] = carried.get(sid, 0) + k
-
-
-def _events_frame(events: EventLog) -> pl.DataFrame:
-    """The event log as one frame, in the order it was written."""
-    frames: list[pl.DataFrame] = []
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        if isinstance(event, pl.DataFrame):
-            if rows:
-                frames.append(pl.DataFrame(rows, schema=schemas.EVENTS, orient="row"))
-                rows = []
-            frames.append(event)
-        else:
-            rows.append(event)
-    if rows:
-        frames.append(pl.DataFrame(rows, schema=schemas.EVENTS, orient="row"))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schemas.EVENTS)
 
 
 def _carried_frame(carried: dict[str, int]) -> pl.DataFrame:
