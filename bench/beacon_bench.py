@@ -44,6 +44,8 @@ from r2k.sessions import sessions_in_range
 ROOT = Path(__file__).resolve().parent.parent
 BEACON_PYTHON = ROOT / ".venv-beacon" / "bin" / "python"
 BEACON_SIDE = ROOT / "bench" / "peers" / "beacon_side.py"
+#: Sessions of the untimed warm-up: more than r2k.maintenance.book.COMPILED_SESSIONS,
+#: so the warm-up loads the walk's compiled loops (Numba, about 1 s), no timed run.
 WARM_SESSIONS = 20
 TOLERANCE = 1e-12
 PAYER_SHARE = 0.4

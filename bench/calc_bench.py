@@ -247,13 +247,18 @@ def best_of(repeat: int, work: Callable[[], object]) -> float:
 
 def bench_fixed(names: int, years: int, repeat: int) -> tuple[int, float, float]:
     """Engine vs dense pass on a fixed membership: sessions, engine s, dense s."""
-    from bench.beacon_bench import market_frame, panel_frames, r2k_levels
+    from bench.beacon_bench import (
+        WARM_SESSIONS,
+        market_frame,
+        panel_frames,
+        r2k_levels,
+    )
 
     panel, dividends = panel_frames(names, years)
     frame = market_frame(panel)
     no_actions = _actions_empty()
     dense = dense_panel(panel, dividends.clear(), names)
-    r2k_levels(frame, no_actions, frame["session"][names * 20])  # warm
+    r2k_levels(frame, no_actions, frame["session"][names * WARM_SESSIONS])  # warm
     t0 = time.perf_counter()
     levels = r2k_levels(frame, no_actions)
     engine_s = time.perf_counter() - t0

@@ -60,3 +60,14 @@ def test_dense_market_holds_every_row() -> None:
     assert int((dense.close > 0).sum()) == data.market.height
     paid = data.actions.filter(pl.col("action") == "cash_dividend")
     assert dense.dividends.sum() == pytest.approx(paid["amount"].sum(), rel=1e-12)
+
+
+def test_the_benchs_warm_up_loads_the_compiled_loops() -> None:
+    # The timed runs of the beacon and fixed-membership benches follow a warm-up
+    # of WARM_SESSIONS sessions: longer than COMPILED_SESSIONS, it pays Numba's
+    # load (about 1 s) so that no timed run does.
+    from bench.beacon_bench import WARM_SESSIONS
+
+    from r2k.maintenance.book import COMPILED_SESSIONS
+
+    assert WARM_SESSIONS > COMPILED_SESSIONS
