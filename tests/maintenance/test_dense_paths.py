@@ -493,3 +493,6 @@ def test_event_batches_make_the_rows_a_frame_per_batch_made() -> None:
     assert got["price"].is_nan().fill_null(value=False).sum() == 1
     assert got["price"].null_count() == 3
     assert events_frame([]).equals(pl.DataFrame(schema=schemas.EVENTS))
+    assert events_frame([row, row]).equals(pl.concat([one_row, one_row]))
+    first = events_frame([row, *batches])
+    assert first.equals(pl.concat([one_row, *map(per_batch, batches)]))

@@ -99,28 +99,33 @@ EventLog = list[dict[str, Any] | EventBatch]
 def events_frame(events: EventLog) -> pl.DataFrame:
     """The event log as one :data:`r2k.schemas.EVENTS` frame, in the order written.
 
-    Consecutive batches become one frame (their columns joined end to end);
-    rows between them, another.
+    The rows make one frame and the batches another (their columns joined end to
+    end); one stable gather then puts every event back in its place.
     """
-    frames: list[pl.DataFrame] = []
     rows: list[dict[str, Any]] = []
     batches: list[EventBatch] = []
-    for event in events:
+    row_at: list[int] = []  # each row's place in the log
+    batch_at: list[int] = []
+    for i, event in enumerate(events):
         if isinstance(event, EventBatch):
-            if rows:
-                frames.append(pl.DataFrame(rows, schema=schemas.EVENTS, orient="row"))
-                rows = []
             batches.append(event)
+            batch_at.append(i)
         else:
-            if batches:
-                frames.append(_batches_frame(batches))
-                batches = []
             rows.append(event)
-    if rows:
-        frames.append(pl.DataFrame(rows, schema=schemas.EVENTS, orient="row"))
-    if batches:
-        frames.append(_batches_frame(batches))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schemas.EVENTS)
+            row_at.append(i)
+    names = schemas.EVENTS.names()
+    written = pl.DataFrame(
+        {name: [row[name] for row in rows] for name in names}, schema=schemas.EVENTS
+    )
+    if not batches:
+        return written
+    batched = _batches_frame(batches)
+    if not rows:
+        return batched
+    counts = [b.ids.len() for b in batches]
+    place = np.concatenate([np.asarray(row_at), np.repeat(batch_at, counts)])
+    order = np.argsort(place, kind="stable")  # a batch's rows keep their order
+    return pl.concat([written, batched])[order]
 
 
 def _batches_frame(batches: list[EventBatch]) -> pl.DataFrame:
