@@ -158,10 +158,12 @@ class SyntheticReconstitutor:
         self.r1000 = frozenset(result.index("r1000")["security_id"].to_list())
         self.r3000 = frozenset(result.index("r3000")["security_id"].to_list())
         self.results.append(result)
+        decision = ReconDecision.from_reconstitution(result, rules, self.index)
         # The next universe is built while the calculation walks to its rank day,
-        # not beside this reconstitution's own queries.
+        # not beside this reconstitution's own queries (the decision's included:
+        # the worker's queries would hold the thread pool they wait for).
         self._prefetch_after(rank_day)
-        return ReconDecision.from_reconstitution(result, rules, self.index)
+        return decision
 
     def universe(self, rank_day: date) -> pl.DataFrame:
         """The universe of ``rank_day``, with the market's float and voting data.
