@@ -496,3 +496,44 @@ def test_event_batches_make_the_rows_a_frame_per_batch_made() -> None:
     assert events_frame([row, row]).equals(pl.concat([one_row, one_row]))
     first = events_frame([row, *batches])
     assert first.equals(pl.concat([one_row, *map(per_batch, batches)]))
+
+
+@pytest.mark.parametrize("bound", [0, 10**9])  # compiled loops, NumPy steps
+def test_sessions_with_every_price_skip_the_runs_with_the_same_index(
+    bound: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A session where every line has a price ends every run at once (no loop);
+    # with that shortcut taken away (every row marked as having a gap), the
+    # levels and events are the same, a stale-price exit included.
+    monkeypatch.setattr(book_module, "COMPILED_SESSIONS", bound)
+    frames = []
+    for k, sid in enumerate(["A", "B", "C", "D"]):
+        line = _line(sid).with_columns(close=pl.lit(10.0 + k))
+        gone = {"B": range(20, 30), "C": range(40, 42)}.get(sid, range(0))
+        frames.append(line.filter(~pl.int_range(pl.len()).is_in(list(gone))))
+    market = MarketHistory(pl.concat(frames))
+    held = pl.DataFrame(
+        {"security_id": ["A", "B", "C"], "shares": [1e6] * 3, "float_factor": [1.0] * 3}
+    )
+    state, _ = initial_state(DAYS[0], held, market)
+    cfg = Settings(rules=RuleSet.default(), quarterly=False, reconstitution_dates=())
+    no_actions = pl.DataFrame(schema=schemas.CORPORATE_ACTIONS)
+
+    def run() -> tuple[pl.DataFrame, pl.DataFrame]:
+        calc = calculate(state, market, no_actions, cfg, end=DAYS[-1])
+        return calc.levels, calc.events
+
+    levels, events = run()
+    from r2k.maintenance import engine
+
+    def every_row_a_gap(*args: object) -> book_module.Block:
+        block = book_module.build_block(*args)  # type: ignore[arg-type]
+        block.gap_rows[:] = True
+        return block
+
+    monkeypatch.setattr(engine, "build_block", every_row_a_gap)
+    assert run()[0].equals(levels)
+    assert run()[1].equals(events)
+    assert events.filter(pl.col("action") == "stale_price")[
+        "security_id"
+    ].to_list() == ["B"]

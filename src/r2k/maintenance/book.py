@@ -198,6 +198,7 @@ class Block:
     close_ff: np.ndarray  # close, forward-filled (state's last close seeds row 0)
     missing: np.ndarray  # bool: no market price on the row (raw close is NaN)
     missing_run: np.ndarray  # sessions without a price up to row 0 (lookback)
+    gap_rows: np.ndarray  # bool per row: some line has no market price on it
     day_numbers: np.ndarray  # the sessions (row 0 included), days since 1970 (int32)
     lead: int  # look-back sessions before row 0 (see shares_at)
     market: MarketHistory
@@ -423,6 +424,7 @@ def build_block(
         close_ff=close[k:],
         missing=missing[k:],
         missing_run=run.astype(np.int64),
+        gap_rows=missing[k:].any(axis=1),
         day_numbers=window_days[k:].astype(np.int32),
         lead=k,
         market=market,
@@ -618,6 +620,7 @@ class Book:
         # (the first ``n_stale`` of ``stale``), for the engine's stale rule.
         self.stale = np.zeros(n, dtype=np.int64)
         self.n_stale = 0
+        self._counting = True  # whether some run may be above 0
         self._open_session: Callable[..., int] | None = None
         if block.compiled:
             from r2k.maintenance import _kernels  # imported here: it loads Numba
@@ -772,22 +775,30 @@ class Book:
         lines whose run reached the stale limit are listed (:attr:`stale`).
         """
         limit = self.rules.stale_price_removal_sessions
-        missing = self.block.missing[t]
-        if self._open_session is not None:
+        if not self.block.gap_rows[t] and limit > 0:
+            # Every line priced: every run ends, none reaches the limit.
+            np.multiply(self.shares, self.floats, out=self.index_shares[t])
+            if self._counting:
+                self.run.fill(0)
+                self._counting = False
+            self.n_stale = 0
+        elif self._open_session is not None:
+            self._counting = True
             self.n_stale = self._open_session(
                 self.shares,
                 self.floats,
                 self.run,
-                missing,
+                self.block.missing[t],
                 self.index_shares[t],
                 limit,
                 self.stale,
             )
         else:  # the same steps in NumPy (a short block)
+            self._counting = True
             np.multiply(self.shares, self.floats, out=self.index_shares[t])
             run = self.run
             run += 1
-            run *= missing
+            run *= self.block.missing[t]
             stale = np.flatnonzero(run >= limit)
             stale = stale[self.shares[stale] > 0]
             self.n_stale = stale.size
