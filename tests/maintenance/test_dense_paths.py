@@ -345,7 +345,7 @@ def _levels_and_state(
         monkeypatch.setattr(
             book,
             "_special_columns",
-            lambda at, missing, changes: np.arange(missing.shape[1]),
+            lambda at, gaps, changes: np.arange(gaps.size),
         )
     market = MarketHistory(frame)
     base = market.sessions[0]

@@ -161,6 +161,48 @@ def test_prefetched_universes_change_nothing(
     assert_frame_equal(worked.universe(day), alone.universe(day))
 
 
+def test_background_valuations_change_nothing(
+    history: tuple[MarketHistory, SyntheticMarket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of several blocks values each block in the background thread while
+    the walk goes on; valued in the walk's own thread instead, every output is
+    the same, bit for bit (the constituent file included)."""
+    from concurrent.futures import Future
+
+    from r2k.maintenance import engine
+
+    market, data = history
+    threads: list[str] = []
+
+    def run() -> list[pl.DataFrame]:
+        state, settings = _start(market, data, prefetch=False)
+        calc = calculate(
+            state,
+            market,
+            data.actions,
+            settings,
+            end=market.sessions[-1],
+            constituents=True,
+            block_sessions=37,
+        )
+        return [calc.levels, calc.events, calc.constituents, calc.carried]
+
+    class Here:
+        def submit(self, job: Callable[[], object]) -> Future[object]:
+            threads.append("here")
+            done: Future[object] = Future()
+            done.set_result(job())
+            return done
+
+    background = run()
+    monkeypatch.setattr(engine, "worker", Here)
+    here = run()
+    assert len(threads) > engine.VALUATIONS_AHEAD  # every block, not in a thread
+    for a, b in zip(background, here, strict=True):
+        assert_frame_equal(a, b)
+    assert background[2].height  # the constituent rows were compared
+
+
 def test_total_return_at_least_price_return_and_membership_is_sane() -> None:
     run = run_synthetic(1600, start=date(2024, 1, 2), end=date(2025, 12, 31), seed=3)
     levels = run.calculation.levels

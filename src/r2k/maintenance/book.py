@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "COMPILED_SESSIONS",
     "PRICE_CARRY_SESSIONS",
     "Block",
+    "BlockSums",
     "BlockValues",
     "Book",
     "Dividends",
@@ -317,15 +319,16 @@ class Block:
 
 def _special_columns(
     at: np.ndarray,
-    missing: np.ndarray,
+    gaps: np.ndarray,
     changes: tuple[dict[tuple[int, int], Any], ...],
 ) -> np.ndarray:
     """Places (in the held columns) of the lines valued by the general steps.
 
-    A line with a gap in its prices, or with an override or reference-price
-    adjustment on some row; ``at`` is each block column's place (-1: not held).
+    A line with a gap in its prices (``gaps``, per held column), or with an
+    override or reference-price adjustment on some row; ``at`` is each block
+    column's place (-1: not held).
     """
-    special = np.asarray(missing.any(axis=0), dtype=bool)
+    special = np.array(gaps, dtype=bool)
     for change in changes:
         for _, c in change:
             if at[c] >= 0:
@@ -547,8 +550,8 @@ class Dividends:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BlockValues:
-    """A block valued after the walk.
+class BlockSums:
+    """A block's valuation.
 
     Attributes
     ----------
@@ -557,16 +560,49 @@ class BlockValues:
         (row 0 excluded).
     constituents
         :data:`r2k.schemas.CONSTITUENTS` (None unless asked for).
-    lines
-        :data:`r2k.schemas.STATE_LINES`: the members held into the next session.
-    carried
-        Member sessions priced with a carried close, by line.
     """
 
     sums: pl.DataFrame
     constituents: pl.DataFrame | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockValues:
+    """A block closed after the walk.
+
+    Attributes
+    ----------
+    lines
+        :data:`r2k.schemas.STATE_LINES`: the members held into the next session.
+    carried
+        Member sessions priced with a carried close, by line.
+    valuation
+        The block's :class:`BlockSums`, when called: it reads only the closed
+        book's arrays, so it may run in another thread while the walk goes on.
+    """
+
     lines: pl.DataFrame
     carried: dict[str, int]
+    valuation: Callable[[], BlockSums]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Priced:
+    """What :meth:`Book.value` hands to the valuation: the held columns' prices.
+
+    ``cols`` are the block columns held at some session, ``at`` each block
+    column's place in them (-1: not held), ``special`` the places priced by the
+    general steps, whose closes, reference prices and carried-price flags are
+    ``s_close``, ``s_ref`` and ``s_stale``.
+    """
+
+    held_all: np.ndarray
+    cols: np.ndarray
+    at: np.ndarray
+    special: np.ndarray
+    s_close: np.ndarray
+    s_ref: np.ndarray
+    s_stale: np.ndarray
 
 
 class Book:
@@ -814,20 +850,20 @@ class Book:
             self.closing[t] = self.shares * self.floats
 
     def value(self, withholding_rate: float, *, constituents: bool) -> BlockValues:
-        """Value the whole block at once (vectorised over sessions x lines).
+        """Close the block: the lines held into the next one, and its valuation.
 
-        The per-line arithmetic runs on the columns held at some session of the
-        block. Most of them are *plain*: a price on every row, no override and no
-        reference-price adjustment, so their reference price is the previous
-        close and no NaN can arise; the products of those are taken in one pass
-        each. The few other columns (a gap in the prices, an action's override or
-        adjustment) go through the general steps. When every column is held and
-        plain, each per-session sum is one ``einsum``; otherwise the market and
-        reference values add full-width rows (zero off the held columns), the
-        rows a pass over every column adds (:meth:`_sums`). The dividends, sparse,
-        add a line's amounts of a session first, then each session's products.
+        Here: the columns held at some session of the block, and the *special*
+        ones among them (a gap in the prices, an action's override or
+        reference-price adjustment), priced by the general steps: the close
+        overrides, the reference prices the actions set, a spin-off child valued
+        at its when-issued price before it trades. What the next block starts
+        from (the held lines and their last valued close) and the carried
+        prices come from those. The rest, the sums over every column, is
+        :attr:`BlockValues.valuation`, a job that reads only this book's arrays
+        and may run in another thread (:meth:`_valuation`).
 
-        The block is consumed: its close array may be written in place.
+        The block is consumed: its close array may be written in place by the
+        valuation.
 
         Raises
         ------
@@ -838,34 +874,25 @@ class Book:
         n_rows, n_cols = block.shape
         held_all = self.index_shares > 0
         cols = np.flatnonzero(held_all.any(axis=0))  # held at some session
-        full = cols.size == n_cols
-        if full:  # every column: views, no copies
-            held, close, missing = held_all, block.close_ff, block.missing
-            n_held = self.index_shares
-            if not n_held.min() >= 0.0:  # a NaN or negative N: count it 0
-                n_held = np.where(held_all, n_held, 0.0)
-        else:
-            held = np.take(held_all, cols, axis=1)
-            close = np.take(block.close_ff, cols, axis=1)
-            missing = np.take(block.missing, cols, axis=1)
-            n_held = np.take(self.index_shares, cols, axis=1)
-            n_held[~held] = 0.0
         at = np.full(n_cols, -1, dtype=np.int64)  # each column's place in cols
         at[cols] = np.arange(cols.size)
+        gaps = np.asarray(block.missing.any(axis=0))[cols]
         special = _special_columns(
-            at, missing, (self.close_override, self.ref_adjust, self.ref_override)
+            at, gaps, (self.close_override, self.ref_adjust, self.ref_override)
         )
-        for (t, c), price in self.close_override.items():
-            if at[c] >= 0:
-                close[t, at[c]] = price
         # The special columns, by the general steps (on their own copies).
-        s_held = held[:, special]
-        s_close = close[:, special]
+        sc = cols[special]  # their block columns
+        s_held = held_all[:, sc]
+        s_close = block.close_ff[:, sc]
+        s_at = np.full(n_cols, -1, dtype=np.int64)
+        s_at[sc] = np.arange(special.size)
+        # Every held column with an override is special.
+        for (t, c), price in self.close_override.items():
+            if s_at[c] >= 0:
+                s_close[t, s_at[c]] = price
         s_ref = np.empty_like(s_close)
         s_ref[0] = np.nan
         s_ref[1:] = s_close[:-1]
-        s_at = np.full(n_cols, -1, dtype=np.int64)
-        s_at[cols[special]] = np.arange(special.size)
         for (t, c), (mul, sub) in self.ref_adjust.items():
             if s_at[c] >= 0 and t >= 1:
                 s_ref[t, s_at[c]] = s_close[t - 1, s_at[c]] * mul - sub
@@ -878,12 +905,12 @@ class Book:
         if no_price.any():
             t, j = np.argwhere(no_price)[0]
             msg = (
-                f"member {block.ids[cols[special[j]]]} has no price on or before "
+                f"member {block.ids[sc[j]]} has no price on or before "
                 f"{block.sessions[t]}; it cannot be valued"
             )
             raise MissingDataError(msg)
         np.copyto(s_ref, s_close, where=s_held & np.isnan(s_ref))
-        s_stale = s_held & missing[:, special]
+        s_stale = s_held & block.missing[:, sc]
         for t, c in self.close_override:
             if s_at[c] >= 0:
                 s_stale[t, s_at[c]] = False
@@ -892,7 +919,7 @@ class Book:
         carried = (
             dict(
                 zip(
-                    block.ids_of(cols[special[stale_lines]]).to_list(),
+                    block.ids_of(sc[stale_lines]).to_list(),
                     stale_sessions[stale_lines].tolist(),
                     strict=True,
                 )
@@ -900,6 +927,74 @@ class Book:
             if stale_lines.size
             else {}
         )
+        # The last valued close: the market's, overridden, the special columns'.
+        last = n_rows - 1
+        last_close = block.close_ff[last].copy()
+        for (t, c), price in self.close_override.items():
+            if t == last:
+                last_close[c] = price
+        last_close[sc] = s_close[last]
+        held_next = np.flatnonzero(self.shares > 0)
+        lines = pl.DataFrame(
+            {
+                "security_id": block.id_series
+                if held_next.size == len(block.ids)
+                else block.ids_of(held_next),
+                "shares": self.shares[held_next],
+                "float_factor": self.floats[held_next],
+                "last_close": last_close[held_next],
+                "missing_run": self.run[held_next],
+            },
+            schema=schemas.STATE_LINES,
+        )
+        priced = _Priced(
+            held_all=held_all,
+            cols=cols,
+            at=at,
+            special=special,
+            s_close=s_close,
+            s_ref=s_ref,
+            s_stale=s_stale,
+        )
+        return BlockValues(
+            lines=lines,
+            carried=carried,
+            valuation=partial(
+                self._valuation, priced, withholding_rate, constituents=constituents
+            ),
+        )
+
+    def _valuation(
+        self, priced: _Priced, withholding_rate: float, *, constituents: bool
+    ) -> BlockSums:
+        """Value the whole block at once (vectorised over sessions x lines).
+
+        The per-line arithmetic runs on the held columns (``priced``, from
+        :meth:`value`). Most of them are *plain*: a price on every row, no
+        override and no reference-price adjustment, so their reference price is
+        the previous close and no NaN can arise; the products of those are taken
+        in one pass each. The special columns take their prices from
+        ``priced``. When every column is held and plain, each per-session sum is
+        one ``einsum``; otherwise the market and reference values add full-width
+        rows (zero off the held columns), the rows a pass over every column adds
+        (:meth:`_sums`). The dividends, sparse, add a line's amounts of a session
+        first, then each session's products.
+        """
+        block = self.block
+        n_rows, n_cols = block.shape
+        held_all, cols, special = priced.held_all, priced.cols, priced.special
+        full = cols.size == n_cols
+        if full:  # every column: views, no copies
+            held, close = held_all, block.close_ff
+            n_held = self.index_shares
+            if not n_held.min() >= 0.0:  # a NaN or negative N: count it 0
+                n_held = np.where(held_all, n_held, 0.0)
+        else:
+            held = np.take(held_all, cols, axis=1)
+            close = np.take(block.close_ff, cols, axis=1)
+            n_held = np.take(self.index_shares, cols, axis=1)
+            n_held[~held] = 0.0
+        s_close, s_ref = priced.s_close, priced.s_ref
         s_n = n_held[:, special]
         close[:, special] = s_close
         plain = full and special.size == 0
@@ -913,7 +1008,7 @@ class Book:
                 n_held, close, special, s_n * s_close, s_n * s_ref, cols
             )
         # Amounts are finite (check_actions); N is 0 off the held rows.
-        dv = self.dividends.weighted(n_held, at, n_rows)
+        dv = self.dividends.weighted(n_held, priced.at, n_rows)
         sums = pl.DataFrame(
             {
                 "session": pl.Series(block.day_numbers[1:], dtype=pl.Int32).cast(
@@ -934,29 +1029,10 @@ class Book:
             ref[1:] = close[:-1]
             ref[:, special] = s_ref
             stale = np.zeros_like(held)
-            stale[:, special] = s_stale
+            stale[:, special] = priced.s_stale
             dividend = self.dividends.dense(block.shape, cols)
             parts = self._constituents(cols, held, ref, close, stale, dividend, mv, rv)
-        last = n_rows - 1
-        last_close = block.close_ff[last].copy()
-        for (t, c), price in self.close_override.items():
-            if t == last:
-                last_close[c] = price
-        last_close[cols] = close[last]
-        held_next = np.flatnonzero(self.shares > 0)
-        lines = pl.DataFrame(
-            {
-                "security_id": block.id_series
-                if held_next.size == len(block.ids)
-                else block.ids_of(held_next),
-                "shares": self.shares[held_next],
-                "float_factor": self.floats[held_next],
-                "last_close": last_close[held_next],
-                "missing_run": self.run[held_next],
-            },
-            schema=schemas.STATE_LINES,
-        )
-        return BlockValues(sums=sums, constituents=parts, lines=lines, carried=carried)
+        return BlockSums(sums=sums, constituents=parts)
 
     def _sums(
         self,

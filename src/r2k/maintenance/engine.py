@@ -36,12 +36,14 @@ actions, and one over the lines a scheduled change touches, to log them).
 from __future__ import annotations
 
 from bisect import bisect_right
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from r2k import schemas
+from r2k.background import worker
 from r2k.errors import MissingDataError
 from r2k.maintenance.actions import (
     KIND,
@@ -51,6 +53,7 @@ from r2k.maintenance.actions import (
     settle_delayed,
 )
 from r2k.maintenance.book import (
+    BlockSums,
     BlockValues,
     Book,
     EventLog,
@@ -62,10 +65,15 @@ from r2k.maintenance.scheduled import Calendar, scheduled_changes
 from r2k.maintenance.state import IndexState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import date
 
     from r2k.maintenance.market import MarketHistory
     from r2k.maintenance.settings import Settings
+
+
+#: Block valuations the batch walk may run ahead of (each holds its block's arrays).
+VALUATIONS_AHEAD = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,20 +140,25 @@ def calculate(
     """
     sessions = [s for s in market.sessions if state.session < s <= end]
     prepared = prepare_actions(actions, market)
-    sums: list[pl.DataFrame] = []
     events: EventLog = []
-    parts: list[pl.DataFrame] = []
     carried: dict[str, int] = {}
     start_state = state
+    # With two blocks or more, a block's valuation runs in the background thread
+    # while the walk goes on, at most VALUATIONS_AHEAD blocks behind it.
+    background = len(sessions) > block_sessions
+    jobs: list[Future[BlockSums]] = []
     for i in range(0, len(sessions), block_sessions):
         block = sessions[i : i + block_sessions]
         state, values = run_block(
             state, block, market, prepared, settings, events, constituents
         )
-        sums.append(values.sums)
         _add_carried(carried, values)
-        if values.constituents is not None:
-            parts.append(values.constituents)
+        if len(jobs) >= VALUATIONS_AHEAD:
+            jobs[-VALUATIONS_AHEAD].result()  # bounds the arrays held
+        jobs.append(_run(values.valuation, background=background))
+    valued = [job.result() for job in jobs]
+    sums = [v.sums for v in valued]
+    parts = [v.constituents for v in valued if v.constituents is not None]
     all_sums = pl.concat(sums) if sums else pl.DataFrame(schema=SUMS)
     levels = chain_levels(start_state.levels, all_sums, settings.convention)
     final_levels = levels.row(levels.height - 1, named=True)
@@ -200,7 +213,8 @@ def calculate_session(
     new_state, values = run_block(
         state, [session], market, prepared, settings, events, True
     )
-    row = values.sums.row(0, named=True)
+    valued = values.valuation()
+    row = valued.sums.row(0, named=True)
     levels_state, level_values = levels_from_sums(
         state.levels, row, convention=settings.convention
     )
@@ -212,8 +226,8 @@ def calculate_session(
     return Calculation(
         levels=levels,
         events=events_frame(events),
-        constituents=values.constituents
-        if values.constituents is not None
+        constituents=valued.constituents
+        if valued.constituents is not None
         else pl.DataFrame(schema=schemas.CONSTITUENTS),
         carried=_carried_frame(carried),
         state=replace(new_state, levels=levels_state),
@@ -298,6 +312,15 @@ def _stale_exits(book: Book, t: int, session: date) -> None:
         if book.shares[col] > 0:
             price = float(book.block.close_ff[t, col])
             book.remove(session, col, "stale_price", price)
+
+
+def _run(job: Callable[[], BlockSums], *, background: bool) -> Future[BlockSums]:
+    """``job`` in the background thread, or here and now."""
+    if background:
+        return worker().submit(job)
+    done: Future[BlockSums] = Future()
+    done.set_result(job())
+    return done
 
 
 def _add_carried(carried: dict[str, int], values: BlockValues) -> None:

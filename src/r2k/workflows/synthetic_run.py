@@ -19,14 +19,13 @@ walks to it (it reads only market data up to its rank day).
 from __future__ import annotations
 
 from bisect import bisect_right
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from r2k import schemas
+from r2k.background import worker
 from r2k.construction.reconstitution import Reconstitution, reconstitute
 from r2k.construction.universe import LineCodes, build_universe
 from r2k.maintenance.engine import Calculation, calculate
@@ -39,6 +38,7 @@ from r2k.methodology.schedule import reconstitution_for_rank_day
 from r2k.synthetic.market import SyntheticMarket, row_expander, synthetic_market
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
     from datetime import date
 
     from r2k._typing import IndexCode
@@ -208,17 +208,7 @@ class SyntheticReconstitutor:
         days = self._rank_days
         i = bisect_right(days, rank_day)
         if i < len(days) and days[i] not in self._pending:
-            self._pending[days[i]] = _worker().submit(self.universe, days[i])
-
-
-@cache
-def _worker() -> ThreadPoolExecutor:
-    """The one thread that builds universes ahead of the calculation.
-
-    Polars releases the GIL while it runs a query, so the build overlaps the
-    calculation's walk on a second core.
-    """
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="r2k-universe")
+            self._pending[days[i]] = worker().submit(self.universe, days[i])
 
 
 def run_synthetic(
