@@ -35,7 +35,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import polars as pl
@@ -635,7 +635,8 @@ class LineClasses:
             if frame.height > _FEW_ROWS:
                 types: list[str | None] = self._attach(frame)["security_type"].to_list()
                 return types
-            return self._lookup(frame.select(LINE_KEYS))[0]
+            keys = zip(*(frame.get_column(k).to_list() for k in LINE_KEYS), strict=True)
+            return self._lookup_rows(list(keys), frame.schema)[0]
 
     def _attach(self, frame: pl.DataFrame) -> pl.DataFrame:
         if frame.height <= _FEW_ROWS:
@@ -668,10 +669,16 @@ class LineClasses:
 
         Lines not known yet are classified first.
         """
-        rows = keys.rows()
+        return self._lookup_rows(keys.rows(), keys.schema)
+
+    def _lookup_rows(
+        self, rows: list[tuple[Any, ...]], schema: pl.Schema
+    ) -> list[list[str | None]]:
+        """:meth:`_lookup` of key rows (``LINE_KEYS`` values; ``schema`` holds them)."""
         new = [k for k in dict.fromkeys(rows) if k not in self._by_key]
         if new:
-            self._classify(pl.DataFrame(new, schema=keys.schema, orient="row"))
+            keys = {name: schema[name] for name in LINE_KEYS}
+            self._classify(pl.DataFrame(new, schema=keys, orient="row"))
         found = [self._by_key[k] for k in rows]
         return [[f[i] for f in found] for i in range(len(_CLASSES) - len(LINE_KEYS))]
 

@@ -301,7 +301,10 @@ class MarketHistory:
             self._number_lines()
             assert self._enum is not None
             coded = ids.cast(self._enum, strict=False).to_physical()
-            out: np.ndarray = coded.cast(pl.Int64).fill_null(-1).to_numpy()
+            if coded.null_count() == 0:
+                return coded.to_numpy().astype(np.int64)
+            values = coded.to_numpy()  # a null comes out NaN (exact: codes < 2**32)
+            out: np.ndarray = np.where(np.isnan(values), -1, values).astype(np.int64)
             return out
         found = map(self._codes_by_id().get, ids.to_list(), repeat(-1))
         return np.fromiter(found, dtype=np.int64, count=ids.len())

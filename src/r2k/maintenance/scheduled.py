@@ -24,7 +24,6 @@ from itertools import compress
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
-import polars as pl
 
 from r2k.construction.classify import LINE_KEYS
 from r2k.construction.reconstitution import Reconstitution
@@ -41,6 +40,8 @@ from r2k.methodology.schedule import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
+
+    import polars as pl
 
     from r2k.maintenance.book import Book
     from r2k.maintenance.settings import Settings
@@ -162,7 +163,7 @@ def implement_reconstitution(book: Book, t: int, session: date) -> None:
     in_block = cols >= 0
     priced = np.zeros(cols.size, dtype=bool)
     priced[in_block] = ~np.isnan(block.close_ff[t, cols[in_block]])
-    members, cols = members.filter(pl.Series(priced)), cols[priced]
+    members, cols = members[np.flatnonzero(priced)], cols[priced]
     staying = np.zeros(len(block.ids), dtype=bool)
     staying[cols] = True
     leaving = np.flatnonzero((book.shares > 0) & ~staying)
@@ -180,12 +181,12 @@ def implement_reconstitution(book: Book, t: int, session: date) -> None:
     # Shares: the market's on the session, else the decision's (null: not added).
     market_shares = block.shares_at(t, cols)
     from_decision = np.isnan(market_shares)
-    decision_shares = members["shares_outstanding"]
-    shares = np.where(from_decision, decision_shares.to_numpy(), market_shares)
-    skip = (from_decision & decision_shares.is_null().to_numpy()) | (shares <= 0)
+    decision_shares, no_shares = _values_and_nulls(members["shares_outstanding"])
+    shares = np.where(from_decision, decision_shares, market_shares)
+    skip = (from_decision & no_shares) | (shares <= 0)
     # A null or zero float factor stands for 1.
-    floats = members["float_factor"].fill_null(0.0).to_numpy()
-    floats = np.where(floats == 0.0, 1.0, floats)
+    floats, no_float = _values_and_nulls(members["float_factor"])
+    floats = np.where(no_float | (floats == 0.0), 1.0, floats)
     before = book.shares[cols] * book.floats[cols]
     add = ~skip
     book.shares[cols[add]] = shares[add]
@@ -200,6 +201,18 @@ def implement_reconstitution(book: Book, t: int, session: date) -> None:
     # The size range stays in force until the next one; the lines are applied.
     book.bounds = replace(decision, members=decision.members.clear())
     book.recon = None
+
+
+def _values_and_nulls(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A float column's values (a null as NaN) and where it is null.
+
+    Read from the buffers when there is no null: no Polars query, which could
+    wait for the thread pool while the background thread's queries hold it.
+    """
+    values = column.to_numpy()
+    if column.null_count() == 0:
+        return values, np.zeros(values.size, dtype=bool)
+    return values, column.is_null().to_numpy()
 
 
 # ------------------------------------------------------------------ quarterly
@@ -290,7 +303,7 @@ def quarterly_update(book: Book, t: int, session: date, q: QuarterSchedule) -> N
     cols = block.columns_of_codes(market.line_codes(cutoff, cutoff))
     known = cols >= 0
     market_shares = np.full(len(block.ids), np.nan)
-    market_shares[cols[known]] = shares.fill_null(np.nan).to_numpy()[known]
+    market_shares[cols[known]] = shares.to_numpy()[known]  # a null comes out NaN
     new_shares = market_shares[held]
     new_float = book.float_as_of(q.share_update_cutoff)[held]
     before = book.shares[held] * book.floats[held]

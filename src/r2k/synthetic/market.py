@@ -345,10 +345,16 @@ def row_expander(panel: pl.DataFrame, securities: pl.DataFrame) -> RowExpander:
         "sector": line("sector"),
     }
     every = tuple(expr.alias(name) for name, expr in exprs.items())
+    line_columns = {"security_id", "name", "sector"}
 
     def expand(
         rows: pl.DataFrame, columns: tuple[str, ...] | None = None
     ) -> pl.DataFrame:
+        if columns is not None and line_columns.issuperset(columns):
+            # A line's columns by direct gathers (the expressions' values): no
+            # query waits for the thread pool (the IPO screen reads a few rows).
+            codes = rows.get_column("security_id").to_physical().to_numpy()
+            return pl.DataFrame([securities[name][codes] for name in columns])
         if columns is not None:
             return rows.select(exprs[name].alias(name) for name in columns)
         frame = rows.select(every)
