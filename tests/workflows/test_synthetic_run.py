@@ -497,6 +497,24 @@ def test_compact_rows_are_checked(
         MarketHistory(rows, expand=expand)
 
 
+def test_rows_at_reads_the_line_columns_by_code(
+    history: tuple[MarketHistory, SyntheticMarket],
+) -> None:
+    """A compact market's few-row screen gathers a line's columns by the codes it
+    already has; they are the columns the query expansion gives."""
+    market, data = history
+    day = market.sessions[-1]
+    at = np.array([0, 7, 3, market.line_codes(day, day).size - 1])
+    keys = ("security_id", "name", "sector")
+    by_code = market.rows_at(day, at, keys)
+    part = data.panel.filter(pl.col("session") == day)[at]
+    expand = row_expander(data.panel, data.securities)
+    assert_frame_equal(by_code, expand(part, keys))
+    assert_frame_equal(by_code, expand(part).select(keys))
+    with_cap = market.rows_at(day, at, ("security_id", "total_market_cap"))
+    assert_frame_equal(with_cap, expand(part, ("security_id", "total_market_cap")))
+
+
 def test_column_names_only_numeric_columns(
     history: tuple[MarketHistory, SyntheticMarket],
 ) -> None:
@@ -516,9 +534,11 @@ def test_a_compact_expansion_must_give_close_times_shares_as_the_cap(
     expand = row_expander(rows, data.securities)
 
     def doubled(
-        rows: pl.DataFrame, columns: tuple[str, ...] | None = None
+        rows: pl.DataFrame,
+        columns: tuple[str, ...] | None = None,
+        codes: np.ndarray | None = None,
     ) -> pl.DataFrame:
-        out = expand(rows, columns)
+        out = expand(rows, columns, codes)
         return out.with_columns(pl.col("total_market_cap") * 2.0)
 
     MarketHistory(rows, expand=expand)  # the product: accepted

@@ -91,13 +91,18 @@ class RowExpander(Protocol):
 
     Called with ``columns``, it returns just those MARKET columns, row for row
     (the IPO and spin-off screens ask for a few rows' keys so: the strings of
-    other columns are not made). Its ``total_market_cap`` is ``close`` x
-    ``shares_outstanding``, which :meth:`MarketHistory.column` computes itself
-    (checked on a sample of rows when the market is made).
+    other columns are not made); ``codes``, when given, are the rows' line codes
+    (:meth:`MarketHistory.line_codes`), so it need not read them from ``rows``.
+    Its ``total_market_cap`` is ``close`` x ``shares_outstanding``, which
+    :meth:`MarketHistory.column` computes itself (checked on a sample of rows
+    when the market is made).
     """
 
     def __call__(
-        self, rows: pl.DataFrame, columns: tuple[str, ...] | None = None
+        self,
+        rows: pl.DataFrame,
+        columns: tuple[str, ...] | None = None,
+        codes: np.ndarray | None = None,
     ) -> pl.DataFrame:
         """The MARKET rows of ``rows`` (``columns`` only, when given)."""
         ...
@@ -211,7 +216,7 @@ class MarketHistory:
         """
         part = self._slice(d, d)[pl.Series(at, dtype=pl.Int64)]
         if self._expand is not None:
-            return self._expand(part, columns)
+            return self._expand(part, columns, self.line_codes(d, d)[at])
         return part if columns is None else part.select(columns)
 
     def column(self, name: str, first: date, last: date) -> pl.Series:

@@ -348,12 +348,14 @@ def row_expander(panel: pl.DataFrame, securities: pl.DataFrame) -> RowExpander:
     line_columns = {"security_id", "name", "sector"}
 
     def expand(
-        rows: pl.DataFrame, columns: tuple[str, ...] | None = None
+        rows: pl.DataFrame,
+        columns: tuple[str, ...] | None = None,
+        codes: np.ndarray | None = None,
     ) -> pl.DataFrame:
-        if columns is not None and line_columns.issuperset(columns):
+        if columns and codes is not None and line_columns.issuperset(columns):
             # A line's columns by direct gathers (the expressions' values): no
-            # query waits for the thread pool (the IPO screen reads a few rows).
-            codes = rows.get_column("security_id").to_physical().to_numpy()
+            # query, which would wait for the thread pool while the background
+            # thread's queries hold it (the IPO screen's rows).
             return pl.DataFrame([securities[name][codes] for name in columns])
         if columns is not None:
             return rows.select(exprs[name].alias(name) for name in columns)
