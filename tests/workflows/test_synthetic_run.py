@@ -502,7 +502,8 @@ def test_rows_at_reads_the_line_columns_by_code(
 ) -> None:
     """A compact market's few-row screen gathers a line's columns by the codes it
     already has; they are the columns the query expansion gives."""
-    market, data = history
+    _, data = history
+    market = market_history(data)  # compact: rows are expanded when read
     day = market.sessions[-1]
     at = np.array([0, 7, 3, market.line_codes(day, day).size - 1])
     keys = ("security_id", "name", "sector")
@@ -513,6 +514,33 @@ def test_rows_at_reads_the_line_columns_by_code(
     assert_frame_equal(by_code, expand(part).select(keys))
     with_cap = market.rows_at(day, at, ("security_id", "total_market_cap"))
     assert_frame_equal(with_cap, expand(part, ("security_id", "total_market_cap")))
+
+
+def test_universe_reads_float_and_voting_data_known_on_the_rank_day(
+    history: tuple[MarketHistory, SyntheticMarket],
+) -> None:
+    """The reconstitutor reads each line's float factor (the latest known on the
+    rank day; of one date, the later row) and voting rights by line code; they
+    are what joins by security_id give, from the plain and the compact market."""
+    plain, data = history
+    day = plain.sessions[-30]
+    floats = (
+        data.float_factors.sort("as_of", maintain_order=True)
+        .filter(pl.col("as_of") <= day)
+        .group_by("security_id")
+        .agg(pl.col("float_factor").last())
+    )
+    for market in (plain, market_history(data)):
+        universe = SyntheticReconstitutor(market, data, prefetch=False).universe(day)
+        expected = (
+            universe.drop("float_factor", "voting_rights_pct")
+            .join(floats, on="security_id", how="left")
+            .join(data.voting, on="security_id", how="left")
+            .select(universe.columns)
+        )
+        assert_frame_equal(universe, expected)
+        assert universe["float_factor"].null_count() < universe.height
+        assert universe["voting_rights_pct"].null_count() < universe.height
 
 
 def test_column_names_only_numeric_columns(

@@ -66,6 +66,9 @@ class UniverseBuild:
     rank_day: date
     universe: pl.DataFrame  # schemas.UNIVERSE
     repairs: pl.DataFrame  # REPAIRS
+    # The source's line code of each universe row, when the build was given the
+    # codes (``codes`` of :func:`build_universe`); None otherwise.
+    line_codes: np.ndarray | None = None
 
     @property
     def securities(self) -> pl.DataFrame:
@@ -114,6 +117,7 @@ def build_universe(
     history = _through(panel, rank_day)
     if history is not panel:  # rows after the rank day dropped: number again
         codes = None
+    sourced = codes is not None  # ``_line`` holds the source's line codes
     ids, coded = _coded(history, codes)
     cross = _rows_on(coded, rank_day)
     if cross.height == 0:
@@ -139,7 +143,7 @@ def build_universe(
     }
     if sec_tickers is None:
         typed["exchange"] = pl.lit(None, dtype=pl.String)
-    lines = classified.with_columns(**typed).drop("fund_structure", "_line")
+    lines = classified.with_columns(**typed).drop("fund_structure")
     if sec_tickers is not None:
         lines = _attach_exchange(lines, sec_tickers)
     lines = lines.with_columns(company_id=company_ids(lines))
@@ -163,7 +167,10 @@ def build_universe(
         shares_outstanding=pl.col("shares_outstanding"),
         float_factor=pl.lit(None, dtype=pl.Float64),
         voting_rights_pct=pl.lit(None, dtype=pl.Float64),
+        _line=pl.col("_line"),
     ).sort("security_id")
+    line_codes = universe.get_column("_line").to_numpy() if sourced else None
+    universe = universe.drop("_line")
     if repairs.height:
         for row in repairs.group_by("repair").len().iter_rows():
             log.info("universe %s: repair %s applied to %d line(s)", rank_day, *row)
@@ -171,6 +178,7 @@ def build_universe(
         rank_day=rank_day,
         universe=schemas.check_schema(universe, schemas.UNIVERSE, source="universe"),
         repairs=repairs,
+        line_codes=line_codes,
     )
 
 

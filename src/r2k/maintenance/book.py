@@ -34,7 +34,7 @@ import polars as pl
 from r2k import schemas
 from r2k.errors import MissingDataError
 from r2k.maintenance.levels import SUMS
-from r2k.maintenance.market import epoch_day, positions
+from r2k.maintenance.market import epoch_day, known_on, positions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -796,13 +796,7 @@ class Book:
         two factors of a line known from the same date, the later row's.
         """
         days, cols, factors = self.floats_known()
-        n = int(np.searchsorted(days, epoch_day(as_of), side="right"))
-        latest = np.full(len(self.block.ids), -1)  # each line's latest such row
-        np.maximum.at(latest, cols[:n], np.arange(n))
-        out = np.full(len(self.block.ids), np.nan)
-        found = latest >= 0
-        out[found] = factors[latest[found]]
-        return out
+        return known_on(days, cols, factors, epoch_day(as_of), len(self.block.ids))
 
     # ------------------------------------------------------------ the walk
 

@@ -86,6 +86,34 @@ class FloatTable:
     factors: np.ndarray  # the float factor (NaN: null)
 
 
+def known_on(
+    as_of: np.ndarray, keys: np.ndarray, values: np.ndarray, day: int, size: int
+) -> np.ndarray:
+    """Each key's value from its latest row known on ``day`` (NaN: none).
+
+    The rows are in the order they became known (``as_of``, days since
+    1970-01-01, ascending); of two rows of one key and one date, the later
+    row's. ``keys`` are in ``range(size)``. What the book reads of the float
+    data on a date (:meth:`r2k.maintenance.book.Book.float_as_of`) and the
+    synthetic reconstitutor on a rank day.
+
+    Examples
+    --------
+    >>> known_on(
+    ...     np.array([1, 2, 2, 5]), np.array([0, 1, 1, 0]),
+    ...     np.array([0.5, 0.7, 0.8, 0.9]), day=2, size=3,
+    ... ).tolist()
+    [0.5, 0.8, nan]
+    """  # fmt: skip
+    n = int(np.searchsorted(as_of, day, side="right"))
+    latest = np.full(size, -1)  # each key's latest such row
+    np.maximum.at(latest, keys[:n], np.arange(n))
+    out = np.full(size, np.nan)
+    found = latest >= 0
+    out[found] = values[latest[found]]
+    return out
+
+
 class RowExpander(Protocol):
     """Turns a row range of a compact market into :data:`r2k.schemas.MARKET` rows.
 

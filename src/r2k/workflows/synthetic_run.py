@@ -22,6 +22,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from r2k import schemas
@@ -29,7 +30,7 @@ from r2k.background import worker
 from r2k.construction.reconstitution import Reconstitution, reconstitute
 from r2k.construction.universe import LineCodes, build_universe
 from r2k.maintenance.engine import Calculation, calculate
-from r2k.maintenance.market import MarketHistory
+from r2k.maintenance.market import MarketHistory, epoch_day, known_on
 from r2k.maintenance.scheduled import recon_schedule
 from r2k.maintenance.settings import Reconstitutor, Settings
 from r2k.maintenance.state import ReconDecision, initial_state
@@ -106,9 +107,18 @@ class SyntheticReconstitutor:
     ) -> None:
         self.market = market
         self.rules = rules
-        # In the order the factors became known (of one date, in data order).
-        self.float_factors = data.float_factors.sort("as_of", maintain_order=True)
-        self.voting = data.voting
+        # The float and voting data by line code (the universe's rows carry
+        # theirs): a factor is read as of a rank day without a join.
+        n_lines = market.lines().len()
+        table = market.float_table(data.float_factors)
+        known = table.codes >= 0
+        self._floats = (table.as_of[known], table.codes[known], table.factors[known])
+        self._voting = np.full(n_lines, np.nan)
+        voting_codes = market.codes_of(data.voting["security_id"])
+        listed = voting_codes >= 0
+        self._voting[voting_codes[listed]] = data.voting[
+            "voting_rights_pct"
+        ].to_numpy()[listed]
         self.index: IndexCode = index
         self.r1000: frozenset[str] = frozenset()
         self.r3000: frozenset[str] = frozenset()
@@ -178,30 +188,26 @@ class SyntheticReconstitutor:
         # The market's line codes and classification memo: each line is numbered
         # and classified once per market, not at every reconstitution.
         codes = LineCodes(market.lines(), market.line_codes(first, rank_day))
-        universe = build_universe(
+        build = build_universe(
             market.rows(first, rank_day),
             rank_day,
             classes=market.classes,
             codes=codes,
-        ).universe
-        floats = (
-            self.float_factors.filter(pl.col("as_of") <= rank_day)
-            .group_by("security_id")
-            .agg(_ff=pl.col("float_factor").last())
         )
-        return (
-            universe.join(floats, on="security_id", how="left")
-            .join(
-                self.voting.select("security_id", _vote="voting_rights_pct"),
-                on="security_id",
-                how="left",
+        universe, lines = build.universe, build.line_codes
+        assert lines is not None  # built from the market's codes
+        # Each line's latest factor known on the rank day (the later row of one
+        # date; none: null) and its voting rights; a build leaves both null.
+        floats = known_on(*self._floats, epoch_day(rank_day), self._voting.size)
+        for name, values in (
+            ("float_factor", floats[lines]),
+            ("voting_rights_pct", self._voting[lines]),
+        ):
+            universe.replace_column(
+                universe.get_column_index(name),
+                pl.Series(name, values, nan_to_null=True),
             )
-            .with_columns(
-                float_factor=pl.coalesce("_ff", "float_factor"),
-                voting_rights_pct=pl.coalesce("_vote", "voting_rights_pct"),
-            )
-            .drop("_ff", "_vote")
-        )
+        return universe
 
     def _prefetch_after(self, rank_day: date) -> None:
         """Start building the universe of the first scheduled rank day after this."""
