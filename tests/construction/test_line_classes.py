@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -93,6 +94,49 @@ def test_memo_shared_by_threads_classifies_each_line_once() -> None:
         assert_frame_equal(classes.attach(frame), _direct(frame))
 
 
+def test_attach_by_line_code_checks_each_lines_keys() -> None:
+    """A frame's rows found by their line codes get the values of the keys they
+    have now: a renamed line (same code, new name) is classified by its new name,
+    a new code is classified, a known one is not classified again."""
+    n = 150
+    base = pl.DataFrame(
+        {
+            "security_id": [f"L{i}" for i in range(n)],
+            "name": [f"Line {i} Inc. Common Stock" for i in range(n)],
+            "sector": [None if i % 7 == 0 else "Technology" for i in range(n)],
+        }
+    )
+    classes = LineClasses()
+    assert_frame_equal(classes.attach(base, np.arange(n)), _direct(base))
+    assert classes.classified == n
+    # Later: lines 0-9 gone, 10-19 renamed (a warrant, a null name), 20 new
+    # codes past the last, the rows in another order.
+    renamed = [None if i == 12 else f"Line {i} Inc. Warrant" for i in range(10, 20)]
+    later = pl.concat(
+        [
+            base.slice(10, 10).with_columns(name=pl.Series(renamed)),
+            base.slice(20, n - 20),
+            pl.DataFrame(
+                {
+                    "security_id": [f"N{i}" for i in range(20)],
+                    "name": [f"New {i} Holdings Units" for i in range(20)],
+                    "sector": ["Finance"] * 20,
+                }
+            ),
+        ]
+    )
+    codes = np.concatenate([np.arange(10, n), np.arange(n + 100, n + 120)])
+    order = np.random.default_rng(3).permutation(later.height)
+    later, codes = later[order], codes[order]
+    assert_frame_equal(classes.attach(later, codes), _direct(later))
+    assert classes.classified == n + 10 + 20
+    assert_frame_equal(classes.attach(later, codes), _direct(later))
+    assert classes.classified == n + 30  # all found by code: none classified
+    # Back to the first names: found again (by their keys, then by code).
+    assert_frame_equal(classes.attach(base, np.arange(n)), _direct(base))
+    assert classes.classified == n + 30
+
+
 def test_memo_on_the_real_panel_small_and_large_frames(
     market_panel: pl.DataFrame,
 ) -> None:
@@ -114,6 +158,10 @@ def test_universe_from_the_markets_codes_and_memo(market_panel: pl.DataFrame) ->
     coded = build_universe(rows, RANK_DAY, classes=market.classes, codes=codes)
     assert_frame_equal(coded.universe, plain.universe)
     assert_frame_equal(coded.securities, plain.securities)
+    assert plain.line_codes is None  # numbered by the build: no source codes
+    assert coded.line_codes is not None
+    lines = market.lines().gather(coded.line_codes)
+    assert lines.to_list() == coded.universe["security_id"].to_list()
     assert_frame_equal(coded.repairs.sort(pl.all()), plain.repairs.sort(pl.all()))
 
 

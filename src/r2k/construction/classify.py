@@ -590,6 +590,10 @@ class LineClasses:
     def __init__(self) -> None:
         self._known = pl.DataFrame(schema=_CLASSES)
         self._by_key: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}
+        self._row_by_key: dict[tuple[str | None, ...], int] = {}  # in ``_known``
+        # The row of ``_known`` each source line code had when last attached
+        # (-1: none yet); a line's keys are checked against it at every use.
+        self._code_row = np.zeros(0, dtype=np.int64)
         self._lock = threading.RLock()
 
     @property
@@ -597,7 +601,9 @@ class LineClasses:
         """How many lines have been classified so far."""
         return self._known.height
 
-    def attach(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def attach(
+        self, frame: pl.DataFrame, codes: np.ndarray | None = None
+    ) -> pl.DataFrame:
         """``frame`` with ``security_type``, ``company_key`` and ``fund_structure``.
 
         ``frame`` has the columns ``security_id``, ``name`` and ``sector`` (a market
@@ -605,6 +611,12 @@ class LineClasses:
         type with the symbol's adjustments (:func:`security_type_expr` with
         ``symbol_col="security_id"``), ``fund_structure`` that of
         :func:`fund_structure_expr` (null: not a fund named like a company).
+
+        ``codes``, when given, are the rows' line codes in their source (non-
+        negative integers, such as :meth:`r2k.maintenance.market.MarketHistory.
+        line_codes`): a line whose keys are those it had when last attached is
+        found by its code, without a join (a rank day's cross-section is mostly
+        the lines of the one before).
 
         Examples
         --------
@@ -623,7 +635,9 @@ class LineClasses:
         2
         """
         with self._lock:
-            return self._attach(frame)
+            if codes is None or frame.height <= _FEW_ROWS:
+                return self._attach(frame)
+            return self._attach_by_code(frame, np.asarray(codes, dtype=np.int64))
 
     def security_types(self, frame: pl.DataFrame) -> list[str | None]:
         """The ``security_type`` :meth:`attach` gives each row of ``frame``, as a list.
@@ -664,6 +678,41 @@ class LineClasses:
             )
         )
 
+    def _attach_by_code(self, frame: pl.DataFrame, codes: np.ndarray) -> pl.DataFrame:
+        """:meth:`attach` by the rows' line codes (see there)."""
+        top = int(codes.max(initial=-1)) + 1
+        if top > self._code_row.size:
+            grown = np.full(max(top, 2 * self._code_row.size), -1, dtype=np.int64)
+            grown[: self._code_row.size] = self._code_row
+            self._code_row = grown
+        rows = self._code_row[codes]
+        if self._known.n_chunks() > 1:  # one piece per batch of new lines
+            self._known = self._known.rechunk()
+        same = np.zeros(frame.height, dtype=bool)
+        mapped = np.flatnonzero(rows >= 0)
+        if mapped.size:
+            known = self._known[rows[mapped]]
+            if all(
+                frame.get_column(k)[mapped].equals(known.get_column(k), null_equal=True)
+                for k in LINE_KEYS
+            ):
+                same[mapped] = True
+        rest = np.flatnonzero(~same)  # new codes, or keys other than last time
+        if rest.size:
+            columns = (frame.get_column(k)[rest].to_list() for k in LINE_KEYS)
+            keys = list(zip(*columns, strict=True))
+            self._lookup_rows(keys, frame.schema)  # classifies the new ones
+            found = np.fromiter(
+                (self._row_by_key[k] for k in keys), dtype=np.int64, count=rest.size
+            )
+            rows[rest] = found
+            self._code_row[codes[rest]] = found
+            if self._known.n_chunks() > 1:
+                self._known = self._known.rechunk()
+        known = self._known[rows]
+        names = _CLASSES.names()[len(LINE_KEYS) :]
+        return frame.hstack([known.get_column(name) for name in names])
+
     def _lookup(self, keys: pl.DataFrame) -> list[list[str | None]]:
         """The classes of the lines of ``keys``, column by column.
 
@@ -701,7 +750,10 @@ class LineClasses:
         """
         first, then = _classify_exprs()
         found = new.with_columns(first).with_columns(then).select(_CLASSES.names())
+        start = self._known.height
         self._known = pl.concat([self._known, found])
         width = len(LINE_KEYS)
-        self._by_key.update((row[:width], row[width:]) for row in found.rows())
+        for i, row in enumerate(found.rows()):
+            self._by_key[row[:width]] = row[width:]
+            self._row_by_key[row[:width]] = start + i
         return found

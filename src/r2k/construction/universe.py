@@ -135,7 +135,12 @@ def build_universe(
     # a null id has a null code and matches nothing, as a null id would).
     stats = _history_stats(coded, rank_day)
     memo = LineClasses() if classes is None else classes
-    classified = memo.attach(_with_stats(cross, stats))
+    with_stats = _with_stats(cross, stats)
+    # By the source's line codes when there are some: a line is found by its
+    # code while its keys stay those it had.
+    classified = memo.attach(
+        with_stats, with_stats["_line"].to_numpy() if sourced else None
+    )
     typed = {
         "security_type": pl.when(_EQUITY & pl.col("fund_structure").is_not_null())
         .then(pl.col("fund_structure"))
