@@ -242,7 +242,10 @@ class MarketHistory:
         expands just these rows and columns (the positions come from
         :meth:`line_codes` or :meth:`column`, which expand nothing).
         """
-        part = self._slice(d, d)[pl.Series(at, dtype=pl.Int64)]
+        # Column by column: a frame's gather runs in the thread pool, where it
+        # would wait while the background thread's queries hold it.
+        rows = self._slice(d, d).get_columns()
+        part = pl.DataFrame([column[at] for column in rows])
         if self._expand is not None:
             return self._expand(part, columns, self.line_codes(d, d)[at])
         return part if columns is None else part.select(columns)

@@ -163,7 +163,8 @@ def implement_reconstitution(book: Book, t: int, session: date) -> None:
     in_block = cols >= 0
     priced = np.zeros(cols.size, dtype=bool)
     priced[in_block] = ~np.isnan(block.close_ff[t, cols[in_block]])
-    members, cols = members[np.flatnonzero(priced)], cols[priced]
+    kept = np.flatnonzero(priced)  # the members kept (read column by column)
+    cols = cols[priced]
     staying = np.zeros(len(block.ids), dtype=bool)
     staying[cols] = True
     leaving = np.flatnonzero((book.shares > 0) & ~staying)
@@ -181,11 +182,13 @@ def implement_reconstitution(book: Book, t: int, session: date) -> None:
     # Shares: the market's on the session, else the decision's (null: not added).
     market_shares = block.shares_at(t, cols)
     from_decision = np.isnan(market_shares)
-    decision_shares, no_shares = _values_and_nulls(members["shares_outstanding"])
+    decision_shares, no_shares = _values_and_nulls(
+        members.get_column("shares_outstanding")[kept]
+    )
     shares = np.where(from_decision, decision_shares, market_shares)
     skip = (from_decision & no_shares) | (shares <= 0)
     # A null or zero float factor stands for 1.
-    floats, no_float = _values_and_nulls(members["float_factor"])
+    floats, no_float = _values_and_nulls(members.get_column("float_factor")[kept])
     floats = np.where(no_float | (floats == 0.0), 1.0, floats)
     before = book.shares[cols] * book.floats[cols]
     add = ~skip
@@ -347,9 +350,11 @@ def ipo_additions(book: Book, t: int, session: date, q: QuarterSchedule) -> None
     codes0, codes1 = market.line_codes(then, then), market.line_codes(rank, rank)
     caps0 = market.column("total_market_cap", then, then).to_numpy()
     caps1 = market.column("total_market_cap", rank, rank).to_numpy()
-    _, at0, at1 = np.intersect1d(
-        codes0, codes1, assume_unique=True, return_indices=True
-    )
+    # A session's codes ascend (its rows are in line order): each of the first
+    # day's lines is looked up among the second's.
+    at1 = np.minimum(np.searchsorted(codes1, codes0), max(codes1.size - 1, 0))
+    both = codes1[at1] == codes0 if codes1.size else np.zeros(codes0.size, bool)
+    at0, at1 = np.flatnonzero(both), at1[both]
     cap0, cap1 = np.nansum(caps0[at0]), np.nansum(caps1[at1])
     factor = float(cap1) / float(cap0) if at0.size else 1.0
     lower, upper = bounds.lower_cap * factor, bounds.upper_cap * factor
