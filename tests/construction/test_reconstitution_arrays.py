@@ -28,7 +28,11 @@ from polars.testing import assert_frame_equal
 from r2k.construction import reconstitution
 from r2k.construction.floats import FloatEstimate
 from r2k.construction.reconstitution import Reconstitution, reconstitute
-from r2k.construction.reconstitution_arrays import is_plain
+from r2k.construction.reconstitution_arrays import (
+    PreparedUniverse,
+    is_plain,
+    prepare_universe,
+)
 from r2k.methodology.rule_sets import RuleSet
 from r2k.synthetic.universe import synthetic_universe
 
@@ -150,7 +154,7 @@ def _bent(seed: int) -> Case:
     )
 
 
-def _run(case: Case) -> Reconstitution:
+def _run(case: Case, prepared: PreparedUniverse | None = None) -> Reconstitution:
     return reconstitute(
         case.universe,
         case.incumbents,
@@ -161,6 +165,7 @@ def _run(case: Case) -> Reconstitution:
         r1000_complement=case.r1000_complement,
         ceased=case.ceased,
         unheld_classes=case.unheld_classes,
+        prepared=prepared,
     )
 
 
@@ -176,10 +181,46 @@ def test_array_form_equals_query_form(seed: int) -> None:
     assert is_plain(case.universe, case.incumbents)
     arrays = _run(case)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(reconstitution, "is_plain", lambda *_: False)
+        m.setattr(reconstitution, "is_plain", lambda *_, **__: False)
         query = _run(case)
     _assert_same(arrays, query)
     assert arrays.changes.height > 0
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**16))
+def test_a_prepared_universe_changes_nothing(seed: int) -> None:
+    """The part before the incumbents, done ahead, gives the same frames; one
+    made from another universe object or another rule set is not used."""
+    case = _bent(seed)
+    alone = _run(case)
+    prepared = prepare_universe(case.universe, case.rules)
+    assert prepared is not None
+    assert prepared.fits(case.universe, case.rules)
+    _assert_same(_run(case, prepared), alone)
+    # Prepared from fewer lines: used, it would lose them; it is not used.
+    fewer = prepare_universe(case.universe.slice(5), case.rules)
+    assert fewer is not None
+    assert not fewer.fits(case.universe, case.rules)
+    _assert_same(_run(case, fewer), alone)
+    other_rules = prepare_universe(case.universe, RULES)
+    assert other_rules is not None
+    assert other_rules.fits(case.universe, case.rules) == (
+        RULES.digest == case.rules.digest
+    )
+
+
+def test_only_plain_unique_universes_are_prepared() -> None:
+    universe, _ = _base(0)
+    nan_volume = universe.with_columns(
+        avg_volume=pl.when(pl.int_range(pl.len()) == 3)
+        .then(float("nan"))
+        .otherwise("avg_volume")
+    )
+    assert prepare_universe(universe, RULES) is not None
+    assert prepare_universe(nan_volume, RULES) is None
+    assert prepare_universe(pl.concat([universe, universe.head(1)]), RULES) is None
+    assert prepare_universe(universe.drop("close"), RULES) is None
 
 
 def test_the_bent_universes_hold_the_cases() -> None:

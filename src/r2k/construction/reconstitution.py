@@ -13,6 +13,7 @@ market cap -> company screens -> rank -> R3000E (top 4,000) -> bands at #200, #5
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -28,7 +29,11 @@ from r2k.construction.companies import (
 from r2k.construction.eligibility import company_exclusion_reason, line_exclusion_reason
 from r2k.construction.floats import FloatEstimate, attach_float_factors, fallback_factor
 from r2k.construction.ranking import rank_companies
-from r2k.construction.reconstitution_arrays import is_plain, reconstitute_arrays
+from r2k.construction.reconstitution_arrays import (
+    PreparedUniverse,
+    is_plain,
+    reconstitute_arrays,
+)
 from r2k.errors import InputError, SchemaError
 
 if TYPE_CHECKING:
@@ -102,6 +107,7 @@ def reconstitute(
     r1000_complement: bool = False,
     ceased: frozenset[str] = frozenset(),
     unheld_classes: frozenset[str] = frozenset(),
+    prepared: PreparedUniverse | None = None,
 ) -> Reconstitution:
     """Reconstitute the Russell US indexes from a rank-day universe.
 
@@ -136,7 +142,15 @@ def reconstitute(
         again (the panel reports the company total on every class line), so they
         are not made extra index lines. They still count in the company's total
         shares and may still be its pricing vehicle.
+    prepared
+        The part that reads no incumbent, done ahead for this ``universe``
+        object under these ``rules``
+        (:func:`r2k.construction.reconstitution_arrays.prepare_universe`);
+        ignored when made from another universe or rule set. The result is the
+        same with it or without.
     """
+    if prepared is not None and not prepared.fits(universe, rules):
+        prepared = None
     universe = schemas.check_schema(universe, schemas.UNIVERSE, source="universe")
     incumbents = schemas.check_schema(
         incumbents, schemas.INCUMBENTS, source="incumbents"
@@ -145,7 +159,9 @@ def reconstitute(
     _check_unique(incumbents, "security_id", "incumbents")
 
     form = (
-        reconstitute_arrays if is_plain(universe, incumbents) else _reconstitute_query
+        partial(reconstitute_arrays, prepared=prepared)
+        if is_plain(universe, incumbents, universe_plain=prepared is not None)
+        else _reconstitute_query
     )
     membership, exclusions, changes, breakpoints = form(
         universe,

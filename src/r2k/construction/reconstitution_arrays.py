@@ -23,6 +23,7 @@ copy it; a universe with such a NaN takes the query form.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,7 @@ from r2k.construction.banding import bands_of, breakpoint_table, index_flags
 from r2k.construction.companies import is_extra_class_line
 from r2k.construction.eligibility import company_exclusion_reason, line_exclusion_reason
 from r2k.construction.floats import FloatEstimate, attach_float_factors, fallback_factor
+from r2k.errors import SchemaError
 
 if TYPE_CHECKING:
     from datetime import date
@@ -50,19 +52,106 @@ _SIDES = {
 }
 _KINDS = np.array(["add", "delete", "migrate_down", "migrate_up"], dtype=object)
 _SIDE_NAMES = np.array(["R1000", "R2000", None], dtype=object)  # codes 0, 1, -1
+_NO_INCUMBENTS = pl.DataFrame(schema=schemas.INCUMBENTS)
 
 
-def is_plain(universe: pl.DataFrame, incumbents: pl.DataFrame) -> bool:
-    """Whether :func:`reconstitute_arrays` applies to ``universe``."""
-    if (
-        universe.height == 0
-        or incumbents.get_column("security_id").null_count()
-        or any(
-            universe.get_column(c).null_count() for c in ("company_id", "security_type")
-        )
+def is_plain(
+    universe: pl.DataFrame, incumbents: pl.DataFrame, *, universe_plain: bool = False
+) -> bool:
+    """Whether :func:`reconstitute_arrays` applies to ``universe``.
+
+    ``universe_plain``: the universe's part is known to hold (a prepared
+    universe's, :func:`prepare_universe`), only the incumbents are checked.
+    """
+    if incumbents.get_column("security_id").null_count():
+        return False
+    if universe_plain:
+        return True
+    if universe.height == 0 or any(
+        universe.get_column(c).null_count() for c in ("company_id", "security_type")
     ):
         return False
     return not any(universe.get_column(c).is_nan().any() for c in _PLAIN_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Companies:
+    """What the array form finds before it reads the incumbents.
+
+    The universe's lines, the line screens' reasons (null: eligible), the
+    eligible rows, each company's pricing-vehicle row (in company order), each
+    company code's place among them (-1: none) and each pricing vehicle's
+    company total cap (R7 §6.5.1).
+    """
+
+    lines: _Lines
+    line_reason: pl.Series
+    eligible: np.ndarray
+    pv: np.ndarray
+    company_of_code: np.ndarray
+    total_cap: np.ndarray
+
+
+def _companies(universe: pl.DataFrame, rules: RuleSet) -> _Companies:
+    lines = _Lines(universe)
+    line_reason = universe.select(line_exclusion_reason(rules.eligibility)).to_series()
+    eligible = np.flatnonzero(line_reason.is_null().to_numpy())
+    pv = _pricing_vehicles(
+        lines, eligible, rules.share_classes.pricing_vehicle_volume_tolerance
+    )
+    company_of_code = np.full(lines.n_codes, -1, dtype=np.int64)
+    company_of_code[lines.code[pv]] = np.arange(pv.size)
+    # Common lines: those the first line screen, the security type, passes.
+    common = np.flatnonzero((line_reason != "security_type").fill_null(value=True))
+    total_cap = _total_shares(lines, common)[lines.code[pv]] * lines.floats("close")[pv]
+    return _Companies(
+        lines=lines,
+        line_reason=line_reason,
+        eligible=eligible,
+        pv=pv,
+        company_of_code=company_of_code,
+        total_cap=total_cap,
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedUniverse:
+    """The part of a reconstitution that reads no incumbent, done ahead.
+
+    :func:`prepare_universe` makes it; :func:`r2k.construction.reconstitution.
+    reconstitute` uses it when called with the same universe object and a rule
+    set of the same digest (otherwise it does the work itself). A caller that
+    knows its next rank day's universe, such as the synthetic reconstitutor's
+    background thread, prepares it while the calculation walks there.
+    """
+
+    source: pl.DataFrame  # the universe as given
+    digest: str  # the rule set's
+    companies: _Companies
+
+    def fits(self, universe: pl.DataFrame, rules: RuleSet) -> bool:
+        """Whether this was prepared from ``universe`` under ``rules``."""
+        return self.source is universe and self.digest == rules.digest
+
+
+def prepare_universe(universe: pl.DataFrame, rules: RuleSet) -> PreparedUniverse | None:
+    """The incumbent-free part of :func:`reconstitute_arrays` for ``universe``.
+
+    None when the universe does not take the array form whatever the
+    incumbents (:func:`is_plain`), or fails the checks
+    :func:`r2k.construction.reconstitution.reconstitute` makes (it raises
+    them when called).
+    """
+    try:
+        checked = schemas.check_schema(universe, schemas.UNIVERSE, source="universe")
+    except SchemaError:
+        return None
+    ids = checked.get_column("security_id")
+    if ids.n_unique() != ids.len() or not is_plain(checked, _NO_INCUMBENTS):
+        return None
+    return PreparedUniverse(
+        source=universe, digest=rules.digest, companies=_companies(checked, rules)
+    )
 
 
 def reconstitute_arrays(
@@ -76,24 +165,19 @@ def reconstitute_arrays(
     r1000_complement: bool,
     ceased: frozenset[str],
     unheld_classes: frozenset[str],
+    prepared: PreparedUniverse | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Membership, exclusions, changes and breakpoints of a plain universe.
 
     The arguments are those of
-    :func:`r2k.construction.reconstitution.reconstitute`, checked there.
+    :func:`r2k.construction.reconstitution.reconstitute`, checked there;
+    ``prepared`` (made from this universe's values under ``rules``) saves the
+    part before the incumbents.
     """
-    lines = _Lines(universe)
+    found = _companies(universe, rules) if prepared is None else prepared.companies
+    lines, line_reason, eligible = found.lines, found.line_reason, found.eligible
+    pv, company_of_code, total_cap = found.pv, found.company_of_code, found.total_cap
     elig = rules.eligibility
-    line_reason = universe.select(line_exclusion_reason(elig)).to_series()
-    eligible = np.flatnonzero(line_reason.is_null().to_numpy())
-    pv = _pricing_vehicles(
-        lines, eligible, rules.share_classes.pricing_vehicle_volume_tolerance
-    )
-    company_of_code = np.full(lines.n_codes, -1, dtype=np.int64)
-    company_of_code[lines.code[pv]] = np.arange(pv.size)
-    # Common lines: those the first line screen, the security type, passes.
-    common = np.flatnonzero((line_reason != "security_type").fill_null(value=True))
-    total_cap = _total_shares(lines, common)[lines.code[pv]] * lines.floats("close")[pv]
 
     inc = _Incumbents(incumbents, lines)
     side = {

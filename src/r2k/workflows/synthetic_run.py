@@ -28,6 +28,7 @@ import polars as pl
 from r2k import schemas
 from r2k.background import worker
 from r2k.construction.reconstitution import Reconstitution, reconstitute
+from r2k.construction.reconstitution_arrays import PreparedUniverse, prepare_universe
 from r2k.construction.universe import LineCodes, build_universe
 from r2k.maintenance.engine import Calculation, calculate
 from r2k.maintenance.market import MarketHistory, epoch_day, known_on
@@ -129,7 +130,7 @@ class SyntheticReconstitutor:
             if prefetch and sessions
             else []
         )
-        self._pending: dict[date, Future[pl.DataFrame]] = {}
+        self._pending: dict[date, Future[_Ready]] = {}
         if self._rank_days:
             # Made here, so the worker only reads the market's lazy parts.
             market.lines()
@@ -146,10 +147,10 @@ class SyntheticReconstitutor:
         """
         rules = self.rules or rule_set_for(rank_day)
         job = self._pending.pop(rank_day, None)
-        universe = job.result() if job is not None else self.universe(rank_day)
-        known = set(universe["security_id"].to_list())
+        ready = job.result() if job is not None else self._ready(rank_day)
+        universe = ready.universe
         current = members | self.r1000 if self.index == "r2000" else self.r3000
-        ids = sorted(current & known)
+        ids = sorted(current & ready.ids)
         incumbents = pl.DataFrame(
             {
                 "security_id": ids,
@@ -163,10 +164,17 @@ class SyntheticReconstitutor:
         if effective is None:
             effective = reconstitution_for_rank_day(rank_day).effective_date
         result = reconstitute(
-            universe, incumbents, rules, rank_day=rank_day, effective_date=effective
+            universe,
+            incumbents,
+            rules,
+            rank_day=rank_day,
+            effective_date=effective,
+            prepared=ready.prepared,
         )
-        self.r1000 = frozenset(result.index("r1000")["security_id"].to_list())
-        self.r3000 = frozenset(result.index("r3000")["security_id"].to_list())
+        lines = result.membership.get_column("security_id")
+        for name in ("r1000", "r3000"):  # Series filters: no query
+            held = lines.filter(result.membership.get_column(name))
+            setattr(self, name, frozenset(held.to_list()))
         self.results.append(result)
         decision = ReconDecision.from_reconstitution(result, rules, self.index)
         # The next universe is built while the calculation walks to its rank day,
@@ -209,12 +217,35 @@ class SyntheticReconstitutor:
             )
         return universe
 
+    def _ready(self, rank_day: date) -> _Ready:
+        """The universe of ``rank_day``, made ahead with what it gives.
+
+        Its ids and the part of its reconstitution that reads no incumbent
+        (:func:`r2k.construction.reconstitution_arrays.prepare_universe`).
+        """
+        universe = self.universe(rank_day)
+        rules = self.rules or rule_set_for(rank_day)
+        return _Ready(
+            universe=universe,
+            ids=frozenset(universe.get_column("security_id").to_list()),
+            prepared=prepare_universe(universe, rules),
+        )
+
     def _prefetch_after(self, rank_day: date) -> None:
         """Start building the universe of the first scheduled rank day after this."""
         days = self._rank_days
         i = bisect_right(days, rank_day)
         if i < len(days) and days[i] not in self._pending:
-            self._pending[days[i]] = worker().submit(self.universe, days[i])
+            self._pending[days[i]] = worker().submit(self._ready, days[i])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Ready:
+    """A rank day's universe, made ahead (:meth:`SyntheticReconstitutor._ready`)."""
+
+    universe: pl.DataFrame
+    ids: frozenset[str]
+    prepared: PreparedUniverse | None
 
 
 def run_synthetic(
