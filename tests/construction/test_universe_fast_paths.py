@@ -152,11 +152,12 @@ def _company_ids_reference(lines: pl.DataFrame) -> pl.Series:
     return pl.Series("company_id", out, dtype=pl.String)
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(40))
 def test_company_ids_equal_the_reference(seed: int) -> None:
     rng = random.Random(seed)
     tickers = ["GOOG", "GOOGL", "Z", "ZG", "MOG.A", "MOG.B", "OWL", "OBDC", "A", "AB"]
     tickers += [f"{c}{d}" for c in "XY" for d in ("", "A", "B.C")]
+    tickers += ["Q.A", "Q.B", "QQ", ".Q", "QQQ.U"]
     keys = [None, "", "alphabet", "blue owl", "moog", "x"]
     n = rng.randint(0, 30)
     lines = pl.DataFrame(

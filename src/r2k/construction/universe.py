@@ -532,17 +532,30 @@ def company_ids(lines: pl.DataFrame) -> pl.Series:
     removed) share a prefix of at least two characters (one for one-letter
     tickers): ``GOOG``/``GOOGL``, ``Z``/``ZG``, ``MOG.A``/``MOG.B``. The id is the
     smallest ticker of the group.
+
+    A key's lines whose tickers all start with the same two characters, neither
+    a dot, are one group (each shares that prefix with the smallest): those ids
+    come from one query. The other keys' lines are clustered one by one.
     """
     key = pl.col("company_key")
     group = pl.when(key.is_null() | (key == "")).then("security_id").otherwise(key)
+    symbol = pl.col("security_id")
+    prefix = symbol.str.slice(0, 2)
+    whole = (symbol.str.len_chars() >= 2) & ~prefix.str.contains(".", literal=True)
+    flags = lines.select(
+        first=symbol.min().over(group),
+        one=(pl.len().over(group) == 1)
+        | (whole.all().over(group) & (prefix.n_unique().over(group) == 1)),
+    )
+    first = flags.get_column("first").alias("company_id")
     # A line alone with its key is a company of its own: only the others are
     # clustered.
-    shared = np.flatnonzero(lines.select(group.is_duplicated()).to_series().to_numpy())
-    symbols = lines["security_id"]
+    shared = np.flatnonzero(~flags.get_column("one").to_numpy())
     if shared.size == 0:
-        return symbols.alias("company_id")
-    ids = symbols.gather(shared).to_list()
-    keys = lines["company_key"].gather(shared).to_list()
+        return first
+    symbols = lines.get_column("security_id")
+    ids = symbols[shared].to_list()
+    keys = lines.get_column("company_key")[shared].to_list()
     groups: dict[str, list[tuple[str, int]]] = {}
     for j, (sid, k) in enumerate(zip(ids, keys, strict=True)):
         groups.setdefault(k or sid, []).append((sid, j))
@@ -552,15 +565,15 @@ def company_ids(lines: pl.DataFrame) -> pl.Series:
         clusters: list[tuple[str, str]] = []  # (first ticker, its root)
         for sid, j in members:
             root = _root(sid)
-            for first, other in clusters:
+            for first_id, other in clusters:
                 n = min(2, len(root), len(other))
                 if root[:n] == other[:n]:  # a common prefix of n characters
-                    out[j] = first
+                    out[j] = first_id
                     break
             else:
                 clusters.append((sid, root))
     values = pl.Series("company_id", out, dtype=pl.String)
-    return symbols.scatter(shared, values).alias("company_id")
+    return first.scatter(shared, values)
 
 
 def _repair_shares(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
