@@ -9,6 +9,7 @@ cannot change a level.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import numpy as np
@@ -231,6 +232,57 @@ def test_share_counts_of_some_lines_are_those_of_every_line(
             some = np.sort(rng.choice(len(block.ids), count, replace=False))
             got = block.shares_at(t, some)
             assert np.array_equal(got, every[some], equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_block_from_the_codes_of_the_block_before_is_the_same(seed: int) -> None:
+    """The batch hands each block the market codes of its starting lines (those
+    of the block before); the block is the one built from their ids, a line the
+    market does not have included."""
+    market = MarketHistory(_rows(seed))
+    base = market.sessions[10]
+    members = market.cross_section(base).select(
+        "security_id", shares="shares_outstanding", float_factor=pl.lit(1.0)
+    )
+    state, _ = initial_state(base, members, market)
+    gone = pl.DataFrame(  # a line the market does not have, carried by the state
+        {
+            "security_id": ["ZZ-GONE"],
+            "shares": [1e6],
+            "float_factor": [1.0],
+            "last_close": [5.0],
+            "missing_run": [0],
+        },
+        schema=schemas.STATE_LINES,
+    )
+    state = dataclasses.replace(
+        state, lines=pl.concat([state.lines, gone]).sort("security_id")
+    )
+    settings = Settings(rules=rule_set_for(base))
+    first = list(market.sessions[11:30])
+    from r2k.maintenance.actions import prepare_actions
+    from r2k.maintenance.engine import run_block
+
+    actions = prepare_actions(pl.DataFrame(schema=schemas.CORPORATE_ACTIONS), market)
+    after, values = run_block(state, first, market, actions, settings, [], False)
+    assert (
+        values.line_codes.tolist()
+        == market.codes_of(after.lines["security_id"]).tolist()
+    )
+    later = list(market.sessions[30:45])
+    start_codes = market.codes_of(state.lines["security_id"])
+    assert (start_codes < 0).any()  # the line the market does not have
+    for start, sessions, codes in (
+        (state, first, start_codes),
+        (after, later, values.line_codes),
+    ):
+        coded = build_block(start, sessions, market, codes)
+        plain = build_block(start, sessions, market)
+        assert coded.ids == plain.ids
+        for name in ("close_ff", "missing", "missing_run", "state_columns"):
+            assert np.array_equal(
+                getattr(coded, name), getattr(plain, name), equal_nan=True
+            ), name
 
 
 def _line(sid: str) -> pl.DataFrame:

@@ -347,14 +347,19 @@ def _days(sessions: list[date]) -> np.ndarray:
 
 
 def build_block(
-    state: IndexState, sessions: list[date], market: MarketHistory
+    state: IndexState,
+    sessions: list[date],
+    market: MarketHistory,
+    state_codes: np.ndarray | None = None,
 ) -> Block:
     """Lay the market rows of ``sessions`` out densely, after ``state``'s session.
 
     A price or share count is carried :data:`PRICE_CARRY_SESSIONS` sessions at
     most; the block reads that many sessions before its start, so any split of a
     window into blocks (batch) or single sessions (incremental) sees the same
-    values.
+    values. ``state_codes`` are the market line codes of the state's lines when
+    known (:attr:`BlockValues.line_codes` of the block before; -1: not a line of
+    the market).
     """
     i = bisect_left(market.sessions, state.session)
     lead = list(market.sessions[max(0, i - PRICE_CARRY_SESSIONS) : i])
@@ -364,7 +369,8 @@ def build_block(
     # The block's lines: the market's lines with a row in it, and those the state
     # refers to (which may have none, or not be in the market at all).
     state_ids = state.lines["security_id"]
-    state_codes = market.codes_of(state_ids)
+    if state_codes is None or state_codes.size != state_ids.len():
+        state_codes = market.codes_of(state_ids)
     refs = {p.security_id for p in state.pending}
     refs.update(p.acquirer for p in state.pending if p.acquirer)
     pending = pl.Series("security_id", sorted(refs), dtype=pl.String)
@@ -388,12 +394,16 @@ def build_block(
     in_block[pending_codes[pending_codes >= 0]] = True
     listed_codes = np.flatnonzero(in_block)
     listed = lines[listed_codes]
-    unlisted = pl.concat(
-        [
-            state_ids.filter(pl.Series(state_codes < 0)),
-            pending.filter(pl.Series(pending_codes < 0)),
-        ]
-    ).unique()
+    unlisted = (
+        pl.concat(
+            [
+                state_ids.filter(pl.Series(state_codes < 0)),
+                pending.filter(pl.Series(pending_codes < 0)),
+            ]
+        ).unique()
+        if (state_codes < 0).any() or (pending_codes < 0).any()
+        else pending.clear()
+    )
     code_column = np.full(lines.len(), -1, dtype=np.int64)  # of each market line
     if unlisted.is_empty():
         id_series = listed
@@ -582,6 +592,7 @@ class BlockValues:
     """
 
     lines: pl.DataFrame
+    line_codes: np.ndarray  # the market line code of each of ``lines`` (-1: none)
     carried: dict[str, int]
     valuation: Callable[[], BlockSums]
 
@@ -952,6 +963,7 @@ class Book:
         )
         return BlockValues(
             lines=lines,
+            line_codes=block.column_code[held_next],
             carried=carried,
             valuation=partial(
                 self._valuation, priced, withholding_rate, constituents=constituents

@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import date
 
+    import numpy as np
+
     from r2k.maintenance.market import MarketHistory
     from r2k.maintenance.settings import Settings
 
@@ -147,11 +149,13 @@ def calculate(
     # while the walk goes on, at most VALUATIONS_AHEAD blocks behind it.
     background = len(sessions) > block_sessions
     jobs: list[Future[BlockSums]] = []
+    codes = None  # the market line codes of the state's lines, once known
     for i in range(0, len(sessions), block_sessions):
         block = sessions[i : i + block_sessions]
         state, values = run_block(
-            state, block, market, prepared, settings, events, constituents
+            state, block, market, prepared, settings, events, constituents, codes
         )
+        codes = values.line_codes
         _add_carried(carried, values)
         if len(jobs) >= VALUATIONS_AHEAD:
             jobs[-VALUATIONS_AHEAD].result()  # bounds the arrays held
@@ -242,8 +246,12 @@ def run_block(
     settings: Settings,
     events: EventLog,
     constituents: bool,
+    state_codes: np.ndarray | None = None,
 ) -> tuple[IndexState, BlockValues]:
     """Walk one block of sessions after ``state`` (both modes run this).
+
+    ``state_codes``: the market line codes of the state's lines, when known
+    (:func:`r2k.maintenance.book.build_block`).
 
     Returns
     -------
@@ -251,7 +259,7 @@ def run_block(
         The state at the block's last close (its levels are the caller's to
         chain) and the block's values.
     """
-    block = build_block(state, sessions, market)
+    block = build_block(state, sessions, market, state_codes)
     dividends = cash_dividends(block, actions)
     book = Book(
         state, block, market, settings, events, dividends, constituents=constituents
