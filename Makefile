@@ -28,7 +28,7 @@ SYNC := $(UV) sync --frozen --python $(PYTHON) --quiet --compile-bytecode --inex
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(SYNC)
 	$(VENV)/bin/python -m compileall -q src >/dev/null
-	$(VENV)/bin/python -c "import r2k.analytics._rolling_kernel, r2k.maintenance._kernels"
+	$(VENV)/bin/python -c "import r2k.analytics._rolling_kernel, r2k.maintenance._kernels, r2k.construction._stats_kernel"
 	touch $@
 
 $(VENV)/.synced-bench: $(VENV)/.synced

@@ -12,10 +12,12 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal, assert_series_equal
 
+from r2k.construction._stats_kernel import KAHAN_ROWS
 from r2k.construction.classify import (
     LineClasses,
     company_key_expr,
@@ -23,8 +25,10 @@ from r2k.construction.classify import (
     security_type_expr,
 )
 from r2k.construction.universe import (
+    LineCodes,
     _coded,
     _history_stats,
+    _history_stats_compiled,
     _lags_plain,
     _lags_sorted,
     _repair_shares,
@@ -109,6 +113,56 @@ def test_statistics_beside_the_rows_equal_the_join(seed: int) -> None:
     few = stats.filter(pl.col("_line") != cross["_line"][0])
     joined = cross.join(few, on="_line", how="left", maintain_order="left")
     assert_frame_equal(_with_stats(cross, few), joined)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_compiled_statistics_are_the_group_bys_bit_for_bit(seed: int) -> None:
+    """Polars sums a group in row order with Kahan compensation; the compiled
+    loop takes the same steps (closes that jump by 3-20x, nulls, zeros, lines
+    missing sessions, rank days before, inside and after the rows)."""
+    panel = _random_panel(seed, lines=30, sessions=KAHAN_ROWS)
+    _, coded = _coded(panel)
+    for offset in (0, 20, 45, KAHAN_ROWS - 1, 90):
+        day = START + timedelta(days=offset)
+        history = coded.filter(pl.col("session") <= day)
+        compiled = _history_stats_compiled(history, day)
+        assert compiled is not None  # the loop, not the fallback
+        plain = _history_stats(history, day).sort("_line")
+        assert_frame_equal(compiled.sort("_line"), plain, check_exact=True)
+        assert_frame_equal(
+            _history_stats(history, day, compiled=True).sort("_line"), plain
+        )
+
+
+def test_compiled_statistics_fall_back_where_they_would_differ() -> None:
+    panel = _random_panel(0, lines=5, sessions=KAHAN_ROWS + 1)
+    _, coded = _coded(panel)
+    day = START + timedelta(days=KAHAN_ROWS + 1)
+    # A line with more rows than KAHAN_ROWS: Polars sums long groups otherwise.
+    long = coded.with_columns(_line=pl.lit(0, dtype=coded["_line"].dtype))
+    assert _history_stats_compiled(long, day) is None
+    nan = coded.with_columns(close=pl.col("close").fill_null(float("nan")))
+    assert _history_stats_compiled(nan, day) is None  # a NaN that is no null
+    assert _history_stats_compiled(coded.reverse(), day) is None  # not by session
+    assert_frame_equal(
+        _history_stats(nan, day, compiled=True).sort("_line"),
+        _history_stats(nan, day).sort("_line"),
+    )
+
+
+def test_compiled_statistics_on_the_real_panel(market_panel: pl.DataFrame) -> None:
+    from r2k.maintenance.market import MarketHistory
+
+    market = MarketHistory(market_panel)
+    day = date(2026, 4, 30)
+    first = market.sessions[market.sessions.index(day) - 39]
+    codes = LineCodes(market.lines(), market.line_codes(first, day))
+    _, coded = _coded(market.rows(first, day), codes)
+    compiled = _history_stats_compiled(coded, day)
+    assert compiled is not None
+    plain = _history_stats(coded, day).sort("_line")
+    assert_frame_equal(compiled.sort("_line"), plain, check_exact=True)
+    assert np.isfinite(plain["avg_volume"].drop_nulls().to_numpy()).all()
 
 
 def _root(security_id: str) -> str:

@@ -99,6 +99,7 @@ def build_universe(
     sec_tickers: pl.DataFrame | None = None,
     classes: LineClasses | None = None,
     codes: LineCodes | None = None,
+    compiled: bool = False,
 ) -> UniverseBuild:
     """Build the universe of ``rank_day`` from the market panel (point-in-time).
 
@@ -107,7 +108,10 @@ def build_universe(
     reconstituted many times classifies each line once; None: classify here.
     ``codes`` are the panel rows' line codes when the source has them (a
     :class:`r2k.maintenance.market.MarketHistory` numbers its lines once); None:
-    the lines are numbered here.
+    the lines are numbered here. ``compiled``: the per-line statistics may come
+    from a compiled loop, which gives the group-by's values (a caller that has
+    loaded Numba anyway, such as the batch's synthetic reconstitutor; it costs
+    about a second to load).
 
     Raises
     ------
@@ -133,7 +137,7 @@ def build_universe(
         raise MissingDataError(msg)
     # The statistics are keyed by line code (a line's code stands for its id;
     # a null id has a null code and matches nothing, as a null id would).
-    stats = _history_stats(coded, rank_day)
+    stats = _history_stats(coded, rank_day, compiled=compiled)
     memo = LineClasses() if classes is None else classes
     with_stats = _with_stats(cross, stats)
     # By the source's line codes when there are some: a line is found by its
@@ -458,8 +462,18 @@ def _repair_split_lag(
     return out, schemas.check_schema(repairs, REPAIRS, source="repairs")
 
 
-def _history_stats(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame:
-    """Per-line statistics of a :func:`_coded` history, keyed by ``_line``."""
+def _history_stats(
+    coded: pl.DataFrame, rank_day: date, *, compiled: bool = False
+) -> pl.DataFrame:
+    """Per-line statistics of a :func:`_coded` history, keyed by ``_line``.
+
+    ``compiled``: by the compiled loop (:func:`_history_stats_compiled`) where
+    it gives Polars' values, by the group-by otherwise.
+    """
+    if compiled:
+        stats = _history_stats_compiled(coded, rank_day)
+        if stats is not None:
+            return stats
     window_start = rank_day - timedelta(days=30)
     in_window = (pl.col("session") >= window_start) & (pl.col("session") < rank_day)
     if not coded["session"].is_sorted():
@@ -470,6 +484,54 @@ def _history_stats(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame:
         addtv=(pl.col("volume") * pl.col("close")).mean(),
         last_shares=pl.col("shares_outstanding").drop_nulls().last(),
     )
+
+
+def _history_stats_compiled(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame | None:
+    """:func:`_history_stats` by one compiled pass over the rows, or None.
+
+    The loop (:mod:`r2k.construction._stats_kernel`) sums each line's values in
+    row order as Polars' group-by does, so its means are Polars' own; it applies
+    to rows in session order without a null session or line, whose float
+    columns' NaN are all nulls, and whose lines have at most
+    :data:`~r2k.construction._stats_kernel.KAHAN_ROWS` rows (None otherwise).
+    """
+    from r2k.construction import _stats_kernel  # imported here: it loads Numba
+
+    days, lines = coded.get_column("session"), coded.get_column("_line")
+    if days.null_count() or lines.null_count() or not days.is_sorted():
+        return None
+    columns = {}
+    for name in ("close", "volume", "shares_outstanding"):
+        column = coded.get_column(name)
+        values = column.to_numpy().astype(np.float64, copy=False)  # null: NaN
+        if column.dtype.is_float() and np.isnan(values).sum() != column.null_count():
+            return None  # a NaN that is not a null
+        columns[name] = values
+    day = days.to_numpy().astype(np.int64)
+    first = (rank_day - timedelta(days=30) - _EPOCH).days
+    window = (day >= first) & (day < (rank_day - _EPOCH).days)
+    codes = lines.to_numpy()
+    size = int(codes.max()) + 1 if codes.size else 0
+    rows, sums, counts, last = _stats_kernel.history_sums(
+        codes,
+        window,
+        columns["close"],
+        columns["volume"],
+        columns["shares_outstanding"],
+        size,
+    )
+    if rows.max(initial=0) > _stats_kernel.KAHAN_ROWS:
+        return None
+    present = np.flatnonzero(rows)
+    sums, counts = sums[:, present], counts[:, present]
+    means = np.divide(sums, counts, out=np.full(sums.shape, np.nan), where=counts > 0)
+    stats = {"_line": pl.Series("_line", present).cast(lines.dtype)}
+    for k, name in enumerate(("avg_close_30d", "avg_volume", "addtv")):
+        mean = pl.Series(name, means[k])
+        none = np.flatnonzero(counts[k] == 0)
+        stats[name] = mean.scatter(none, None) if none.size else mean
+    stats["last_shares"] = pl.Series("last_shares", last[present], nan_to_null=True)
+    return pl.DataFrame(stats)
 
 
 def _with_stats(cross: pl.DataFrame, stats: pl.DataFrame) -> pl.DataFrame:

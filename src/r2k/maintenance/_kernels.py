@@ -28,56 +28,33 @@ calculation runs, so no other command loads Numba.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-import numba
 import numpy as np
 from numba import types
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from r2k._numba import array_type, compile_loop
 
 #: The integer types of line codes the layout loops are compiled for (a market's
 #: codes are the narrowest unsigned type that holds them); others are cast.
 _CODES = ("uint8", "uint16", "uint32", "int64")
 
 
-def _array(dtype: str, ndim: int = 1, *, writes: bool = False) -> types.Array:
-    """A C-contiguous array type; one the loop only reads accepts read-only arrays.
-
-    (Polars hands out its buffers read-only; a writable array converts to the
-    read-only type, not the other way round.)
-    """
-    return types.Array(getattr(types, dtype), ndim, "C", readonly=not writes)
-
-
-def _compile(signatures: list[Any]) -> Callable[[Callable[..., Any]], Any]:
-    """``numba.njit`` for ``signatures``, cached on disk when the folder allows."""
-
-    def compile_(function: Callable[..., Any]) -> Any:
-        try:
-            return numba.njit(signatures, cache=True, nogil=True)(function)
-        except RuntimeError:  # no cache folder can be written
-            return numba.njit(signatures, nogil=True)(function)
-
-    return compile_
-
-
-@_compile([types.void(_array(c), _array("boolean", writes=True)) for c in _CODES])
+@compile_loop(
+    [types.void(array_type(c), array_type("boolean", writes=True)) for c in _CODES]
+)
 def _mark_lines(codes: np.ndarray, seen: np.ndarray) -> None:
     for r in range(codes.size):
         seen[codes[r]] = True
 
 
-@_compile(
+@compile_loop(
     [
         types.void(
-            _array(c),
-            _array("int64"),
-            _array("int64"),
-            _array("int64"),
-            _array("float64"),
-            _array("float64", 2, writes=True),
+            array_type(c),
+            array_type("int64"),
+            array_type("int64"),
+            array_type("int64"),
+            array_type("float64"),
+            array_type("float64", 2, writes=True),
         )
         for c in _CODES
     ]
@@ -98,7 +75,13 @@ def _place_rows(
             r += 1
 
 
-@_compile([types.void(_array("float64", 2, writes=True), _array("int64"), types.int64)])
+@compile_loop(
+    [
+        types.void(
+            array_type("float64", 2, writes=True), array_type("int64"), types.int64
+        )
+    ]
+)
 def _fill_forward(values: np.ndarray, columns: np.ndarray, limit: int) -> None:
     n_rows = values.shape[0]
     for j in range(columns.size):
@@ -112,13 +95,13 @@ def _fill_forward(values: np.ndarray, columns: np.ndarray, limit: int) -> None:
                 last = t
 
 
-@_compile(
+@compile_loop(
     [
         types.void(
-            _array("float64"),
-            _array("int64"),
-            _array("int64"),
-            _array("float64", writes=True),
+            array_type("float64"),
+            array_type("int64"),
+            array_type("int64"),
+            array_type("float64", writes=True),
         )
     ]
 )
@@ -135,16 +118,16 @@ def _latest_values(
         stop = start
 
 
-@_compile(
+@compile_loop(
     [
         types.int64(
-            _array("float64"),
-            _array("float64"),
-            _array("int64", writes=True),
-            _array("boolean"),
-            _array("float64", writes=True),
+            array_type("float64"),
+            array_type("float64"),
+            array_type("int64", writes=True),
+            array_type("boolean"),
+            array_type("float64", writes=True),
             types.int64,
-            _array("int64", writes=True),
+            array_type("int64", writes=True),
         )
     ]
 )

@@ -30,6 +30,7 @@ from r2k.background import worker
 from r2k.construction.reconstitution import Reconstitution, reconstitute
 from r2k.construction.reconstitution_arrays import PreparedUniverse, prepare_universe
 from r2k.construction.universe import LineCodes, build_universe
+from r2k.maintenance.book import COMPILED_SESSIONS
 from r2k.maintenance.engine import Calculation, calculate
 from r2k.maintenance.market import MarketHistory, epoch_day, known_on
 from r2k.maintenance.scheduled import recon_schedule
@@ -131,6 +132,9 @@ class SyntheticReconstitutor:
             else []
         )
         self._pending: dict[date, Future[_Ready]] = {}
+        # A market whose calculation walks blocks by the compiled loops (it loads
+        # Numba anyway) has its universes' statistics compiled too.
+        self._compiled = len(sessions) > COMPILED_SESSIONS + 1
         if self._rank_days:
             # Made here, so the worker only reads the market's lazy parts.
             market.lines()
@@ -201,6 +205,7 @@ class SyntheticReconstitutor:
             rank_day,
             classes=market.classes,
             codes=codes,
+            compiled=self._compiled,
         )
         universe, lines = build.universe, build.line_codes
         assert lines is not None  # built from the market's codes

@@ -1,0 +1,107 @@
+"""The compiled loop of a rank-day universe's per-line history statistics.
+
+:func:`history_sums` gives, in one pass over a history's rows, what
+:func:`r2k.construction.universe._history_stats` asks Polars' group-by for: each
+line's compensated sums and counts of the closes in the 30-day window, of the
+volumes and of the dollar volumes, and its last share count. Polars sums a
+group's values in row order with Kahan compensation (``y = x - c``,
+``t = s + y``, ``c = (t - s) - y``, ``s = t``, nulls skipped) and divides by the
+count; the loop takes the same steps in the same order, so each mean is Polars'
+own, bit for bit (``tests/construction/test_universe_fast_paths.py`` holds the
+two equal). For long groups Polars sums otherwise: the caller keeps the loop to
+histories of at most :data:`KAHAN_ROWS` rows a line.
+
+Compiled on first import (see :mod:`r2k._numba`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import types
+
+from r2k._numba import array_type, compile_loop
+
+#: Rows of a line up to which Polars' group sums are the row-order Kahan sums.
+KAHAN_ROWS = 64
+
+_SIGNATURE = types.void(
+    array_type("int64"),  # each row's line code
+    array_type("boolean"),  # the row is in the close window
+    array_type("float64"),  # close (NaN: null)
+    array_type("float64"),  # volume (NaN: null)
+    array_type("float64"),  # shares outstanding (NaN: null)
+    array_type("int64", writes=True),  # rows of each line
+    array_type("float64", 2, writes=True),  # sums: window close, volume, dollars
+    array_type("int64", 2, writes=True),  # their counts
+    array_type("float64", writes=True),  # the last share count (NaN: none)
+)
+
+
+@compile_loop([_SIGNATURE])
+def _history_sums(
+    codes: np.ndarray,
+    window: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    shares: np.ndarray,
+    rows: np.ndarray,
+    sums: np.ndarray,
+    counts: np.ndarray,
+    last: np.ndarray,
+) -> None:
+    comp = np.zeros(sums.shape)
+    for r in range(codes.size):
+        g = codes[r]
+        rows[g] += 1
+        x, v = close[r], volume[r]
+        for k in range(3):
+            if k == 0:
+                if not window[r] or np.isnan(x):
+                    continue
+                value = x
+            elif k == 1:
+                if np.isnan(v):
+                    continue
+                value = v
+            else:
+                if np.isnan(v) or np.isnan(x):
+                    continue
+                value = v * x
+            y = value - comp[k, g]
+            t = sums[k, g] + y
+            comp[k, g] = (t - sums[k, g]) - y
+            sums[k, g] = t
+            counts[k, g] += 1
+        if not np.isnan(shares[r]):
+            last[g] = shares[r]
+
+
+def history_sums(
+    codes: np.ndarray,
+    window: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    shares: np.ndarray,
+    size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, sums (3 x ``size``), counts (3 x ``size``) and last share count per line.
+
+    The sums are of the closes in ``window``, the volumes and the dollar
+    volumes (volume x close); a NaN value is a null and is skipped.
+    """
+    rows = np.zeros(size, dtype=np.int64)
+    sums = np.zeros((3, size))
+    counts = np.zeros((3, size), dtype=np.int64)
+    last = np.full(size, np.nan)
+    _history_sums(
+        np.ascontiguousarray(codes, dtype=np.int64),
+        np.ascontiguousarray(window, dtype=np.bool_),
+        np.ascontiguousarray(close, dtype=np.float64),
+        np.ascontiguousarray(volume, dtype=np.float64),
+        np.ascontiguousarray(shares, dtype=np.float64),
+        rows,
+        sums,
+        counts,
+        last,
+    )
+    return rows, sums, counts, last
