@@ -24,6 +24,7 @@ from r2k.construction.classify import (
     security_type_expr,
 )
 from r2k.construction.universe import LineCodes, build_universe, split_lags
+from r2k.errors import InputError
 from r2k.maintenance.market import MarketHistory
 
 RANK_DAY = date(2026, 4, 30)
@@ -162,6 +163,32 @@ def test_universe_from_the_markets_codes_and_memo(market_panel: pl.DataFrame) ->
     assert coded.line_codes is not None
     lines = market.lines().gather(coded.line_codes)
     assert lines.to_list() == coded.universe["security_id"].to_list()
+    # The history's numeric columns and the rank day's rows: the same universe.
+    numeric = market.numeric_rows(history[0], RANK_DAY)
+    assert set(numeric.columns) == {
+        "session",
+        "close",
+        "volume",
+        "shares_outstanding",
+    }
+    split = build_universe(
+        numeric,
+        RANK_DAY,
+        classes=market.classes,
+        codes=codes,
+        cross_section=market.rows(RANK_DAY, RANK_DAY),
+    )
+    assert_frame_equal(split.universe, plain.universe)
+    assert_frame_equal(split.repairs.sort(pl.all()), plain.repairs.sort(pl.all()))
+    with pytest.raises(InputError, match="line codes"):
+        build_universe(numeric, RANK_DAY, cross_section=market.rows(RANK_DAY, RANK_DAY))
+    with pytest.raises(InputError, match="cross-section has"):
+        build_universe(
+            numeric,
+            RANK_DAY,
+            codes=codes,
+            cross_section=market.rows(RANK_DAY, RANK_DAY).head(3),
+        )
     assert_frame_equal(coded.repairs.sort(pl.all()), plain.repairs.sort(pl.all()))
 
 

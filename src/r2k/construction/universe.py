@@ -38,7 +38,7 @@ import polars as pl
 
 from r2k import schemas
 from r2k.construction.classify import LineClasses, share_class_expr
-from r2k.errors import MissingDataError
+from r2k.errors import InputError, MissingDataError
 
 log = logging.getLogger(__name__)
 REPAIRS = pl.Schema(
@@ -100,6 +100,7 @@ def build_universe(
     classes: LineClasses | None = None,
     codes: LineCodes | None = None,
     compiled: bool = False,
+    cross_section: pl.DataFrame | None = None,
 ) -> UniverseBuild:
     """Build the universe of ``rank_day`` from the market panel (point-in-time).
 
@@ -111,7 +112,10 @@ def build_universe(
     the lines are numbered here. ``compiled``: the per-line statistics may come
     from a compiled loop, which gives the group-by's values (a caller that has
     loaded Numba anyway, such as the batch's synthetic reconstitutor; it costs
-    about a second to load).
+    about a second to load). ``cross_section``: the rank day's rows, in
+    ``panel``'s order, when ``panel`` holds only ``session`` and the numeric
+    columns (:meth:`r2k.maintenance.market.MarketHistory.numeric_rows`, with
+    ``codes``): the names and sectors of one session, not of the whole history.
 
     Raises
     ------
@@ -122,8 +126,23 @@ def build_universe(
     if history is not panel:  # rows after the rank day dropped: number again
         codes = None
     sourced = codes is not None  # ``_line`` holds the source's line codes
+    if cross_section is not None and not sourced:
+        msg = (
+            "a cross-section beside a panel of numeric columns needs the source's "
+            "line codes (codes=), over rows up to the rank day"
+        )
+        raise InputError(msg)
     ids, coded = _coded(history, codes)
     cross = _rows_on(coded, rank_day)
+    if cross_section is not None and cross.height:
+        if cross_section.height != cross.height:
+            msg = (
+                f"the cross-section has {cross_section.height} rows, the panel "
+                f"{cross.height} on {rank_day}; give the rank day's rows with the "
+                "source's line codes"
+            )
+            raise InputError(msg)
+        cross = cross_section.hstack([cross.get_column("_line")])
     if cross.height == 0:
         sessions = panel["session"].unique().sort()
         before = sessions.filter(sessions < rank_day).tail(1)

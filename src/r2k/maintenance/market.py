@@ -233,6 +233,15 @@ class MarketHistory:
         part = self._slice(first, last)
         return part if self._expand is None else self._expand(part)
 
+    def numeric_rows(self, first: date, last: date) -> pl.DataFrame:
+        """:meth:`rows` ``(first, last)`` with ``session`` and the numeric columns.
+
+        ``session``, ``close``, ``volume`` and ``shares_outstanding``, as every
+        form holds them: a compact market expands nothing (a rank day's universe
+        reads 40 sessions of these, and the names of one).
+        """
+        return self._slice(first, last)[["session", *_NUMERIC]]
+
     def rows_at(
         self, d: date, at: np.ndarray, columns: tuple[str, ...] | None = None
     ) -> pl.DataFrame:

@@ -201,11 +201,12 @@ class SyntheticReconstitutor:
         # and classified once per market, not at every reconstitution.
         codes = LineCodes(market.lines(), market.line_codes(first, rank_day))
         build = build_universe(
-            market.rows(first, rank_day),
+            market.numeric_rows(first, rank_day),
             rank_day,
             classes=market.classes,
             codes=codes,
             compiled=self._compiled,
+            cross_section=market.rows(rank_day, rank_day),
         )
         universe, lines = build.universe, build.line_codes
         assert lines is not None  # built from the market's codes
