@@ -502,12 +502,14 @@ def test_rows_at_reads_the_line_columns_by_code(
 ) -> None:
     """A compact market's few-row screen gathers a line's columns by the codes it
     already has; they are the columns the query expansion gives."""
-    _, data = history
+    plain, data = history
     market = market_history(data)  # compact: rows are expanded when read
     day = market.sessions[-1]
     at = np.array([0, 7, 3, market.line_codes(day, day).size - 1])
     keys = ("security_id", "name", "sector")
     by_code = market.rows_at(day, at, keys)
+    assert_frame_equal(plain.rows_at(day, at, keys), by_code)
+    assert_frame_equal(plain.rows_at(day, at), plain.cross_section(day)[at])
     part = data.panel.filter(pl.col("session") == day)[at]
     expand = row_expander(data.panel, data.securities)
     assert_frame_equal(by_code, expand(part, keys))

@@ -251,13 +251,22 @@ class MarketHistory:
         expands just these rows and columns (the positions come from
         :meth:`line_codes` or :meth:`column`, which expand nothing).
         """
+        frame = self._slice(d, d)
+        if columns is None:
+            wanted = frame.columns
+        elif self._expand is None:
+            wanted = list(columns)
+        else:  # what the expansion reads of ``columns`` (the cap: close x shares)
+            reads = {"security_id", *columns}
+            if "total_market_cap" in columns:
+                reads.update(("close", "shares_outstanding"))
+            wanted = [name for name in frame.columns if name in reads]
         # Column by column: a frame's gather runs in the thread pool, where it
         # would wait while the background thread's queries hold it.
-        rows = self._slice(d, d).get_columns()
-        part = pl.DataFrame([column[at] for column in rows])
+        part = pl.DataFrame([frame.get_column(name)[at] for name in wanted])
         if self._expand is not None:
             return self._expand(part, columns, self.line_codes(d, d)[at])
-        return part if columns is None else part.select(columns)
+        return part
 
     def column(self, name: str, first: date, last: date) -> pl.Series:
         """Column ``name`` of :meth:`rows` ``(first, last)``, expanding nothing.
