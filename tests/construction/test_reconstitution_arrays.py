@@ -210,13 +210,18 @@ def test_a_prepared_universe_changes_nothing(seed: int) -> None:
     )
 
 
-def test_only_plain_unique_universes_are_prepared() -> None:
-    universe, _ = _base(0)
-    nan_volume = universe.with_columns(
+def _with_nan_volume(universe: pl.DataFrame) -> pl.DataFrame:
+    """``universe`` with a NaN average volume on its fourth line."""
+    return universe.with_columns(
         avg_volume=pl.when(pl.int_range(pl.len()) == 3)
         .then(float("nan"))
         .otherwise("avg_volume")
     )
+
+
+def test_only_plain_unique_universes_are_prepared() -> None:
+    universe, _ = _base(0)
+    nan_volume = _with_nan_volume(universe)
     assert prepare_universe(universe, RULES) is not None
     assert prepare_universe(nan_volume, RULES) is None
     assert prepare_universe(pl.concat([universe, universe.head(1)]), RULES) is None
@@ -242,11 +247,7 @@ def test_the_bent_universes_hold_the_cases() -> None:
 
 def test_not_plain_universes_take_the_query_form() -> None:
     universe, incumbents = _base(0)
-    nan_volume = universe.with_columns(
-        avg_volume=pl.when(pl.int_range(pl.len()) == 3)
-        .then(float("nan"))
-        .otherwise("avg_volume")
-    )
+    nan_volume = _with_nan_volume(universe)
     no_company = universe.with_columns(
         company_id=pl.when(pl.int_range(pl.len()) == 3)
         .then(None)
