@@ -571,6 +571,19 @@ def _classify_exprs() -> tuple[pl.Expr, tuple[pl.Expr, ...]]:
     )
 
 
+def _key_rows(
+    frame: pl.DataFrame, rows: np.ndarray | None = None
+) -> list[tuple[Any, ...]]:
+    """The ``LINE_KEYS`` values of ``frame``'s rows (of ``rows`` only, when given).
+
+    Read column by column, with no query (each would wait for the thread pool
+    while another thread's queries hold it).
+    """
+    columns = (frame.get_column(k) for k in LINE_KEYS)
+    picked = (c if rows is None else c[rows] for c in columns)
+    return list(zip(*(c.to_list() for c in picked), strict=True))
+
+
 class LineClasses:
     """The name classifiers of every line, each line run through them once.
 
@@ -649,8 +662,7 @@ class LineClasses:
             if frame.height > _FEW_ROWS:
                 types: list[str | None] = self._attach(frame)["security_type"].to_list()
                 return types
-            keys = zip(*(frame.get_column(k).to_list() for k in LINE_KEYS), strict=True)
-            return self._lookup_rows(list(keys), frame.schema)[0]
+            return self._lookup_rows(_key_rows(frame), frame.schema)[0]
 
     def _attach(self, frame: pl.DataFrame) -> pl.DataFrame:
         if frame.height <= _FEW_ROWS:
@@ -658,10 +670,8 @@ class LineClasses:
         # Each known line is one row of ``_known``: a left join finds it. The
         # rows it leaves without a type are of new lines or of unnamed ones (a
         # null name has a null type): those few are looked up one by one.
-        if self._known.n_chunks() > 1:  # one piece per batch of new lines
-            self._known = self._known.rechunk()
         joined = frame.join(
-            self._known,
+            self._known_frame(),
             on=LINE_KEYS,
             how="left",
             nulls_equal=True,
@@ -686,12 +696,10 @@ class LineClasses:
             grown[: self._code_row.size] = self._code_row
             self._code_row = grown
         rows = self._code_row[codes]
-        if self._known.n_chunks() > 1:  # one piece per batch of new lines
-            self._known = self._known.rechunk()
         same = np.zeros(frame.height, dtype=bool)
         mapped = np.flatnonzero(rows >= 0)
         if mapped.size:
-            known = self._known[rows[mapped]]
+            known = self._known_frame()[rows[mapped]]
             if all(
                 frame.get_column(k)[mapped].equals(known.get_column(k), null_equal=True)
                 for k in LINE_KEYS
@@ -699,19 +707,22 @@ class LineClasses:
                 same[mapped] = True
         rest = np.flatnonzero(~same)  # new codes, or keys other than last time
         if rest.size:
-            columns = (frame.get_column(k)[rest].to_list() for k in LINE_KEYS)
-            keys = list(zip(*columns, strict=True))
+            keys = _key_rows(frame, rest)
             self._lookup_rows(keys, frame.schema)  # classifies the new ones
             found = np.fromiter(
                 (self._row_by_key[k] for k in keys), dtype=np.int64, count=rest.size
             )
             rows[rest] = found
             self._code_row[codes[rest]] = found
-            if self._known.n_chunks() > 1:
-                self._known = self._known.rechunk()
-        known = self._known[rows]
+        known = self._known_frame()[rows]
         names = _CLASSES.names()[len(LINE_KEYS) :]
         return frame.hstack([known.get_column(name) for name in names])
+
+    def _known_frame(self) -> pl.DataFrame:
+        """The classified lines, in one piece (one is added per batch of new lines)."""
+        if self._known.n_chunks() > 1:
+            self._known = self._known.rechunk()
+        return self._known
 
     def _lookup(self, keys: pl.DataFrame) -> list[list[str | None]]:
         """The classes of the lines of ``keys``, column by column.
