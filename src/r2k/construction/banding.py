@@ -8,13 +8,21 @@ by rank (new members, members outside the band, and Microcap members ex-R2000).
 
 Edges are inclusive by default ("falls within"); ``percentile_decimals >= 0`` rounds
 percentiles before the comparison, as R7's illustration prints them.
+
+The functions read the ranked frame's columns as arrays (no Polars query: a
+reconstitution of the batch runs beside the background thread's queries, and a
+query waits for the thread pool they hold). A comparison with a NaN percentile
+follows Polars (NaN sorts above every number), so a frame gives what its
+queries would.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 if TYPE_CHECKING:
@@ -37,10 +45,12 @@ def make_band(
     ranked: pl.DataFrame, *, name: str, rank: int, band_pct: float, rules: BandingRules
 ) -> Band:
     """The band around the company at ``rank`` of ``ranked`` (with ``cum_cap_pct``)."""
-    row = ranked.filter(pl.col("rank") == rank)
-    cum_cap_pct = None if row.height == 0 else row.item(0, "cum_cap_pct")
     return band_around(
-        cum_cap_pct, name=name, rank=rank, band_pct=band_pct, rules=rules
+        _value_at_rank(ranked, "cum_cap_pct", rank),
+        name=name,
+        rank=rank,
+        band_pct=band_pct,
+        rules=rules,
     )
 
 
@@ -77,24 +87,48 @@ def band_around(
     )
 
 
-def is_above(band: Band, incumbent_above: str, rules: BandingRules) -> pl.Expr:
-    """Whether a company lands on the upper (larger) side of ``band``.
+def is_above(
+    band: Band, ranked: pl.DataFrame, incumbent_above: str, rules: BandingRules
+) -> np.ndarray:
+    """Whether each company of ``ranked`` lands on the upper side of ``band``.
 
-    ``incumbent_above`` names a nullable boolean column: the company's current side
-    (True above, False below, null for a new member or an unknown side).
+    ``ranked`` has ``rank`` and ``cum_cap_pct``; ``incumbent_above`` names a
+    nullable boolean column of it: the company's current side (True above, False
+    below, null for a new member or an unknown side). A company keeps that side
+    when its percentile is within the band, and goes by rank otherwise.
     """
-    by_rank = pl.col("rank") <= band.rank
+    by_rank: np.ndarray = ranked.get_column("rank").to_numpy() <= band.rank
     if band.lower_pct is None or band.upper_pct is None or not rules.enabled:
         return by_rank
-    pct = pl.col("cum_cap_pct")
+    pct = ranked.get_column("cum_cap_pct")
     if rules.percentile_decimals >= 0:
         pct = pct.round(rules.percentile_decimals, mode="half_away_from_zero")
     if rules.edges == "inclusive":
-        inside = (pct >= band.lower_pct) & (pct <= band.upper_pct)
+        inside = _compare(pct, ">=", band.lower_pct) & _compare(
+            pct, "<=", band.upper_pct
+        )
     else:
-        inside = (pct > band.lower_pct) & (pct < band.upper_pct)
-    keep = inside.fill_null(value=False) & pl.col(incumbent_above).is_not_null()
-    return pl.when(keep).then(pl.col(incumbent_above)).otherwise(by_rank)
+        inside = _compare(pct, ">", band.lower_pct) & _compare(pct, "<", band.upper_pct)
+    side = sides_of(ranked.get_column(incumbent_above))
+    out: np.ndarray = np.where(inside & (side >= 0), side > 0, by_rank)
+    return out
+
+
+def sides_of(column: pl.Series) -> np.ndarray:
+    """A nullable boolean column as int8: 1 true, 0 false, -1 null.
+
+    Read from the buffers, without a query.
+    """
+    if column.null_count() == 0:
+        return column.to_numpy().astype(np.int8)
+    values = column.cast(pl.Float64).to_numpy()
+    return np.where(np.isnan(values), -1, values).astype(np.int8)
+
+
+def sides_column(name: str, sides: np.ndarray) -> pl.Series:
+    """The nullable boolean column of int8 ``sides`` (1 true, 0 false, -1 null)."""
+    values = np.where(sides < 0, np.nan, sides > 0)
+    return pl.Series(name, values, nan_to_null=True).cast(pl.Boolean)
 
 
 def _round(value: float, decimals: int) -> float:
@@ -118,14 +152,16 @@ def bands_of(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
         "r3000": (r.r3000_size, 0.0),
         "r3000e": (r.r3000e_size, 0.0),
     }
-    # The percentile at every breakpoint rank, in one pass (None: no such company).
-    at_rank = ranked.select(
-        pl.col("cum_cap_pct").filter(pl.col("rank") == rank).first().alias(name)
-        for name, (rank, _) in spec.items()
-    ).row(0)
+    # The percentile at every breakpoint rank (None: no such company).
     return {
-        name: band_around(c_b, name=name, rank=rank, band_pct=pct, rules=b)
-        for (name, (rank, pct)), c_b in zip(spec.items(), at_rank, strict=True)
+        name: band_around(
+            _value_at_rank(ranked, "cum_cap_pct", rank),
+            name=name,
+            rank=rank,
+            band_pct=pct,
+            rules=b,
+        )
+        for name, (rank, pct) in spec.items()
     }
 
 
@@ -138,32 +174,34 @@ def index_flags(
     ``inc_r1000``, ``inc_top200``, ``inc_top500`` and ``inc_above2000``.
     """
     r, b = rules.ranking, rules.banding
-    in_e = pl.col("rank") <= r.r3000e_size
-    in_3000 = pl.col("rank") <= r.r3000_size
-    flags = ranked.lazy().with_columns(
-        r3000e=in_e,
-        r3000=in_3000,
-        r1000=in_3000 & is_above(bands["r1000"], "inc_r1000", b),
-        top200=in_3000 & is_above(bands["top200"], "inc_top200", b),
-        _top500=in_3000 & is_above(bands["top500"], "inc_top500", b),
-        _above2000=is_above(bands["microcap"], "inc_above2000", b),
-    )
+    rank = ranked.get_column("rank").to_numpy()
+    r3000e = rank <= r.r3000e_size
+    r3000 = rank <= r.r3000_size
+    r1000 = r3000 & is_above(bands["r1000"], ranked, "inc_r1000", b)
     # A company in the Top 200 is in the Russell 1000 (bands cannot cross: the #200
     # band sits far above the #1,000 one), so the segments nest.
-    return (
-        flags.with_columns(
-            top200=pl.col("top200") & pl.col("r1000"),
-            _top500=pl.col("_top500") & pl.col("r1000"),
-        )
-        .with_columns(
-            r2000=pl.col("r3000") & ~pl.col("r1000"),
-            midcap=pl.col("r1000") & ~pl.col("top200"),
-            r2500=pl.col("r3000") & ~pl.col("_top500"),
-            microcap=pl.col("r3000e") & ~pl.col("r1000") & ~pl.col("_above2000"),
-        )
-        .drop("_top500", "_above2000")
-        .collect(engine="in-memory")
-    )
+    top200 = r3000 & is_above(bands["top200"], ranked, "inc_top200", b) & r1000
+    top500 = r3000 & is_above(bands["top500"], ranked, "inc_top500", b) & r1000
+    above2000 = is_above(bands["microcap"], ranked, "inc_above2000", b)
+    flags = {
+        "r3000e": r3000e,
+        "r3000": r3000,
+        "r1000": r1000,
+        "top200": top200,
+        "r2000": r3000 & ~r1000,
+        "midcap": r1000 & ~top200,
+        "r2500": r3000 & ~top500,
+        "microcap": r3000e & ~r1000 & ~above2000,
+    }
+    # Replaced in place where ``ranked`` has the column, else added at the end.
+    out = ranked.clone()
+    for name, values in flags.items():
+        column = pl.Series(name, values, dtype=pl.Boolean)
+        if name in out.columns:
+            out.replace_column(out.get_column_index(name), column)
+        else:
+            out.hstack([column], in_place=True)
+    return out
 
 
 def breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFrame:
@@ -173,14 +211,12 @@ def breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFra
     cumulative percentile reaches the band's lower (upper) percentile; every cap
     is read in one pass over ``ranked``.
     """
-    cap = pl.col("total_market_cap")
-    reads: dict[str, pl.Expr] = {}
+    caps: dict[str, float | None] = {}
     for i, band in enumerate(bands.values()):
-        reads[f"cap{i}"] = cap.filter(pl.col("rank") == band.rank).first()
+        caps[f"cap{i}"] = _value_at_rank(ranked, "total_market_cap", band.rank)
         for edge, pct in (("upper", band.lower_pct), ("lower", band.upper_pct)):
             if pct is not None:
-                reads[f"{edge}{i}"] = cap.filter(pl.col("cum_cap_pct") >= pct).first()
-    caps = ranked.select(**reads).row(0, named=True) if reads else {}
+                caps[f"{edge}{i}"] = _first_cap_reaching(ranked, pct)
     rows = [
         {
             "name": band.name,
@@ -213,3 +249,53 @@ def breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFra
 
 def _as_float(value: float | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _compare(values: pl.Series, op: str, bound: float) -> np.ndarray:
+    """``values op bound`` (op one of >=, >, <=, <) as a Polars filter keeps rows.
+
+    A null is never kept; NaN equals NaN and is above every number (Polars'
+    order, where NumPy's comparisons with NaN are all false).
+    """
+    x = values.to_numpy().astype(np.float64, copy=False)
+    nan = np.isnan(x)  # a NaN, or a null read as NaN
+    nulls = values.null_count()
+    if nulls == 0:
+        null, real_nan = np.zeros(x.size, dtype=bool), nan
+    elif np.count_nonzero(nan) == nulls:
+        null, real_nan = nan, np.zeros(x.size, dtype=bool)
+    else:
+        null = values.is_null().to_numpy()
+        real_nan = nan & ~null
+    out: np.ndarray
+    if math.isnan(bound):
+        kept = {">=": real_nan, ">": np.zeros(x.size, dtype=bool), "<=": ~null}
+        out = kept.get(op, ~nan)  # "<": every number
+        return out
+    with np.errstate(invalid="ignore"):
+        if op in (">=", ">"):
+            out = (x >= bound if op == ">=" else x > bound) | real_nan
+        else:
+            out = x <= bound if op == "<=" else x < bound
+    return out
+
+
+def _value_at_rank(ranked: pl.DataFrame, column: str, rank: int) -> float | None:
+    """``column`` of the first company at ``rank`` (None: no such company)."""
+    at = np.flatnonzero(ranked.get_column("rank").to_numpy() == rank)
+    if at.size == 0:
+        return None
+    value: float | None = ranked.get_column(column)[int(at[0])]
+    return value
+
+
+def _first_cap_reaching(ranked: pl.DataFrame, pct: float) -> float | None:
+    """Total cap of the first company whose percentile is at least ``pct``.
+
+    A null percentile never reaches it (Polars' filter).
+    """
+    at = np.flatnonzero(_compare(ranked.get_column("cum_cap_pct"), ">=", pct))
+    if at.size == 0:
+        return None
+    value: float | None = ranked.get_column("total_market_cap")[int(at[0])]
+    return value

@@ -31,7 +31,13 @@ import polars as pl
 
 from r2k import schemas
 from r2k._typing import INDEX_CODES
-from r2k.construction.banding import bands_of, breakpoint_table, index_flags
+from r2k.construction.banding import (
+    bands_of,
+    breakpoint_table,
+    index_flags,
+    sides_column,
+    sides_of,
+)
 from r2k.construction.companies import is_extra_class_line
 from r2k.construction.eligibility import company_exclusion_reason, line_exclusion_reason
 from r2k.construction.floats import FloatEstimate, attach_float_factors, fallback_factor
@@ -44,11 +50,12 @@ if TYPE_CHECKING:
 
 _PLAIN_COLUMNS = ("close", "avg_volume", "shares_outstanding")
 # Incumbent sides per company: any() over its incumbent lines, nulls skipped.
+# Each is an incumbent column, negated or not.
 _SIDES = {
-    "inc_r1000": pl.col("r1000"),
-    "inc_top200": pl.col("top200"),
-    "inc_top500": pl.col("top500"),
-    "inc_above2000": ~pl.col("microcap"),
+    "inc_r1000": ("r1000", False),
+    "inc_top200": ("top200", False),
+    "inc_top500": ("top500", False),
+    "inc_above2000": ("microcap", True),
 }
 _KINDS = np.array(["add", "delete", "migrate_down", "migrate_up"], dtype=object)
 _SIDE_NAMES = np.array(["R1000", "R2000", None], dtype=object)  # codes 0, 1, -1
@@ -81,7 +88,11 @@ class _Companies:
     The universe's lines, the line screens' reasons (null: eligible), the
     eligible rows, each company's pricing-vehicle row (in company order), each
     company code's place among them (-1: none) and each pricing vehicle's
-    company total cap (R7 §6.5.1).
+    company total cap (R7 §6.5.1). The company screens' reasons of each
+    company as a newcomer, then as an incumbent (the price screen spares an
+    incumbent, R7 §5.8.1): ``company_reason[k + n * is_incumbent]`` over the
+    ``n`` companies, and where each is null. Which lines pass the extra
+    share-class tests (R7 §6.6) as lines other than a pricing vehicle.
     """
 
     lines: _Lines
@@ -90,6 +101,9 @@ class _Companies:
     pv: np.ndarray
     company_of_code: np.ndarray
     total_cap: np.ndarray
+    company_reason: pl.Series
+    company_passes: np.ndarray
+    extra_class: np.ndarray
 
 
 def _companies(universe: pl.DataFrame, rules: RuleSet) -> _Companies:
@@ -104,6 +118,25 @@ def _companies(universe: pl.DataFrame, rules: RuleSet) -> _Companies:
     # Common lines: those the first line screen, the security type, passes.
     common = np.flatnonzero((line_reason != "security_type").fill_null(value=True))
     total_cap = _total_shares(lines, common)[lines.code[pv]] * lines.floats("close")[pv]
+    # Company screens (R7 §5.8-5.15) on what they read of the pricing vehicle.
+    companies = universe.select(
+        "close", "avg_close_30d", "float_factor", "voting_rights_pct"
+    )[pv].with_columns(total_market_cap=pl.Series(total_cap, nan_to_null=True))
+    company_reason = (
+        pl.concat(
+            [
+                companies.with_columns(is_incumbent=pl.lit(value))
+                for value in (False, True)
+            ]
+        )
+        .select(company_exclusion_reason(rules.eligibility))
+        .to_series()
+    )
+    extra_class = (
+        universe.with_columns(is_pricing_vehicle=pl.lit(value=False))
+        .select(is_extra_class_line(rules.share_classes))
+        .to_series()
+    )
     return _Companies(
         lines=lines,
         line_reason=line_reason,
@@ -111,6 +144,9 @@ def _companies(universe: pl.DataFrame, rules: RuleSet) -> _Companies:
         pv=pv,
         company_of_code=company_of_code,
         total_cap=total_cap,
+        company_reason=company_reason,
+        company_passes=company_reason.is_null().to_numpy(),
+        extra_class=extra_class.to_numpy().astype(bool),
     )
 
 
@@ -177,7 +213,6 @@ def reconstitute_arrays(
     found = _companies(universe, rules) if prepared is None else prepared.companies
     lines, line_reason, eligible = found.lines, found.line_reason, found.eligible
     pv, company_of_code, total_cap = found.pv, found.company_of_code, found.total_cap
-    elig = rules.eligibility
 
     inc = _Incumbents(incumbents, lines)
     side = {
@@ -188,15 +223,9 @@ def reconstitute_arrays(
     if r1000_complement:
         side["inc_r1000"] = np.where(is_incumbent, side["inc_r1000"], 1)
 
-    # Company screens (R7 §5.8-5.15) on what they read of the pricing vehicle.
-    companies = universe.select(
-        "close", "avg_close_30d", "float_factor", "voting_rights_pct"
-    )[pv].with_columns(
-        total_market_cap=pl.Series(total_cap, nan_to_null=True),
-        is_incumbent=pl.Series(is_incumbent),
-    )
-    company_reason = companies.select(company_exclusion_reason(elig)).to_series()
-    passed = np.flatnonzero(company_reason.is_null().to_numpy())
+    # Company screens (R7 §5.8-5.15): each company's as an incumbent or not.
+    screened = np.arange(pv.size) + pv.size * is_incumbent
+    passed = np.flatnonzero(found.company_passes[screened])
 
     # Rank (R7 §6.1): total cap descending, company_id breaking ties (companies
     # are numbered in company_id order); the cumulative percentile of the R3000E.
@@ -210,14 +239,12 @@ def reconstitute_arrays(
     cum_e = (100.0 * caps_e.cum_sum() / caps_e.sum()).to_numpy()
     cum = np.where(in_e, cum_e, np.nan)
     table = pl.DataFrame(
-        {
-            "rank": rank,
-            "total_market_cap": total_cap[ranked],
-            "cum_cap_pct": pl.Series(cum, nan_to_null=True),
-            **{name: values[ranked] for name, values in side.items()},
-        }
-    ).with_columns(  # -1: side unknown (null)
-        pl.when(pl.col(name) >= 0).then(pl.col(name) > 0).alias(name) for name in side
+        [
+            pl.Series("rank", rank),
+            pl.Series("total_market_cap", total_cap[ranked]),
+            pl.Series("cum_cap_pct", cum, nan_to_null=True),
+            *(sides_column(name, values[ranked]) for name, values in side.items()),
+        ]
     )
     bands = bands_of(table, rules)
     flags = index_flags(table, bands, rules)
@@ -243,6 +270,7 @@ def reconstitute_arrays(
         lines,
         rules,
         pv,
+        found.extra_class,
         line_place,
         ranked_columns={
             "rank": rank,
@@ -264,8 +292,8 @@ def reconstitute_arrays(
     reasons = pl.concat(
         [
             line_reason.gather(lines_out),
-            company_reason.gather(companies_out),
-            pl.repeat("stopped_trading", stopped.size, dtype=pl.String, eager=True),
+            found.company_reason.gather(screened[companies_out]),
+            pl.Series(["stopped_trading"] * stopped.size, dtype=pl.String),
         ]
     )
     stage = np.repeat(
@@ -316,27 +344,18 @@ class _Lines:
         row_of_code = np.empty(self.n_codes, dtype=np.int64)
         row_of_code[code] = np.arange(self.n)
         self.company_ids = companies.gather(row_of_code)
+        # Rows and company codes by id, for the incumbents (read without a
+        # query: in the batch, one waits for the thread pool).
+        self.row_of_id = {sid: row for row, sid in enumerate(self.ids.to_list())}
+        self.code_of_company = {
+            cid: k for k, cid in enumerate(self.company_ids.to_list())
+        }
 
-    def rows_of(self, ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    def rows_of(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Whether each of ``ids`` is a universe line, and its row (0 if not)."""
-        if self.ids.is_sorted():
-            at = np.minimum(
-                self.ids.search_sorted(ids, side="left").to_numpy(), self.n - 1
-            )
-            found = (self.ids.gather(at) == ids).to_numpy()
-            return found, np.where(found, at, 0)
-        row = (
-            ids.to_frame()
-            .join(
-                self.ids.to_frame().with_row_index("_row"),
-                on="security_id",
-                how="left",
-                maintain_order="left",
-            )
-            .get_column("_row")
-        )
-        rows = row.fill_null(0).to_numpy().astype(np.int64)
-        return row.is_not_null().to_numpy(), rows
+        row = _lookup(self.row_of_id, ids)
+        found = row >= 0
+        return found, np.where(found, row, 0)
 
     def floats(self, column: str) -> np.ndarray:
         """A float column, null as NaN (a plain universe has no NaN of its own)."""
@@ -364,31 +383,40 @@ class _Incumbents:
 
     def __init__(self, incumbents: pl.DataFrame, lines: _Lines) -> None:
         self.ids = incumbents.get_column("security_id")
-        self.in_universe, rows = lines.rows_of(self.ids)
+        ids = self.ids.to_list()
+        self.in_universe, rows = lines.rows_of(ids)
         key = np.where(self.in_universe, lines.code[rows], -1)
         self.names = lines.company_ids
         outside = np.flatnonzero(~self.in_universe)
         if outside.size:
-            out_ids = self.ids.gather(outside)
-            at = np.minimum(
-                lines.company_ids.search_sorted(out_ids, side="left").to_numpy(),
-                lines.n_codes - 1,
-            )
-            hit = (lines.company_ids.gather(at) == out_ids).to_numpy()
+            out_ids = [ids[i] for i in outside.tolist()]
+            at = _lookup(lines.code_of_company, out_ids)
+            hit = at >= 0
             key[outside[hit]] = at[hit]
-            own = out_ids.filter(~pl.Series(hit))
-            uniq = own.unique().sort()
-            key[outside[~hit]] = lines.n_codes + uniq.search_sorted(own).to_numpy()
-            self.names = pl.concat([lines.company_ids, uniq])
+            own = [
+                sid
+                for sid, found in zip(out_ids, hit.tolist(), strict=True)
+                if not found
+            ]
+            uniq = sorted(set(own))
+            key[outside[~hit]] = lines.n_codes + _lookup(
+                {sid: k for k, sid in enumerate(uniq)}, own
+            )
+            self.names = pl.concat(
+                [lines.company_ids, pl.Series(uniq, dtype=pl.String)]
+            )
         self.key = key
         self.n_keys = self.names.len()
-        self.in_r1000 = incumbents.get_column("r1000").fill_null(value=False).to_numpy()
+        # The ids' ordinal ranks (they are unique, checked; Python orders str by
+        # code point as Polars orders UTF-8 by byte).
+        self.id_rank = np.empty(len(ids), dtype=np.int64)
+        self.id_rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        self.in_r1000 = _side_values(incumbents.get_column("r1000"), negate=False) > 0
 
     def first_line(self) -> np.ndarray:
         """Over keys: the incumbent line with the smallest security_id."""
         out = np.full(self.n_keys, -1, dtype=np.int64)
-        ids = self.ids.rank("ordinal").to_numpy()
-        ordered = np.lexsort((ids, self.key))
+        ordered = np.lexsort((self.id_rank, self.key))
         firsts = ordered[_starts(self.key[ordered])]
         out[self.key[firsts]] = firsts
         return out
@@ -396,16 +424,25 @@ class _Incumbents:
     def sides(self, incumbents: pl.DataFrame, n_codes: int) -> dict[str, np.ndarray]:
         """Each company's incumbent sides (1 above, 0 below, -1 unknown or none)."""
         inside = self.in_universe
-        values = incumbents.select(
-            side.cast(pl.Int8).fill_null(-1).alias(name)
-            for name, side in _SIDES.items()
-        ).to_numpy()[inside]
         out = {}
-        for i, name in enumerate(_SIDES):
+        for name, (column, negate) in _SIDES.items():
+            values = _side_values(incumbents.get_column(column), negate=negate)
             side = np.full(n_codes, -1, dtype=np.int8)
-            np.maximum.at(side, self.key[inside], values[:, i].astype(np.int8))
+            np.maximum.at(side, self.key[inside], values[inside])
             out[name] = side
         return out
+
+
+def _lookup(rows: dict[str, int], keys: list[str]) -> np.ndarray:
+    """Each of ``keys``' value in ``rows`` (-1: not there)."""
+    get = rows.get
+    return np.fromiter((get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+
+
+def _side_values(column: pl.Series, *, negate: bool) -> np.ndarray:
+    """An incumbent column as int8 (1 true, 0 false, -1 null), or its negation."""
+    sides = sides_of(column)
+    return np.where(sides >= 0, 1 - sides, -1).astype(np.int8) if negate else sides
 
 
 def _starts(codes: np.ndarray) -> np.ndarray:
@@ -464,6 +501,7 @@ def _membership(
     lines: _Lines,
     rules: RuleSet,
     pv: np.ndarray,
+    extra_class: np.ndarray,
     line_place: np.ndarray,
     *,
     ranked_columns: dict[str, np.ndarray],
@@ -477,6 +515,7 @@ def _membership(
 
     ``line_place`` is each eligible line's company position in the ranking (-1:
     not eligible or not ranked); ``ranked_columns`` are by that position.
+    ``extra_class``: which lines pass the extra share-class tests.
     """
     is_pv = np.zeros(lines.n, dtype=bool)
     is_pv[pv] = True
@@ -489,14 +528,7 @@ def _membership(
     others = np.flatnonzero(take & ~is_pv)
     extra = np.zeros(lines.n, dtype=bool)
     if others.size:
-        extra[others] = (
-            lines.frame[others]
-            .with_columns(is_pricing_vehicle=pl.lit(value=False))
-            .select(is_extra_class_line(rules.share_classes))
-            .to_series()
-            .to_numpy()
-            .astype(bool)
-        )
+        extra[others] = extra_class[others]
         if unheld_classes:
             unheld = lines.ids.gather(others).is_in(list(unheld_classes))
             extra[others] &= ~unheld.to_numpy()
