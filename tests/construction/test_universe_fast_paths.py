@@ -27,6 +27,9 @@ from r2k.construction.classify import (
 from r2k.construction.universe import (
     LineCodes,
     _coded,
+    _company_level_dropped,
+    _groups_by_codes,
+    _groups_by_window,
     _history_stats,
     _history_stats_compiled,
     _lags_plain,
@@ -222,6 +225,11 @@ def test_company_ids_equal_the_reference(seed: int) -> None:
         schema={"security_id": pl.String, "company_key": pl.String},
     )
     assert_series_equal(company_ids(lines), _company_ids_reference(lines))
+    if n:  # the numbered groups against the window queries they replaced
+        first, one = _groups_by_codes(lines)
+        first_w, one_w = _groups_by_window(lines)
+        assert_series_equal(first, first_w)
+        assert one.tolist() == one_w.tolist()
 
 
 def test_share_repairs_on_whole_companies_only() -> None:
@@ -263,6 +271,80 @@ def test_share_repairs_on_whole_companies_only() -> None:
     untouched, none = _repair_shares(lines.filter(pl.col("company_id") == "SOLO"))
     assert_frame_equal(untouched, lines.filter(pl.col("company_id") == "SOLO"))
     assert none.height == 0
+
+
+_EQUITY_TYPES = ["common", "ordinary", "class_share"]
+
+
+def _company_level_dropped_reference(lines: pl.DataFrame) -> pl.Series:
+    """The company-level share repair as window queries (before issue 13)."""
+    equity = pl.col("security_type").is_in(_EQUITY_TYPES)
+    cap = pl.col("shares_outstanding") * pl.col("close")
+    known = equity & pl.col("shares_outstanding").is_not_null()
+    n_known = known.sum().over("company_id")
+
+    def spread(expr: pl.Expr) -> pl.Expr:
+        kept = pl.when(known).then(expr)
+        return (kept.max() / kept.min()).over("company_id") - 1.0
+
+    company_level = (
+        known
+        & (n_known >= 2)
+        & ((spread(pl.col("shares_outstanding")) <= 0.02) | (spread(cap) <= 0.02))
+    )
+    level = pl.col("_company_level")
+    keeper = (
+        pl.col("security_id")
+        .filter(level)
+        .sort_by(
+            [
+                pl.col("avg_volume").filter(level).fill_null(0.0),
+                pl.col("security_id").filter(level),
+            ],
+            descending=[True, False],
+        )
+        .first()
+        .over("company_id")
+    )
+    lines = lines.with_columns(_company_level=company_level)
+    return lines.select(level & (pl.col("security_id") != keeper)).to_series()
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_company_level_repair_equals_the_window_queries(seed: int) -> None:
+    rng = random.Random(seed)
+    n = rng.randint(1, 40)
+    nan = float("nan")
+    lines = pl.DataFrame(
+        {
+            "security_id": [
+                rng.choice("ABCDEFGH") + rng.choice("XY") for _ in range(n)
+            ],
+            "company_id": [rng.choice(["C1", "C2", "C3", None]) for _ in range(n)],
+            "security_type": [
+                rng.choice([*_EQUITY_TYPES, "note", None]) for _ in range(n)
+            ],
+            "shares_outstanding": [
+                rng.choice([None, nan, 0.0, 100.0, 101.0, 101.9, 150.0])
+                for _ in range(n)
+            ],
+            "close": [rng.choice([None, nan, 1.0, 1.01, 2.0]) for _ in range(n)],
+            "avg_volume": [
+                rng.choice([None, nan, 0.0, 5.0, 5.0, 9.0, float("inf")])
+                for _ in range(n)
+            ],
+        },
+        schema={
+            "security_id": pl.String,
+            "company_id": pl.String,
+            "security_type": pl.String,
+            "shares_outstanding": pl.Float64,
+            "close": pl.Float64,
+            "avg_volume": pl.Float64,
+        },
+    )
+    expected = _company_level_dropped_reference(lines).fill_null(value=False)
+    assert _company_level_dropped(lines).tolist() == expected.to_list()
 
 
 def _direct(frame: pl.DataFrame) -> pl.DataFrame:

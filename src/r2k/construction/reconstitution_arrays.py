@@ -24,6 +24,7 @@ copy it; a universe with such a NaN takes the query form.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -344,12 +345,15 @@ class _Lines:
         row_of_code = np.empty(self.n_codes, dtype=np.int64)
         row_of_code[code] = np.arange(self.n)
         self.company_ids = companies.gather(row_of_code)
-        # Rows and company codes by id, for the incumbents (read without a
-        # query: in the batch, one waits for the thread pool).
-        self.row_of_id = {sid: row for row, sid in enumerate(self.ids.to_list())}
-        self.code_of_company = {
-            cid: k for k, cid in enumerate(self.company_ids.to_list())
-        }
+        # Rows by id, for the incumbents (read without a query: in the batch,
+        # one waits for the thread pool).
+        self.row_of_id = dict(zip(self.ids.to_list(), range(self.n), strict=True))
+
+    @cached_property
+    def code_of_company(self) -> dict[str, int]:
+        """Company codes by company_id (for incumbents outside the universe)."""
+        ids = self.company_ids.to_list()
+        return dict(zip(ids, range(len(ids)), strict=True))
 
     def rows_of(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Whether each of ``ids`` is a universe line, and its row (0 if not)."""

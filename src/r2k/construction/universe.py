@@ -48,6 +48,8 @@ _NO_REPAIRS = pl.DataFrame(schema=REPAIRS)
 #: Plain equity lines (common, ordinary and class shares).
 _EQUITY = pl.col("security_type").is_in(["common", "ordinary", "class_share"])
 _SAME = 0.02  # relative tolerance for "the same share count or cap"
+# Company numbers (a null company_id is a company of its own, as in a window).
+_COMPANY = pl.col("company_id").rank("dense").fill_null(0)
 _EPOCH = date(1970, 1, 1)  # day 0 of a Polars Date
 
 
@@ -615,26 +617,18 @@ def company_ids(lines: pl.DataFrame) -> pl.Series:
     smallest ticker of the group.
 
     A key's lines whose tickers all start with the same two characters, neither
-    a dot, are one group (each shares that prefix with the smallest): those ids
-    come from one query. The other keys' lines are clustered one by one.
+    a dot, are one group (each shares that prefix with the smallest): their id
+    is the group's smallest ticker. The other keys' lines are clustered one by
+    one.
     """
-    key = pl.col("company_key")
-    group = pl.when(key.is_null() | (key == "")).then("security_id").otherwise(key)
-    symbol = pl.col("security_id")
-    prefix = symbol.str.slice(0, 2)
-    whole = (symbol.str.len_chars() >= 2) & ~prefix.str.contains(".", literal=True)
-    flags = lines.select(
-        first=symbol.min().over(group),
-        one=(pl.len().over(group) == 1)
-        | (whole.all().over(group) & (prefix.n_unique().over(group) == 1)),
-    )
-    first = flags.get_column("first").alias("company_id")
+    symbols = lines.get_column("security_id")
+    coded = symbols.null_count() == 0 and lines.height > 0
+    first, one = (_groups_by_codes if coded else _groups_by_window)(lines)
     # A line alone with its key is a company of its own: only the others are
     # clustered.
-    shared = np.flatnonzero(~flags.get_column("one").to_numpy())
+    shared = np.flatnonzero(~one)
     if shared.size == 0:
         return first
-    symbols = lines.get_column("security_id")
     ids = symbols[shared].to_list()
     keys = lines.get_column("company_key")[shared].to_list()
     groups: dict[str, list[tuple[str, int]]] = {}
@@ -657,6 +651,63 @@ def company_ids(lines: pl.DataFrame) -> pl.Series:
     return first.scatter(shared, values)
 
 
+def _groups(lines: pl.DataFrame) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """The name-key group, the two-character ticker prefix, and whether it is whole."""
+    key = pl.col("company_key")
+    group = pl.when(key.is_null() | (key == "")).then("security_id").otherwise(key)
+    prefix = pl.col("security_id").str.slice(0, 2)
+    whole = (pl.col("security_id").str.len_chars() >= 2) & ~prefix.str.contains(
+        ".", literal=True
+    )
+    return group, prefix, whole
+
+
+def _groups_by_codes(lines: pl.DataFrame) -> tuple[pl.Series, np.ndarray]:
+    """Each line's group's smallest ticker, and whether the group is one company.
+
+    A group is one company when it has one line, or when its tickers are whole
+    and share one prefix. Groups, prefixes and ticker order are numbered in one
+    query (no null ticker); the rest is over those numbers.
+    """
+    group, prefix, whole = _groups(lines)
+    coded = lines.select(
+        group=group.rank("dense"),
+        prefix=prefix.rank("dense"),
+        order=pl.col("security_id").rank("ordinal"),
+        whole=whole,
+    )
+    g = coded.get_column("group").to_numpy().astype(np.int64) - 1
+    n, n_groups = g.size, int(g.max()) + 1
+    p = coded.get_column("prefix").to_numpy().astype(np.int64)
+    low, high = np.full(n_groups, p.max()), np.zeros(n_groups, dtype=np.int64)
+    np.minimum.at(low, g, p)
+    np.maximum.at(high, g, p)
+    broken = np.bincount(
+        g, weights=~coded.get_column("whole").to_numpy(), minlength=n_groups
+    )
+    one = (np.bincount(g, minlength=n_groups) == 1) | ((broken == 0) & (low == high))
+    order = coded.get_column("order").to_numpy().astype(np.int64) - 1
+    first_order = np.full(n_groups, n, dtype=np.int64)
+    np.minimum.at(first_order, g, order)
+    row_of_order = np.empty(n, dtype=np.int64)
+    row_of_order[order] = np.arange(n)
+    symbols = lines.get_column("security_id")
+    return symbols[row_of_order[first_order[g]]].alias("company_id"), one[g]
+
+
+def _groups_by_window(lines: pl.DataFrame) -> tuple[pl.Series, np.ndarray]:
+    """:func:`_groups_by_codes` by window queries (lines with a null ticker)."""
+    group, prefix, whole = _groups(lines)
+    symbol = pl.col("security_id")
+    flags = lines.select(
+        first=symbol.min().over(group),
+        one=(pl.len().over(group) == 1)
+        | (whole.all().over(group) & (prefix.n_unique().over(group) == 1)),
+    )
+    first = flags.get_column("first").alias("company_id")
+    return first, flags.get_column("one").to_numpy()
+
+
 def _repair_shares(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Fill missing rank-day counts from ``last_shares``; keep a company total once.
 
@@ -672,18 +723,21 @@ def _repair_shares(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     # those companies' lines alone (whole companies): elsewhere none is dropped.
     counted = _EQUITY & pl.coalesce("shares_outstanding", "last_shares").is_not_null()
     flags = lines.select(
-        _carried=carried_expr, _several=counted.sum().over("company_id") >= 2
+        _carried=carried_expr,
+        _counted=counted.fill_null(value=False),
+        _company=_COMPANY,
     )
     carried = flags["_carried"].to_numpy()
     if carried.any():
         lines = lines.with_columns(
             shares_outstanding=pl.coalesce("shares_outstanding", "last_shares")
         )
-    several = np.flatnonzero(flags["_several"].to_numpy())
+    company = flags["_company"].to_numpy().astype(np.int64)
+    counts = np.bincount(company, weights=flags["_counted"].to_numpy())
+    several = np.flatnonzero(counts[company] >= 2)
     dropped = np.zeros(lines.height, dtype=bool)
     if several.size:
-        found = _company_level_dropped(lines[several])
-        dropped[several] = found.fill_null(value=False).to_numpy()
+        dropped[several] = _company_level_dropped(lines[several])
     if not (carried.any() or dropped.any()):
         return lines, _NO_REPAIRS.clear()
     lines = lines.with_columns(_carried=pl.Series(carried), _dropped=pl.Series(dropped))
@@ -715,39 +769,56 @@ def _repair_shares(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return lines, schemas.check_schema(repairs, REPAIRS, source="repairs")
 
 
-def _company_level_dropped(lines: pl.DataFrame) -> pl.Series:
+def _company_level_dropped(lines: pl.DataFrame) -> np.ndarray:
     """Lines whose share count is their company's total, kept on another line.
 
     When the lines of a company carry the same share count or the same cap
     (within 2%), the most traded line keeps the count and the others drop it.
+    Over company numbers; as the window queries would, a max or min skips the
+    unknown values and a NaN unless all are NaN, and a NaN volume ranks first.
     """
-    cap = pl.col("shares_outstanding") * pl.col("close")
-    known = _EQUITY & pl.col("shares_outstanding").is_not_null()
-    n_known = known.sum().over("company_id")
-
-    def spread(expr: pl.Expr) -> pl.Expr:
-        kept = pl.when(known).then(expr)
-        return (kept.max() / kept.min()).over("company_id") - 1.0
-
-    company_level = (
-        known
-        & (n_known >= 2)
-        & ((spread(pl.col("shares_outstanding")) <= _SAME) | (spread(cap) <= _SAME))
+    cols = lines.select(
+        company=_COMPANY,
+        known=(_EQUITY & pl.col("shares_outstanding").is_not_null()).fill_null(
+            value=False
+        ),
+        shares=pl.col("shares_outstanding"),
+        cap=pl.col("shares_outstanding") * pl.col("close"),
+        volume=pl.col("avg_volume").fill_null(0.0),
+        ticker=pl.col("security_id").rank("dense").fill_null(0),
     )
-    # The most traded line keeps the company count; the others drop theirs.
-    level = pl.col("_company_level")
-    keeper = (
-        pl.col("security_id")
-        .filter(level)
-        .sort_by(
-            [
-                pl.col("avg_volume").filter(level).fill_null(0.0),
-                pl.col("security_id").filter(level),
-            ],
-            descending=[True, False],
+    company = cols.get_column("company").to_numpy().astype(np.int64)
+    known = cols.get_column("known").to_numpy()
+    n_companies = int(company.max()) + 1
+    at = company[known]
+    n_known = np.bincount(at, minlength=n_companies)[company]
+
+    def spread(column: str) -> np.ndarray:
+        values = cols.get_column(column).to_numpy().astype(np.float64)[known]
+        high, low = np.full(n_companies, np.nan), np.full(n_companies, np.nan)
+        np.fmax.at(high, at, values)
+        np.fmin.at(low, at, values)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out: np.ndarray = (high / low)[company] - 1.0
+        return out
+
+    with np.errstate(invalid="ignore"):
+        level = (
+            known
+            & (n_known >= 2)
+            & ((spread("shares") <= _SAME) | (spread("cap") <= _SAME))
         )
-        .first()
-        .over("company_id")
-    )
-    lines = lines.with_columns(_company_level=company_level)
-    return lines.select(level & (pl.col("security_id") != keeper)).to_series()
+    # The most traded line keeps the company count (ties: the smallest id).
+    rows = np.flatnonzero(level)
+    volume = cols.get_column("volume").to_numpy().astype(np.float64)[rows]
+    ticker = cols.get_column("ticker").to_numpy().astype(np.int64)
+    nan = np.isnan(volume)
+    ordered = rows[
+        np.lexsort((ticker[rows], np.where(nan, 0.0, -volume), ~nan, company[rows]))
+    ]
+    first = np.ones(ordered.size, dtype=bool)
+    first[1:] = company[ordered[1:]] != company[ordered[:-1]]
+    keeper = np.full(n_companies, -1, dtype=np.int64)
+    keeper[company[ordered[first]]] = ticker[ordered[first]]
+    out: np.ndarray = level & (ticker != keeper[company])
+    return out
