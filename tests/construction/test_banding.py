@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 from r2k.construction.banding import (
     Band,
     band_around,
+    band_spec,
     bands_of,
     breakpoint_table,
     index_flags,
@@ -227,15 +228,8 @@ def test_array_reads_equal_the_expression_form(
         ),
     )
     bands = bands_of(ranked, rules)
-    r, b = rules.ranking, rules.banding
-    spec = {
-        "top200": (r.top200_size, b.top200_band_pct),
-        "top500": (r.top500_size, b.top500_band_pct),
-        "r1000": (r.r1000_size, b.r1000_band_pct),
-        "microcap": (r.microcap_top, b.microcap_band_pct),
-        "r3000": (r.r3000_size, 0.0),
-        "r3000e": (r.r3000e_size, 0.0),
-    }
+    b = rules.banding
+    spec = band_spec(rules)
     assert list(bands) == list(spec)
     for name, (rank, band_pct) in spec.items():
         at = ranked.filter(pl.col("rank") == rank)

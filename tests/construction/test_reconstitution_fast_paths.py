@@ -11,7 +11,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from r2k.construction.banding import bands_of, breakpoint_table, make_band
+from r2k.construction.banding import (
+    band_spec,
+    bands_of,
+    breakpoint_table,
+    make_band,
+)
 from r2k.construction.companies import pricing_vehicles
 from r2k.construction.ranking import rank_companies
 from r2k.construction.reconstitution import (
@@ -91,15 +96,8 @@ def test_bands_and_breakpoints_in_one_pass_equal_one_filter_per_band(
 ) -> None:
     ranked = _ranked(n, seed)
     bands = bands_of(ranked, RULES)
-    r, b = RULES.ranking, RULES.banding
-    spec = {
-        "top200": (r.top200_size, b.top200_band_pct),
-        "top500": (r.top500_size, b.top500_band_pct),
-        "r1000": (r.r1000_size, b.r1000_band_pct),
-        "microcap": (r.microcap_top, b.microcap_band_pct),
-        "r3000": (r.r3000_size, 0.0),
-        "r3000e": (r.r3000e_size, 0.0),
-    }
+    b = RULES.banding
+    spec = band_spec(RULES)
     assert bands == {
         name: make_band(ranked, name=name, rank=rank, band_pct=pct, rules=b)
         for name, (rank, pct) in spec.items()

@@ -137,14 +137,10 @@ def _round(value: float, decimals: int) -> float:
     return float(pl.Series([value]).round(decimals, mode="half_away_from_zero")[0])
 
 
-def bands_of(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
-    """The bands of every breakpoint of the family, from the ranked companies.
-
-    ``ranked`` has ``rank`` and ``cum_cap_pct`` (from
-    :func:`r2k.construction.ranking.rank_companies`).
-    """
+def band_spec(rules: RuleSet) -> dict[str, tuple[int, float]]:
+    """Every breakpoint of the family: its rank and its band (percentage points)."""
     r, b = rules.ranking, rules.banding
-    spec = {
+    return {
         "top200": (r.top200_size, b.top200_band_pct),
         "top500": (r.top500_size, b.top500_band_pct),
         "r1000": (r.r1000_size, b.r1000_band_pct),
@@ -152,6 +148,14 @@ def bands_of(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
         "r3000": (r.r3000_size, 0.0),
         "r3000e": (r.r3000e_size, 0.0),
     }
+
+
+def bands_of(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
+    """The bands of every breakpoint of the family, from the ranked companies.
+
+    ``ranked`` has ``rank`` and ``cum_cap_pct`` (from
+    :func:`r2k.construction.ranking.rank_companies`).
+    """
     # The percentile at every breakpoint rank (None: no such company).
     return {
         name: band_around(
@@ -159,9 +163,9 @@ def bands_of(ranked: pl.DataFrame, rules: RuleSet) -> dict[str, Band]:
             name=name,
             rank=rank,
             band_pct=pct,
-            rules=b,
+            rules=rules.banding,
         )
-        for name, (rank, pct) in spec.items()
+        for name, (rank, pct) in band_spec(rules).items()
     }
 
 
