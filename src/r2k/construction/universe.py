@@ -173,34 +173,39 @@ def build_universe(
     }
     if sec_tickers is None:
         typed["exchange"] = pl.lit(None, dtype=pl.String)
-    lines = classified.with_columns(**typed).drop("fund_structure")
+    lines = classified.lazy().with_columns(**typed).drop("fund_structure").collect()
     if sec_tickers is not None:
         lines = _attach_exchange(lines, sec_tickers)
-    lines = lines.with_columns(company_id=company_ids(lines))
+    lines = lines.hstack([company_ids(lines)])
     lines, repairs = _repair_shares(lines)
     lagging = _lags(coded, ids, rank_day)
     if lagging.height:
         lines, lagged = _repair_split_lag(lines, lagging)
         repairs = pl.concat([repairs, lagged])
-    universe = lines.select(
-        "security_id",
-        "company_id",
-        "name",
-        "sector",
-        "security_type",
-        "exchange",
-        country=pl.lit(None, dtype=pl.String),
-        close=pl.col("close"),
-        avg_close_30d=pl.col("avg_close_30d"),
-        avg_volume=pl.col("avg_volume"),
-        addtv=pl.col("addtv"),
-        shares_outstanding=pl.col("shares_outstanding"),
-        float_factor=pl.lit(None, dtype=pl.Float64),
-        voting_rights_pct=pl.lit(None, dtype=pl.Float64),
-        _line=pl.col("_line"),
-    ).sort("security_id")
-    line_codes = universe.get_column("_line").to_numpy() if sourced else None
-    universe = universe.drop("_line")
+    universe = (
+        lines.lazy()
+        .select(
+            "security_id",
+            "company_id",
+            "name",
+            "sector",
+            "security_type",
+            "exchange",
+            country=pl.lit(None, dtype=pl.String),
+            close=pl.col("close"),
+            avg_close_30d=pl.col("avg_close_30d"),
+            avg_volume=pl.col("avg_volume"),
+            addtv=pl.col("addtv"),
+            shares_outstanding=pl.col("shares_outstanding"),
+            float_factor=pl.lit(None, dtype=pl.Float64),
+            voting_rights_pct=pl.lit(None, dtype=pl.Float64),
+            _line=pl.col("_line"),
+        )
+        .sort("security_id")
+        .collect()
+    )
+    codes_column = universe.drop_in_place("_line")
+    line_codes = codes_column.to_numpy() if sourced else None
     if repairs.height:
         for row in repairs.group_by("repair").len().iter_rows():
             log.info("universe %s: repair %s applied to %d line(s)", rank_day, *row)
