@@ -212,8 +212,8 @@ def breakpoint_table(ranked: pl.DataFrame, bands: dict[str, Band]) -> pl.DataFra
     """One row per band: the breakpoint's cap and the caps at the band's edges.
 
     ``upper_edge_cap`` (``lower_edge_cap``) is the cap of the first company whose
-    cumulative percentile reaches the band's lower (upper) percentile; every cap
-    is read in one pass over ``ranked``.
+    cumulative percentile reaches the band's lower (upper) percentile; the caps
+    are read from ``ranked``'s columns as arrays.
     """
     caps: dict[str, float | None] = {}
     for i, band in enumerate(bands.values()):

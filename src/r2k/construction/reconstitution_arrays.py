@@ -426,7 +426,7 @@ class _Incumbents:
         # code point as Polars orders UTF-8 by byte).
         self.id_rank = np.empty(len(ids), dtype=np.int64)
         self.id_rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
-        self.in_r1000 = _side_values(incumbents.get_column("r1000"), negate=False) > 0
+        self.in_r1000 = sides_of(incumbents.get_column("r1000")) > 0
 
     def first_line(self) -> np.ndarray:
         """Over keys: the incumbent line with the smallest security_id."""

@@ -656,7 +656,7 @@ def company_ids(lines: pl.DataFrame) -> pl.Series:
     return first.scatter(shared, values)
 
 
-def _groups(lines: pl.DataFrame) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def _groups() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """The name-key group, the two-character ticker prefix, and whether it is whole."""
     key = pl.col("company_key")
     group = pl.when(key.is_null() | (key == "")).then("security_id").otherwise(key)
@@ -674,7 +674,7 @@ def _groups_by_codes(lines: pl.DataFrame) -> tuple[pl.Series, np.ndarray]:
     and share one prefix. Groups, prefixes and ticker order are numbered in one
     query (no null ticker); the rest is over those numbers.
     """
-    group, prefix, whole = _groups(lines)
+    group, prefix, whole = _groups()
     coded = lines.select(
         group=group.rank("dense"),
         prefix=prefix.rank("dense"),
@@ -702,7 +702,7 @@ def _groups_by_codes(lines: pl.DataFrame) -> tuple[pl.Series, np.ndarray]:
 
 def _groups_by_window(lines: pl.DataFrame) -> tuple[pl.Series, np.ndarray]:
     """:func:`_groups_by_codes` by window queries (lines with a null ticker)."""
-    group, prefix, whole = _groups(lines)
+    group, prefix, whole = _groups()
     symbol = pl.col("security_id")
     flags = lines.select(
         first=symbol.min().over(group),
