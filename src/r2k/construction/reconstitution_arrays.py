@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from r2k.methodology.rule_sets import RuleSet
 
 _PLAIN_COLUMNS = ("close", "avg_volume", "shares_outstanding")
+_SOURCES = pl.Series("float_source", ["data", "fallback"])  # attach_float_factors
+_STAGES = pl.Series("stage", ["line", "company", "post_rank"])  # of an exclusion'
 # Incumbent sides per company: any() over its incumbent lines, nulls skipped.
 # Each is an incumbent column, negated or not.
 _SIDES = {
@@ -245,10 +247,13 @@ def reconstitute_arrays(
     rank = np.arange(1, ranked.size + 1, dtype=np.int64)
     in_e = rank <= rules.ranking.r3000e_size
     cap_e = np.where(in_e, total_cap[ranked], 0.0)
-    # Polars' own kernels, as the query form's: its float sum, and a division by
-    # a scalar that multiplies by the reciprocal (not NumPy's true division).
-    caps_e = pl.Series(cap_e, dtype=pl.Float64)
-    cum_e = (100.0 * caps_e.cum_sum() / caps_e.sum()).to_numpy()
+    # The query form's values: Polars' float sum (its own kernel), a running sum
+    # in order (NumPy's cumsum adds as Polars' cum_sum does), and a division by
+    # a scalar as Polars does it, a product with the reciprocal (not NumPy's
+    # true division). Series.cum_sum would be a query (see _membership).
+    total = np.float64(pl.Series(cap_e, dtype=pl.Float64).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):  # no company: NaN
+        cum_e = 100.0 * np.cumsum(cap_e) * np.reciprocal(total)
     cum = np.where(in_e, cum_e, np.nan)
     table = pl.DataFrame(
         [
@@ -309,15 +314,19 @@ def reconstitute_arrays(
         ]
     )
     stage = np.repeat(
-        np.array(["line", "company", "post_rank"], dtype=object),
-        [lines_out.size, companies_out.size, stopped.size],
+        np.arange(_STAGES.len()), [lines_out.size, companies_out.size, stopped.size]
     )
     by_id = np.argsort(lines.sid_rank[rows])
-    exclusions = universe.select("security_id", "company_id", "name")[
-        rows[by_id]
-    ].with_columns(
-        stage=pl.Series(stage[by_id].tolist(), dtype=pl.String),
-        exclusion_reason=reasons.gather(by_id),
+    at = rows[by_id]
+    exclusions = pl.DataFrame(  # Series gathers: no query (see _membership)
+        [
+            *(
+                universe.get_column(c).gather(at)
+                for c in ("security_id", "company_id", "name")
+            ),
+            _STAGES.gather(stage[by_id]),
+            reasons.gather(by_id).alias("exclusion_reason"),
+        ]
     )
 
     to = np.where(flag["r1000"], 0, np.where(flag["r2000"], 1, -1))
@@ -550,26 +559,47 @@ def _membership(
     rows = np.flatnonzero(take & (is_pv | extra))
     rows = rows[np.lexsort((lines.sid_rank[rows], ~is_pv[rows], line_place[rows]))]
     at = line_place[rows]
-    out = lines.frame.select(
-        "company_id", "security_id", "name", "sector", "close",
-        "shares_outstanding", "float_factor",
-    )[rows].with_columns(
-        is_pricing_vehicle=pl.Series(is_pv[rows]),
-        **{
-            name: pl.Series(values[at], nan_to_null=values.dtype.kind == "f")
-            for name, values in ranked_columns.items()
-        },
-    )  # fmt: skip
-    out = attach_float_factors(
-        out, float_estimate, fallback_factor(rules.float, float_estimate)
-    )
-    out = out.with_columns(
-        rank_day=pl.lit(rank_day),
-        effective_date=pl.lit(effective_date),
-        float_market_cap=pl.col("shares_outstanding")
-        * pl.col("close")
-        * pl.col("float_factor"),
-    )
+    frame = lines.frame
+    columns = {
+        name: frame.get_column(name).gather(rows)
+        for name in (
+            "company_id", "security_id", "name", "sector", "close",
+            "shares_outstanding", "float_factor",
+        )
+    }  # fmt: skip
+    columns["is_pricing_vehicle"] = pl.Series("is_pricing_vehicle", is_pv[rows])
+    for name, values in ranked_columns.items():
+        columns[name] = pl.Series(
+            name, values[at], nan_to_null=values.dtype.kind == "f"
+        )
+    fallback = fallback_factor(rules.float, float_estimate)
+    if float_estimate is not None:  # a holdings estimate: joined by id
+        out = attach_float_factors(pl.DataFrame(columns), float_estimate, fallback)
+        out = out.with_columns(
+            rank_day=pl.lit(rank_day),
+            effective_date=pl.lit(effective_date),
+            float_market_cap=pl.col("shares_outstanding")
+            * pl.col("close")
+            * pl.col("float_factor"),
+        )
+        return schemas.check_schema(out, schemas.MEMBERSHIP, source="membership")
+    # Series and NumPy only: a DataFrame query would wait for Polars' thread
+    # pool, which the background thread's queries may hold. The values are
+    # attach_float_factors' and the query's: a null factor takes the fallback
+    # (a NaN stays), and the cap is null where the shares or the close are.
+    factor = columns["float_factor"]
+    given = factor.is_not_null().to_numpy()
+    columns["float_source"] = _SOURCES.gather(np.where(given, 0, 1))
+    filled = np.where(given, factor.to_numpy(), fallback)
+    columns["float_factor"] = pl.Series("float_factor", filled)
+    shares, close = columns["shares_outstanding"], columns["close"]
+    cap = pl.Series("float_market_cap", shares.to_numpy() * close.to_numpy() * filled)
+    unknown = np.flatnonzero(shares.is_null().to_numpy() | close.is_null().to_numpy())
+    columns["float_market_cap"] = cap.scatter(unknown, None) if unknown.size else cap
+    n = rows.size
+    for name, day in (("rank_day", rank_day), ("effective_date", effective_date)):
+        columns[name] = pl.Series(name, np.full(n, np.datetime64(day, "D")))
+    out = pl.DataFrame(list(columns.values()))
     return schemas.check_schema(out, schemas.MEMBERSHIP, source="membership")
 
 
@@ -644,15 +674,24 @@ def _changes(
     reason = pl.concat(
         [reasons, pl.Series(["rank", "not_in_universe", None], dtype=pl.String)]
     ).gather(reason_at)
-    out = pl.DataFrame(
+    # By change, then company_id (each key is one company: no tie). _KINDS are
+    # in string order, and Python orders str by code point as Polars orders
+    # UTF-8 by byte; a sort of the frame would be a query, which waits for
+    # Polars' thread pool while the background thread's queries hold it.
+    company = inc.names.gather(keys)
+    sort_keys = list(zip(kind[keys].tolist(), company.to_list(), strict=True))
+    order = np.array(
+        sorted(range(keys.size), key=sort_keys.__getitem__), dtype=np.int64
+    )
+    taken = keys[order]
+    return pl.DataFrame(
         {
-            "company_id": inc.names.gather(keys),
-            "security_id": security,
-            "name": name,
-            "change": pl.Series(_KINDS[kind[keys]].tolist(), dtype=pl.String),
-            "from_index": pl.Series(_SIDE_NAMES[frm[keys]].tolist(), dtype=pl.String),
-            "to_index": pl.Series(_SIDE_NAMES[to[keys]].tolist(), dtype=pl.String),
-            "reason": reason,
+            "company_id": company.gather(order),
+            "security_id": security.gather(order),
+            "name": name.gather(order),
+            "change": pl.Series(_KINDS[kind[taken]].tolist(), dtype=pl.String),
+            "from_index": pl.Series(_SIDE_NAMES[frm[taken]].tolist(), dtype=pl.String),
+            "to_index": pl.Series(_SIDE_NAMES[to[taken]].tolist(), dtype=pl.String),
+            "reason": reason.gather(order),
         }
     )
-    return out.sort("change", "company_id")

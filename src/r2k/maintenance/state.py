@@ -161,7 +161,13 @@ class ReconDecision:
         return cls(
             rank_day=result.rank_day,
             effective_date=result.effective_date,
-            members=m.filter(pl.col(index)).select(_DECISION_MEMBERS.names()),
+            # Series filters: each runs directly, where a frame filter is a query.
+            members=pl.DataFrame(
+                [
+                    m.get_column(name).filter(m.get_column(index))
+                    for name in _DECISION_MEMBERS.names()
+                ]
+            ),
             lower_cap=_cap(m, size.lower, rules),
             upper_cap=math.inf if size.upper is None else _cap(m, size.upper, rules),
             index=index,
