@@ -87,9 +87,17 @@ def test_sorted_split_lag_search_equals_the_plain_one(seed: int) -> None:
     for offset in (0, 1, 6, 13, 20):  # before, inside and after the sessions
         rank_day = START + timedelta(days=offset)
         for window in (1, 4, 30):
-            fast = _lags_sorted(coded, ids, rank_day, sessions=window, min_ratio=3.0)
             plain = _lags_plain(coded, ids, rank_day, sessions=window, min_ratio=3.0)
-            assert_frame_equal(fast, plain)
+            for compiled in (False, True):  # the stable sort, the compiled pairing
+                fast = _lags_sorted(
+                    coded,
+                    ids,
+                    rank_day,
+                    sessions=window,
+                    min_ratio=3.0,
+                    compiled=compiled,
+                )
+                assert_frame_equal(fast, plain)
             found += fast.height
     if seed == 0:  # the comparison is not only of empty frames
         assert found > 0

@@ -1,4 +1,4 @@
-"""The compiled loop of a rank-day universe's per-line history statistics.
+"""The compiled loops of a rank-day universe's per-line history.
 
 :func:`history_sums` gives, in one pass over a history's rows, what
 :func:`r2k.construction.universe._history_stats` asks Polars' group-by for: each
@@ -9,7 +9,9 @@ group's values in row order with Kahan compensation (``y = x - c``,
 count; the loop takes the same steps in the same order, so each mean is Polars'
 own, bit for bit (``tests/construction/test_universe_fast_paths.py`` holds the
 two equal). For long groups Polars sums otherwise: the caller keeps the loop to
-histories of at most :data:`KAHAN_ROWS` rows a line.
+histories of at most :data:`KAHAN_ROWS` rows a line. :func:`previous_rows`
+pairs each row with its line's row before, for the split-lag test
+(:func:`r2k.construction.universe.split_lags`).
 
 Compiled on first import (see :mod:`r2k._numba`).
 """
@@ -105,3 +107,24 @@ def history_sums(
         last,
     )
     return rows, sums, counts, last
+
+
+@compile_loop([types.void(array_type("int64"), array_type("int64", writes=True))])
+def _previous_rows(codes: np.ndarray, out: np.ndarray) -> None:
+    size = codes.max() + 1 if codes.size else 0
+    last = np.full(size, -1, dtype=np.int64)
+    for r in range(codes.size):
+        g = codes[r]
+        out[r] = last[g]
+        last[g] = r
+
+
+def previous_rows(codes: np.ndarray) -> np.ndarray:
+    """Each row's previous row of the same line code (-1: its line's first row).
+
+    What a stable sort of the codes pairs (a row and the one before it in its
+    line's run), without the sort.
+    """
+    out = np.empty(codes.size, dtype=np.int64)
+    _previous_rows(np.ascontiguousarray(codes, dtype=np.int64), out)
+    return out

@@ -45,6 +45,7 @@ from r2k.construction.floats import FloatEstimate, attach_float_factors, fallbac
 from r2k.errors import SchemaError
 
 if TYPE_CHECKING:
+    from collections.abc import KeysView
     from datetime import date
 
     from r2k.methodology.rule_sets import RuleSet
@@ -178,6 +179,11 @@ class PreparedUniverse:
     source: pl.DataFrame  # the universe as given
     digest: str  # the rule set's
     companies: _Companies
+
+    @property
+    def ids(self) -> KeysView[str]:
+        """The universe's security ids (a set, made with the preparation)."""
+        return self.companies.lines.row_of_id.keys()
 
     def fits(self, universe: pl.DataFrame, rules: RuleSet) -> bool:
         """Whether this was prepared from ``universe`` under ``rules``."""
@@ -359,12 +365,17 @@ class _Lines:
         code = companies.rank("dense").to_numpy().astype(np.int64) - 1
         self.code = code
         self.n_codes = int(code.max()) + 1
-        # The ids are unique (checked), so their ordinal rank is their order.
-        self.sid_rank = self.ids.rank("ordinal").to_numpy().astype(np.int64) - 1
+        # The ids are unique (checked), so their ordinal rank is their order
+        # (a universe is usually in id order already: no query).
+        self.sid_rank = (
+            np.arange(self.n, dtype=np.int64)
+            if self.ids.is_sorted()
+            else self.ids.rank("ordinal").to_numpy().astype(np.int64) - 1
+        )
         # A row of each company (company ids in code order are sorted).
         row_of_code = np.empty(self.n_codes, dtype=np.int64)
         row_of_code[code] = np.arange(self.n)
-        self.company_ids = companies.gather(row_of_code)
+        self.company_ids = companies[row_of_code]  # a gather, not a query
         # Rows by id, for the incumbents (read without a query: in the batch,
         # one waits for the thread pool).
         self.row_of_id = dict(zip(self.ids.to_list(), range(self.n), strict=True))

@@ -178,32 +178,11 @@ def build_universe(
         lines = _attach_exchange(lines, sec_tickers)
     lines = lines.hstack([company_ids(lines)])
     lines, repairs = _repair_shares(lines)
-    lagging = _lags(coded, ids, rank_day)
+    lagging = _lags(coded, ids, rank_day, compiled=compiled)
     if lagging.height:
         lines, lagged = _repair_split_lag(lines, lagging)
         repairs = pl.concat([repairs, lagged])
-    universe = (
-        lines.lazy()
-        .select(
-            "security_id",
-            "company_id",
-            "name",
-            "sector",
-            "security_type",
-            "exchange",
-            country=pl.lit(None, dtype=pl.String),
-            close=pl.col("close"),
-            avg_close_30d=pl.col("avg_close_30d"),
-            avg_volume=pl.col("avg_volume"),
-            addtv=pl.col("addtv"),
-            shares_outstanding=pl.col("shares_outstanding"),
-            float_factor=pl.lit(None, dtype=pl.Float64),
-            voting_rights_pct=pl.lit(None, dtype=pl.Float64),
-            _line=pl.col("_line"),
-        )
-        .sort("security_id")
-        .collect()
-    )
+    universe = _in_id_order(lines)
     codes_column = universe.drop_in_place("_line")
     line_codes = codes_column.to_numpy() if sourced else None
     if repairs.height:
@@ -214,6 +193,45 @@ def build_universe(
         universe=schemas.check_schema(universe, schemas.UNIVERSE, source="universe"),
         repairs=repairs,
         line_codes=line_codes,
+    )
+
+
+def _in_id_order(lines: pl.DataFrame) -> pl.DataFrame:
+    """The universe's columns of ``lines`` (and ``_line``), by ``security_id``.
+
+    Lines already in that order, each id once (a source's rows of a session
+    usually are), keep it: the columns are put together as they are, without
+    a sort, which would be a query (and wait for Polars' thread pool while
+    another thread's queries hold it). Country, float and voting rights are null.
+    """
+    names = ("security_id", "company_id", "name", "sector", "security_type", "exchange")
+    numbers = ("close", "avg_close_30d", "avg_volume", "addtv", "shares_outstanding")
+    symbols = lines.get_column("security_id")
+    n = lines.height
+    if symbols.null_count() == 0 and symbols.is_sorted() and symbols.n_unique() == n:
+        column = lines.get_column
+        return pl.DataFrame(
+            [
+                *(column(c) for c in names),
+                pl.Series("country", [None] * n, dtype=pl.String),
+                *(column(c) for c in numbers),
+                pl.Series("float_factor", [None] * n, dtype=pl.Float64),
+                pl.Series("voting_rights_pct", [None] * n, dtype=pl.Float64),
+                column("_line"),
+            ]
+        )
+    return (
+        lines.lazy()
+        .select(
+            *names,
+            pl.lit(None, dtype=pl.String).alias("country"),
+            *numbers,
+            pl.lit(None, dtype=pl.Float64).alias("float_factor"),
+            pl.lit(None, dtype=pl.Float64).alias("voting_rights_pct"),
+            "_line",
+        )
+        .sort("security_id")
+        .collect()
     )
 
 
@@ -262,16 +280,24 @@ def _lags(
     *,
     sessions: int = SPLIT_LAG_SESSIONS,
     min_ratio: float = SPLIT_MIN_RATIO,
+    compiled: bool = False,
 ) -> pl.DataFrame:
     """:func:`split_lags` of a :func:`_coded` history.
 
     Shortcut (:func:`_lags_sorted`) when the rows are in session order with no
     null session or line; otherwise :func:`_lags_plain`. Both give the same frame.
+    ``compiled``: the shortcut pairs the rows by a compiled loop (see
+    :func:`build_universe`).
     """
     days = coded["session"]
     if days.null_count() == 0 and coded["_line"].null_count() == 0 and days.is_sorted():
         return _lags_sorted(
-            coded, ids, rank_day, sessions=sessions, min_ratio=min_ratio
+            coded,
+            ids,
+            rank_day,
+            sessions=sessions,
+            min_ratio=min_ratio,
+            compiled=compiled,
         )
     return _lags_plain(coded, ids, rank_day, sessions=sessions, min_ratio=min_ratio)
 
@@ -320,12 +346,15 @@ def _lags_sorted(
     *,
     sessions: int,
     min_ratio: float,
+    compiled: bool = False,
 ) -> pl.DataFrame:
     """:func:`_lags_plain` of rows in session order, no null session or line.
 
     Relies on that order: the last ``sessions + 1`` sessions up to the rank day
     are one slice of rows, and a stable sort of its line codes puts each line's
-    rows in session order, as :func:`_line_runs` does. Only the moves whose price
+    rows in session order, as :func:`_line_runs` does (``compiled``: a compiled
+    loop pairs each row with its line's row before, which is what the sort
+    pairs, and the pairs kept are put in the sort's order). Only the moves whose price
     ratio is not below ``min_ratio`` and whose share count moves by at most 2%
     (computed with NumPy: IEEE divisions and subtractions, as Polars'; NaN kept)
     go through the Polars split test of :func:`_lags_plain`, with the
@@ -341,16 +370,29 @@ def _lags_sorted(
         return _NO_LAGS.clear()
     rows = coded.slice(first, end - first)
     codes = rows["_line"].to_numpy()
-    order = np.argsort(codes, kind="stable")
-    grouped = codes[order]
-    close = rows["close"].to_numpy()[order]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = close[1:] / close[:-1]
     # NaN (a null or 0/0) is kept: the Polars test decides on it.
-    k = np.flatnonzero((grouped[1:] == grouped[:-1]) & ~(ratio < min_ratio))
-    if k.size == 0:
+    if compiled:
+        from r2k.construction import _stats_kernel  # imported here: it loads Numba
+
+        close = rows["close"].to_numpy()
+        prev = _stats_kernel.previous_rows(codes)
+        now = np.flatnonzero(prev >= 0)
+        before = prev[now]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kept = ~(close[now] / close[before] < min_ratio)
+        now, before = now[kept], before[kept]
+        by_line = np.lexsort((now, codes[now]))  # the stable sort's order
+        now, before = now[by_line], before[by_line]
+    else:
+        order = np.argsort(codes, kind="stable")
+        grouped = codes[order]
+        close = rows["close"].to_numpy()[order]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = close[1:] / close[:-1]
+        k = np.flatnonzero((grouped[1:] == grouped[:-1]) & ~(ratio < min_ratio))
+        now, before = order[k + 1], order[k]
+    if now.size == 0:
         return _NO_LAGS.clear()
-    now, before = order[k + 1], order[k]
     shares = rows["shares_outstanding"]
     with np.errstate(divide="ignore", invalid="ignore"):
         count = np.abs(

@@ -41,6 +41,7 @@ from r2k.methodology.schedule import reconstitution_for_rank_day
 from r2k.synthetic.market import SyntheticMarket, row_expander, synthetic_market
 
 if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
     from concurrent.futures import Future
     from datetime import date
 
@@ -231,10 +232,13 @@ class SyntheticReconstitutor:
         """
         universe = self.universe(rank_day)
         rules = self.rules or rule_set_for(rank_day)
+        prepared = prepare_universe(universe, rules)
         return _Ready(
             universe=universe,
-            ids=frozenset(universe.get_column("security_id").to_list()),
-            prepared=prepare_universe(universe, rules),
+            ids=frozenset(universe.get_column("security_id").to_list())
+            if prepared is None
+            else prepared.ids,
+            prepared=prepared,
         )
 
     def _prefetch_after(self, rank_day: date) -> None:
@@ -250,7 +254,7 @@ class _Ready:
     """A rank day's universe, made ahead (:meth:`SyntheticReconstitutor._ready`)."""
 
     universe: pl.DataFrame
-    ids: frozenset[str]
+    ids: AbstractSet[str]
     prepared: PreparedUniverse | None
 
 
