@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 _PLAIN_COLUMNS = ("close", "avg_volume", "shares_outstanding")
 _SOURCES = pl.Series("float_source", ["data", "fallback"])  # attach_float_factors
-_STAGES = pl.Series("stage", ["line", "company", "post_rank"])  # of an exclusion'
+_STAGES = pl.Series("stage", ["line", "company", "post_rank"])  # of an exclusion
 # Incumbent sides per company: any() over its incumbent lines, nulls skipped.
 # Each is an incumbent column, negated or not.
 _SIDES = {
@@ -82,7 +82,14 @@ def is_plain(
         universe.get_column(c).null_count() for c in ("company_id", "security_type")
     ):
         return False
-    return not any(universe.get_column(c).is_nan().any() for c in _PLAIN_COLUMNS)
+    return not any(_has_nan(universe.get_column(c)) for c in _PLAIN_COLUMNS)
+
+
+def _has_nan(column: pl.Series) -> bool:
+    """Whether ``column`` holds a NaN (a null is none); no query for floats."""
+    if not column.dtype.is_float():
+        return bool(column.is_nan().any())
+    return int(np.isnan(column.to_numpy()).sum()) > column.null_count()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -139,19 +146,24 @@ def _companies(universe: pl.DataFrame, rules: RuleSet) -> _Companies:
     # (Eager: as one lazy query, a concat of the two branches gave other
     # reasons, varying from run to run, in tests/construction/test_naive_oracle;
     # not isolated, Polars 2.1.)
-    companies = universe.select(
-        "close", "avg_close_30d", "float_factor", "voting_rights_pct"
-    )[pv].with_columns(total_market_cap=pl.Series(total_cap, nan_to_null=True))
-    company_reason = (
-        pl.concat(
-            [
-                companies.with_columns(is_incumbent=pl.lit(value))
-                for value in (False, True)
-            ]
-        )
-        .select(company_exclusion_reason(rules.eligibility))
-        .to_series()
+    # Each company twice, as a newcomer and as an incumbent; the columns are
+    # gathered and stacked directly (no query but the screens').
+    read = ("close", "avg_close_30d", "float_factor", "voting_rights_pct")
+    twice = np.concatenate([pv, pv])
+    companies = pl.DataFrame(
+        [
+            *(universe.get_column(c)[twice] for c in read),
+            pl.Series(
+                "total_market_cap",
+                np.concatenate([total_cap, total_cap]),
+                nan_to_null=True,
+            ),
+            pl.Series("is_incumbent", np.repeat([False, True], pv.size)),
+        ]
     )
+    company_reason = companies.select(
+        company_exclusion_reason(rules.eligibility)
+    ).to_series()
     return _Companies(
         lines=lines,
         line_reason=line_reason,

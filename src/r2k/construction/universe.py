@@ -360,7 +360,7 @@ def _lags_sorted(
     go through the Polars split test of :func:`_lags_plain`, with the
     same operands.
     """
-    day = coded["session"].to_physical().to_numpy()
+    day = coded["session"].to_numpy().view(np.int64)  # days since 1970, no query
     end = int(np.searchsorted(day, day.dtype.type((rank_day - _EPOCH).days), "right"))
     first, days = end, 0  # walk back to the first row of the window's sessions
     while first > 0 and days < sessions + 1:
@@ -478,7 +478,10 @@ def _coded(
     line codes from the source.
     """
     if codes is not None:
-        return codes.lines, history.with_columns(_line=pl.Series(codes.codes))
+        line = pl.Series("_line", codes.codes)
+        if "_line" in history.columns:
+            return codes.lines, history.with_columns(line)
+        return codes.lines, history.hstack([line])  # no query
     symbols = history["security_id"]
     ids = symbols.drop_nulls().unique()
     line = symbols.cast(pl.Enum(ids)).to_physical().alias("_line")
@@ -575,9 +578,11 @@ def _history_stats_compiled(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame
         if column.dtype.is_float() and np.isnan(values).sum() != column.null_count():
             return None  # a NaN that is not a null
         columns[name] = values
-    day = days.to_numpy().astype(np.int64)
-    first = (rank_day - timedelta(days=30) - _EPOCH).days
-    window = (day >= first) & (day < (rank_day - _EPOCH).days)
+    # The rows are in session order: the 30-day window is one range of them.
+    bounds = np.array([rank_day - timedelta(days=30), rank_day], dtype="datetime64[D]")
+    lo, hi = np.searchsorted(days.to_numpy(), bounds)
+    window = np.zeros(coded.height, dtype=np.bool_)
+    window[lo:hi] = True
     codes = lines.to_numpy()
     size = int(codes.max()) + 1 if codes.size else 0
     rows, sums, counts, last = _stats_kernel.history_sums(
@@ -619,8 +624,10 @@ def _with_stats(cross: pl.DataFrame, stats: pl.DataFrame) -> pl.DataFrame:
         position = np.full(size, -1, dtype=np.int64)
         position[codes] = np.arange(codes.size)
         at = position[wanted]
-        if (at >= 0).all():
-            return cross.hstack(stats.drop("_line")[pl.Series(at)].get_columns())
+        if (at >= 0).all():  # gathers of the columns, not a query
+            return cross.hstack(
+                [s[at] for s in stats.get_columns() if s.name != "_line"]
+            )
     return cross.join(stats, on="_line", how="left", maintain_order="left")
 
 
@@ -632,7 +639,7 @@ def _rows_on(coded: pl.DataFrame, day: date) -> pl.DataFrame:
     """
     dates = coded["session"]
     if dates.null_count() == 0 and dates.is_sorted():
-        days = dates.to_physical().to_numpy()
+        days = dates.to_numpy().view(np.int64)  # days since 1970, no query
         at = (day - _EPOCH).days  # the rows from ``at`` up to ``at + 1``
         lo, hi = np.searchsorted(days, np.array([at, at + 1], dtype=days.dtype))
         return coded.slice(int(lo), int(hi - lo))
