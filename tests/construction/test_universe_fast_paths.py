@@ -135,14 +135,16 @@ def test_compiled_statistics_are_the_group_bys_bit_for_bit(seed: int) -> None:
     _, coded = _coded(panel)
     for offset in (0, 20, 45, KAHAN_ROWS - 1, 90):
         day = START + timedelta(days=offset)
-        history = coded.filter(pl.col("session") <= day)
-        compiled = _history_stats_compiled(history, day)
-        assert compiled is not None  # the loop, not the fallback
-        plain = _history_stats(history, day).sort("_line")
-        assert_frame_equal(compiled.sort("_line"), plain, check_exact=True)
-        assert_frame_equal(
-            _history_stats(history, day, compiled=True).sort("_line"), plain
-        )
+        some = coded.filter(pl.col("session") <= day)
+        # Volumes with nulls (read as floats) and without (read as integers).
+        for history in (some, some.with_columns(pl.col("volume").fill_null(7))):
+            compiled = _history_stats_compiled(history, day)
+            assert compiled is not None  # the loop, not the fallback
+            plain = _history_stats(history, day).sort("_line")
+            assert_frame_equal(compiled.sort("_line"), plain, check_exact=True)
+            assert_frame_equal(
+                _history_stats(history, day, compiled=True).sort("_line"), plain
+            )
 
 
 def test_compiled_statistics_fall_back_where_they_would_differ() -> None:

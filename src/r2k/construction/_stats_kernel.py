@@ -18,6 +18,8 @@ Compiled on first import (see :mod:`r2k._numba`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import types
 
@@ -26,20 +28,23 @@ from r2k._numba import array_type, compile_loop
 #: Rows of a line up to which Polars' group sums are the row-order Kahan sums.
 KAHAN_ROWS = 64
 
-_SIGNATURE = types.void(
-    array_type("int64"),  # each row's line code
-    array_type("boolean"),  # the row is in the close window
-    array_type("float64"),  # close (NaN: null)
-    array_type("float64"),  # volume (NaN: null)
-    array_type("float64"),  # shares outstanding (NaN: null)
-    array_type("int64", writes=True),  # rows of each line
-    array_type("float64", 2, writes=True),  # sums: window close, volume, dollars
-    array_type("int64", 2, writes=True),  # their counts
-    array_type("float64", writes=True),  # the last share count (NaN: none)
-)
+
+def _signature(volume: str) -> Any:  # a Numba signature
+    return types.void(
+        array_type("int64"),  # each row's line code
+        array_type("boolean"),  # the row is in the close window
+        array_type("float64"),  # close (NaN: null)
+        array_type(volume),  # volume (NaN: null)
+        array_type("float64"),  # shares outstanding (NaN: null)
+        array_type("int64", writes=True),  # rows of each line
+        array_type("float64", 2, writes=True),  # sums: window close, volume, dollars
+        array_type("int64", 2, writes=True),  # their counts
+        array_type("float64", writes=True),  # the last share count (NaN: none)
+        array_type("int64", writes=True),  # NaN closes, volumes and share counts
+    )
 
 
-@compile_loop([_SIGNATURE])
+@compile_loop([_signature("float64"), _signature("int64")])
 def _history_sums(
     codes: np.ndarray,
     window: np.ndarray,
@@ -50,12 +55,15 @@ def _history_sums(
     sums: np.ndarray,
     counts: np.ndarray,
     last: np.ndarray,
+    nans: np.ndarray,
 ) -> None:
     comp = np.zeros(sums.shape)
     for r in range(codes.size):
         g = codes[r]
         rows[g] += 1
-        x, v = close[r], volume[r]
+        x, v = close[r], np.float64(volume[r])
+        nans[0] += np.isnan(x)
+        nans[1] += np.isnan(v)
         for k in range(3):
             if k == 0:
                 if not window[r] or np.isnan(x):
@@ -74,7 +82,9 @@ def _history_sums(
             comp[k, g] = (t - sums[k, g]) - y
             sums[k, g] = t
             counts[k, g] += 1
-        if not np.isnan(shares[r]):
+        if np.isnan(shares[r]):
+            nans[2] += 1
+        else:
             last[g] = shares[r]
 
 
@@ -85,28 +95,34 @@ def history_sums(
     volume: np.ndarray,
     shares: np.ndarray,
     size: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rows, sums (3 x ``size``), counts (3 x ``size``) and last share count per line.
 
     The sums are of the closes in ``window``, the volumes and the dollar
-    volumes (volume x close); a NaN value is a null and is skipped.
+    volumes (volume x close); a NaN value is a null and is skipped. Last, how
+    many NaN closes, volumes and share counts there are (a caller whose nulls
+    came out as NaN tells a NaN of its own by them). ``volume`` is read as it
+    is when it holds integers (no null), as floats otherwise.
     """
     rows = np.zeros(size, dtype=np.int64)
     sums = np.zeros((3, size))
     counts = np.zeros((3, size), dtype=np.int64)
     last = np.full(size, np.nan)
+    nans = np.zeros(3, dtype=np.int64)
+    whole = volume.dtype == np.int64
     _history_sums(
         np.ascontiguousarray(codes, dtype=np.int64),
         np.ascontiguousarray(window, dtype=np.bool_),
         np.ascontiguousarray(close, dtype=np.float64),
-        np.ascontiguousarray(volume, dtype=np.float64),
+        np.ascontiguousarray(volume, dtype=np.int64 if whole else np.float64),
         np.ascontiguousarray(shares, dtype=np.float64),
         rows,
         sums,
         counts,
         last,
+        nans,
     )
-    return rows, sums, counts, last
+    return rows, sums, counts, last, nans
 
 
 @compile_loop([types.void(array_type("int64"), array_type("int64", writes=True))])

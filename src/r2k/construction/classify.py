@@ -698,10 +698,15 @@ class LineClasses:
         rows = self._code_row[codes]
         same = np.zeros(frame.height, dtype=bool)
         mapped = np.flatnonzero(rows >= 0)
+        # Column gathers, not frame ones (a frame's waits for Polars' thread
+        # pool while another thread's queries hold it).
         if mapped.size:
-            known = self._known_frame()[rows[mapped]]
+            known = self._known_frame()
+            at = rows[mapped]
             if all(
-                frame.get_column(k)[mapped].equals(known.get_column(k), null_equal=True)
+                frame.get_column(k)[mapped].equals(
+                    known.get_column(k)[at], null_equal=True
+                )
                 for k in LINE_KEYS
             ):
                 same[mapped] = True
@@ -714,9 +719,9 @@ class LineClasses:
             )
             rows[rest] = found
             self._code_row[codes[rest]] = found
-        known = self._known_frame()[rows]
+        known = self._known_frame()
         names = _CLASSES.names()[len(LINE_KEYS) :]
-        return frame.hstack([known.get_column(name) for name in names])
+        return frame.hstack([known.get_column(name)[rows] for name in names])
 
     def _known_frame(self) -> pl.DataFrame:
         """The classified lines, in one piece (one is added per batch of new lines)."""

@@ -326,8 +326,8 @@ def reconstitute_arrays(
     rows = np.concatenate([lines_out, pv[companies_out], pv[stopped]])
     reasons = pl.concat(
         [
-            line_reason.gather(lines_out),
-            found.company_reason.gather(screened[companies_out]),
+            line_reason[lines_out],
+            found.company_reason[screened[companies_out]],
             pl.Series(["stopped_trading"] * stopped.size, dtype=pl.String),
         ]
     )
@@ -339,11 +339,11 @@ def reconstitute_arrays(
     exclusions = pl.DataFrame(  # Series gathers: no query (see _membership)
         [
             *(
-                universe.get_column(c).gather(at)
+                universe.get_column(c)[at]
                 for c in ("security_id", "company_id", "name")
             ),
-            _STAGES.gather(stage[by_id]),
-            reasons.gather(by_id).alias("exclusion_reason"),
+            _STAGES[stage[by_id]],
+            reasons[by_id].alias("exclusion_reason"),
         ]
     )
 
@@ -584,7 +584,7 @@ def _membership(
     at = line_place[rows]
     frame = lines.frame
     columns = {
-        name: frame.get_column(name).gather(rows)
+        name: frame.get_column(name)[rows]
         for name in (
             "company_id", "security_id", "name", "sector", "close",
             "shares_outstanding", "float_factor",
@@ -611,19 +611,27 @@ def _membership(
     # attach_float_factors' and the query's: a null factor takes the fallback
     # (a NaN stays), and the cap is null where the shares or the close are.
     factor = columns["float_factor"]
-    given = factor.is_not_null().to_numpy()
-    columns["float_source"] = _SOURCES.gather(np.where(given, 0, 1))
+    given = _known(factor)
+    columns["float_source"] = _SOURCES[np.where(given, 0, 1)]
     filled = np.where(given, factor.to_numpy(), fallback)
     columns["float_factor"] = pl.Series("float_factor", filled)
     shares, close = columns["shares_outstanding"], columns["close"]
     cap = pl.Series("float_market_cap", shares.to_numpy() * close.to_numpy() * filled)
-    unknown = np.flatnonzero(shares.is_null().to_numpy() | close.is_null().to_numpy())
+    unknown = np.flatnonzero(~(_known(shares) & _known(close)))
     columns["float_market_cap"] = cap.scatter(unknown, None) if unknown.size else cap
     n = rows.size
     for name, day in (("rank_day", rank_day), ("effective_date", effective_date)):
         columns[name] = pl.Series(name, np.full(n, np.datetime64(day, "D")))
     out = pl.DataFrame(list(columns.values()))
     return schemas.check_schema(out, schemas.MEMBERSHIP, source="membership")
+
+
+def _known(column: pl.Series) -> np.ndarray:
+    """Which values of ``column`` are not null (no query when none is)."""
+    if column.null_count() == 0:
+        return np.ones(column.len(), dtype=bool)
+    known: np.ndarray = column.is_not_null().to_numpy()
+    return known
 
 
 def _changes(
@@ -668,9 +676,9 @@ def _changes(
     # the key's incumbent lines (rows after the universe's, in one gather).
     old_line = inc.first_line()
     row = new_row[keys]
-    security = pl.concat([lines.ids, inc.ids]).gather(
+    security = pl.concat([lines.ids, inc.ids])[
         np.where(row >= 0, row, n + old_line[keys])
-    )
+    ]
     # name: the pricing vehicle's, else the company's first line by id (none for
     # a key outside the universe).
     first_line = lines.first_by_id(np.arange(n))
@@ -678,7 +686,7 @@ def _changes(
         row >= 0, row, np.where(in_universe, first_line[universe_key], n)
     )
     names = lines.frame.get_column("name")
-    name = pl.concat([names, pl.Series([None], dtype=pl.String)]).gather(name_row)
+    name = pl.concat([names, pl.Series([None], dtype=pl.String)])[name_row]
     # reason (deletes only): the company's exclusion by its first excluded line,
     # else "rank" when it was a company of the ranking's input.
     excluded_rows, reasons = excluded
@@ -696,12 +704,12 @@ def _changes(
     reason_at = np.where(kind[keys] == 1, reason_at, m + 2)
     reason = pl.concat(
         [reasons, pl.Series(["rank", "not_in_universe", None], dtype=pl.String)]
-    ).gather(reason_at)
+    )[reason_at]
     # By change, then company_id (each key is one company: no tie). _KINDS are
     # in string order, and Python orders str by code point as Polars orders
     # UTF-8 by byte; a sort of the frame would be a query, which waits for
     # Polars' thread pool while the background thread's queries hold it.
-    company = inc.names.gather(keys)
+    company = inc.names[keys]
     sort_keys = list(zip(kind[keys].tolist(), company.to_list(), strict=True))
     order = np.array(
         sorted(range(keys.size), key=sort_keys.__getitem__), dtype=np.int64
@@ -709,12 +717,12 @@ def _changes(
     taken = keys[order]
     return pl.DataFrame(
         {
-            "company_id": company.gather(order),
-            "security_id": security.gather(order),
-            "name": name.gather(order),
+            "company_id": company[order],
+            "security_id": security[order],
+            "name": name[order],
             "change": pl.Series(_KINDS[kind[taken]].tolist(), dtype=pl.String),
             "from_index": pl.Series(_SIDE_NAMES[frm[taken]].tolist(), dtype=pl.String),
             "to_index": pl.Series(_SIDE_NAMES[to[taken]].tolist(), dtype=pl.String),
-            "reason": reason.gather(order),
+            "reason": reason[order],
         }
     )

@@ -573,10 +573,9 @@ def _history_stats_compiled(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame
         return None
     columns = {}
     for name in ("close", "volume", "shares_outstanding"):
-        column = coded.get_column(name)
-        values = column.to_numpy().astype(np.float64, copy=False)  # null: NaN
-        if column.dtype.is_float() and np.isnan(values).sum() != column.null_count():
-            return None  # a NaN that is not a null
+        values = coded.get_column(name).to_numpy()  # a null: NaN
+        if values.dtype != np.int64:
+            values = values.astype(np.float64, copy=False)
         columns[name] = values
     # The rows are in session order: the 30-day window is one range of them.
     bounds = np.array([rank_day - timedelta(days=30), rank_day], dtype="datetime64[D]")
@@ -585,7 +584,7 @@ def _history_stats_compiled(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame
     window[lo:hi] = True
     codes = lines.to_numpy()
     size = int(codes.max()) + 1 if codes.size else 0
-    rows, sums, counts, last = _stats_kernel.history_sums(
+    rows, sums, counts, last, nans = _stats_kernel.history_sums(
         codes,
         window,
         columns["close"],
@@ -593,6 +592,10 @@ def _history_stats_compiled(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame
         columns["shares_outstanding"],
         size,
     )
+    for name, n_nan in zip(columns, nans.tolist(), strict=True):
+        column = coded.get_column(name)
+        if column.dtype.is_float() and n_nan != column.null_count():
+            return None  # a NaN that is not a null
     if rows.max(initial=0) > _stats_kernel.KAHAN_ROWS:
         return None
     present = np.flatnonzero(rows)
