@@ -1063,16 +1063,14 @@ class Book:
         np.multiply(n_held[1:], close[:-1], out=rv_part[1:])
         mv_part[:, special] = _zero_nan(special_mv)
         rv_part[:, special] = _zero_nan(special_rv)
-        if cols.size < n_cols:
-            row = np.zeros(n_rows * n_cols)
-            at_cols = (np.arange(n_rows)[:, None] * n_cols + cols).ravel()
+        rows = np.zeros((n_rows, n_cols)) if cols.size < n_cols else None
 
         def total(part: np.ndarray) -> np.ndarray:
-            if cols.size == n_cols:
+            if rows is None:
                 whole: np.ndarray = part.sum(axis=1)
                 return whole
-            row[at_cols] = part.ravel()
-            out: np.ndarray = row.reshape(n_rows, n_cols).sum(axis=1)
+            rows[:, cols] = part  # the other columns stay 0
+            out: np.ndarray = rows.sum(axis=1)
             return out
 
         mv, rv = total(mv_part), total(rv_part)
