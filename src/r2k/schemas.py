@@ -210,6 +210,11 @@ MEMBERSHIP = pl.Schema(
 )
 
 
+def nulls(name: str, dtype: pl.DataType | type[pl.DataType], n: int) -> pl.Series:
+    """A column of ``n`` nulls (made directly, not from a list or a query)."""
+    return pl.Series(name, [None], dtype=dtype).new_from_index(0, n)
+
+
 def check_schema(
     frame: pl.DataFrame, schema: pl.Schema, *, source: str
 ) -> pl.DataFrame:

@@ -213,10 +213,10 @@ def _in_id_order(lines: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(
             [
                 *(column(c) for c in names),
-                pl.Series("country", [None] * n, dtype=pl.String),
+                schemas.nulls("country", pl.String, n),
                 *(column(c) for c in numbers),
-                pl.Series("float_factor", [None] * n, dtype=pl.Float64),
-                pl.Series("voting_rights_pct", [None] * n, dtype=pl.Float64),
+                schemas.nulls("float_factor", pl.Float64, n),
+                schemas.nulls("voting_rights_pct", pl.Float64, n),
                 column("_line"),
             ]
         )

@@ -231,7 +231,9 @@ class MarketHistory:
     def rows(self, first: date, last: date) -> pl.DataFrame:
         """Rows dated ``first`` .. ``last`` inclusive (:data:`r2k.schemas.MARKET`)."""
         part = self._slice(first, last)
-        return part if self._expand is None else self._expand(part)
+        if self._expand is None:
+            return part
+        return self._expand(part, None, self.line_codes(first, last))
 
     def numeric_rows(self, first: date, last: date) -> pl.DataFrame:
         """:meth:`rows` ``(first, last)`` with ``session`` and the numeric columns.

@@ -359,7 +359,24 @@ def row_expander(panel: pl.DataFrame, securities: pl.DataFrame) -> RowExpander:
             return pl.DataFrame([securities[name][codes] for name in columns])
         if columns is not None:
             return rows.select(exprs[name].alias(name) for name in columns)
-        frame = rows.select(every)
+        if codes is None:
+            frame = rows.select(every)
+        else:  # the same values by gathers and a product of columns: no query
+            column = rows.get_column
+            frame = pl.DataFrame(
+                [
+                    column("session"),
+                    securities["security_id"][codes],
+                    securities["name"][codes],
+                    column("close"),
+                    column("volume"),
+                    column("shares_outstanding"),
+                    (column("close") * column("shares_outstanding")).alias(
+                        "total_market_cap"
+                    ),
+                    securities["sector"][codes],
+                ]
+            )
         return schemas.check_schema(frame, schemas.MARKET, source="synthetic market")
 
     return expand

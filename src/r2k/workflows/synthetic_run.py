@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 #: Sessions of history a synthetic rank-day universe is built from (30-day
 #: average price for the $1 rescue, average volumes).
 UNIVERSE_HISTORY_SESSIONS = 40
+#: The incumbents' sides a synthetic reconstitution leaves to the ranking.
+_UNKNOWN_SIDES = ("top200", "top500", "microcap")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,14 +159,11 @@ class SyntheticReconstitutor:
         current = members | self.r1000 if self.index == "r2000" else self.r3000
         ids = sorted(current & ready.ids)
         incumbents = pl.DataFrame(
-            {
-                "security_id": ids,
-                "r1000": [s in self.r1000 for s in ids],
-                "top200": [None] * len(ids),
-                "top500": [None] * len(ids),
-                "microcap": [None] * len(ids),
-            },
-            schema=schemas.INCUMBENTS,
+            [
+                pl.Series("security_id", ids, dtype=pl.String),
+                pl.Series("r1000", [s in self.r1000 for s in ids], dtype=pl.Boolean),
+                *(schemas.nulls(name, pl.Boolean, len(ids)) for name in _UNKNOWN_SIDES),
+            ]
         )
         if effective is None:
             effective = reconstitution_for_rank_day(rank_day).effective_date
