@@ -8,9 +8,14 @@ See ``docs/data-model.md`` for the meaning of every column.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from r2k.errors import SchemaError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SECURITIES = pl.Schema(
     {
@@ -213,6 +218,20 @@ MEMBERSHIP = pl.Schema(
 def nulls(name: str, dtype: pl.DataType | type[pl.DataType], n: int) -> pl.Series:
     """A column of ``n`` nulls (made directly, not from a list or a query)."""
     return pl.Series(name, [None], dtype=dtype).new_from_index(0, n)
+
+
+def null_mask(column: pl.Series) -> np.ndarray:
+    """Where ``column`` is null, as a NumPy array.
+
+    No query when the column has no null (``Series.is_null`` runs one, which can
+    wait for Polars' thread pool while another thread's queries hold it).
+    """
+    if column.null_count() == 0:
+        import numpy as np  # here: the everyday commands' imports stay light
+
+        return np.zeros(column.len(), dtype=bool)
+    mask: np.ndarray = column.is_null().to_numpy()
+    return mask
 
 
 def check_schema(

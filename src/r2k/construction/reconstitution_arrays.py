@@ -611,27 +611,19 @@ def _membership(
     # attach_float_factors' and the query's: a null factor takes the fallback
     # (a NaN stays), and the cap is null where the shares or the close are.
     factor = columns["float_factor"]
-    given = _known(factor)
+    given = ~schemas.null_mask(factor)
     columns["float_source"] = _SOURCES[np.where(given, 0, 1)]
     filled = np.where(given, factor.to_numpy(), fallback)
     columns["float_factor"] = pl.Series("float_factor", filled)
     shares, close = columns["shares_outstanding"], columns["close"]
     cap = pl.Series("float_market_cap", shares.to_numpy() * close.to_numpy() * filled)
-    unknown = np.flatnonzero(~(_known(shares) & _known(close)))
+    unknown = np.flatnonzero(schemas.null_mask(shares) | schemas.null_mask(close))
     columns["float_market_cap"] = cap.scatter(unknown, None) if unknown.size else cap
     n = rows.size
     for name, day in (("rank_day", rank_day), ("effective_date", effective_date)):
         columns[name] = pl.Series(name, np.full(n, np.datetime64(day, "D")))
     out = pl.DataFrame(list(columns.values()))
     return schemas.check_schema(out, schemas.MEMBERSHIP, source="membership")
-
-
-def _known(column: pl.Series) -> np.ndarray:
-    """Which values of ``column`` are not null (no query when none is)."""
-    if column.null_count() == 0:
-        return np.ones(column.len(), dtype=bool)
-    known: np.ndarray = column.is_not_null().to_numpy()
-    return known
 
 
 def _changes(

@@ -571,12 +571,11 @@ def _history_stats_compiled(coded: pl.DataFrame, rank_day: date) -> pl.DataFrame
     days, lines = coded.get_column("session"), coded.get_column("_line")
     if days.null_count() or lines.null_count() or not days.is_sorted():
         return None
-    columns = {}
-    for name in ("close", "volume", "shares_outstanding"):
-        values = coded.get_column(name).to_numpy()  # a null: NaN
-        if values.dtype != np.int64:
-            values = values.astype(np.float64, copy=False)
-        columns[name] = values
+    # A null reads as NaN; history_sums takes the arrays' types as they come.
+    columns = {
+        name: coded.get_column(name).to_numpy()
+        for name in ("close", "volume", "shares_outstanding")
+    }
     # The rows are in session order: the 30-day window is one range of them.
     bounds = np.array([rank_day - timedelta(days=30), rank_day], dtype="datetime64[D]")
     lo, hi = np.searchsorted(days.to_numpy(), bounds)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
+from r2k import schemas
 from r2k.construction.classify import LINE_KEYS
 from r2k.construction.reconstitution import Reconstitution
 from r2k.errors import MethodologyError
@@ -212,10 +213,7 @@ def _values_and_nulls(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     Read from the buffers when there is no null: no Polars query, which could
     wait for the thread pool while the background thread's queries hold it.
     """
-    values = column.to_numpy()
-    if column.null_count() == 0:
-        return values, np.zeros(values.size, dtype=bool)
-    return values, column.is_null().to_numpy()
+    return column.to_numpy(), schemas.null_mask(column)
 
 
 # ------------------------------------------------------------------ quarterly
